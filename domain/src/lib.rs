@@ -1,0 +1,8 @@
+//! Shared types and pure functions of LeakGuard.
+//!
+//! Owns what both the agent and the server speak: ids, the agent wire format, the audit
+//! chain's canonical encoding and hashing, the PII taxonomy. It must not do I/O or depend
+//! on a framework.
+
+pub mod audit;
+pub mod ids;
