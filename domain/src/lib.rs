@@ -4,5 +4,6 @@
 //! chain's canonical encoding and hashing, the PII taxonomy. It must not do I/O or depend
 //! on a framework.
 
+pub mod agent_wire;
 pub mod audit;
 pub mod ids;
