@@ -1,1 +1,21 @@
-//! Server.
+//! The LeakGuard server: a multi-tenant actix-web application for Shopify Plus shops and
+//! Magento installations. See ARCHITECTURE.md for the map and the invariants.
+
+pub mod audit;
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod http;
+pub mod jobs;
+pub mod metrics;
+pub mod secrets;
+pub mod startup;
+pub mod telemetry;
+pub mod tenancy;
+pub mod tenants;
+
+/// Installs the process-wide TLS crypto provider (aws-lc-rs). Call once at start-up.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+}

@@ -1,0 +1,315 @@
+//! The `leakguard` command line. Every command reads the same configuration as `serve` (data
+//! directory, database URL), so an operator can run it beside a live server.
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use leakguard_domain::audit::{Actor, Bundle};
+use secrecy::{ExposeSecret, SecretString};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::config::Settings;
+use crate::startup::{AppState, Application};
+use crate::tenants::{self, PlatformAddress};
+
+/// LeakGuard server and operator tools.
+#[derive(Parser, Debug)]
+#[command(name = "leakguard", version, about)]
+pub struct Cli {
+    /// Configuration file (TOML); `LEAKGUARD_*` environment variables override it.
+    #[arg(long, global = true, env = "LEAKGUARD_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Commands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the server (HTTP and jobs).
+    Serve,
+    /// Database migrations.
+    Migrate {
+        /// `up` applies pending migrations; `status` lists them.
+        #[arg(value_enum, default_value_t = MigrateAction::Up)]
+        action: MigrateAction,
+    },
+    /// Tenants.
+    Tenant {
+        /// What to do.
+        #[command(subcommand)]
+        action: TenantAction,
+    },
+    /// The audit trail.
+    Audit {
+        /// What to do.
+        #[command(subcommand)]
+        action: AuditAction,
+    },
+    /// Secrets at rest.
+    Secrets {
+        /// What to do.
+        #[command(subcommand)]
+        action: SecretsAction,
+    },
+}
+
+/// `migrate` actions.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum MigrateAction {
+    /// Apply pending migrations.
+    Up,
+    /// Show applied and pending migrations.
+    Status,
+}
+
+/// `tenant` actions.
+#[derive(Subcommand, Debug)]
+pub enum TenantAction {
+    /// Create a tenant with an owner and print the owner's API key (shown once).
+    Create(CreateTenant),
+    /// List tenants.
+    List {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Arguments of `tenant create`.
+#[derive(Args, Debug)]
+pub struct CreateTenant {
+    /// `shopify` or `magento`.
+    #[arg(long)]
+    pub platform: String,
+    /// Shop domain (`NAME.myshopify.com`), for Shopify.
+    #[arg(long, required_if_eq("platform", "shopify"))]
+    pub shop: Option<String>,
+    /// Store base URL, for Magento.
+    #[arg(long, required_if_eq("platform", "magento"))]
+    pub base_url: Option<String>,
+    /// Admin API access token of a custom app created in the merchant's Shopify admin. Prefer
+    /// the environment variable, which keeps the token out of the shell history.
+    #[arg(long, env = "LEAKGUARD_TENANT_ACCESS_TOKEN", hide_env_values = true)]
+    pub access_token: Option<String>,
+}
+
+/// `audit` actions.
+#[derive(Subcommand, Debug)]
+pub enum AuditAction {
+    /// Verify chains in the database; names the first bad seq.
+    Verify {
+        /// Only this tenant (id, shop or base URL); default every chain.
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Write a self-contained bundle of a tenant's chain.
+    Export {
+        /// Tenant (id, shop or base URL).
+        #[arg(long)]
+        tenant: String,
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Verify an exported bundle offline (no database, no configuration).
+    VerifyBundle {
+        /// The bundle file.
+        file: PathBuf,
+    },
+}
+
+/// `secrets` actions.
+#[derive(Subcommand, Debug)]
+pub enum SecretsAction {
+    /// Re-encrypt every secret under a new master key.
+    Rotate {
+        /// Remove old keys from the key file once every secret is re-encrypted.
+        #[arg(long)]
+        prune: bool,
+    },
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    // Offline verification needs no configuration at all.
+    if let Command::Audit {
+        action: AuditAction::VerifyBundle { file },
+    } = &cli.command
+    {
+        return verify_bundle_file(file);
+    }
+    let settings = Settings::load(cli.config.as_deref())?;
+    crate::telemetry::init(&settings);
+    match cli.command {
+        Command::Serve => {
+            let app = Application::build(settings).await?;
+            tracing::info!(port = app.port(), "LeakGuard is listening.");
+            app.run_until_stopped().await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate { action } => {
+            let db = crate::db::connect(&settings).await?;
+            if matches!(action, MigrateAction::Up) {
+                migrations::migrate(&db).await.context("migration failed")?;
+            }
+            for (name, applied) in migrations::status(&db).await? {
+                println!("{} {name}", if applied { "applied" } else { "pending" });
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Tenant { action } => {
+            let state = AppState::init(settings).await?;
+            tenant_command(&state, action).await
+        }
+        Command::Audit { action } => {
+            let state = AppState::init(settings).await?;
+            audit_command(&state, action).await
+        }
+        Command::Secrets {
+            action: SecretsAction::Rotate { prune },
+        } => {
+            let state = AppState::init(settings).await?;
+            let rotated = state.keyring.rotate()?;
+            let n = crate::secrets::reencrypt_all(&state.db, &rotated).await?;
+            println!(
+                "re-encrypted {n} secret(s) under key {}",
+                rotated.current_key_id()
+            );
+            if prune {
+                let stale = crate::secrets::count_stale(&state.db, &rotated).await?;
+                if stale > 0 {
+                    anyhow::bail!("{stale} secret(s) still use old keys; not pruning");
+                }
+                rotated.prune()?;
+                println!("old keys removed from the key file");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn operator() -> Actor {
+    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    Actor::new("operator", format!("cli:{user}"))
+}
+
+async fn tenant_command(state: &AppState, action: TenantAction) -> anyhow::Result<ExitCode> {
+    match action {
+        TenantAction::Create(args) => {
+            let address = match args.platform.as_str() {
+                "shopify" => PlatformAddress::parse("shopify", args.shop.as_deref().unwrap_or("")),
+                "magento" => {
+                    PlatformAddress::parse("magento", args.base_url.as_deref().unwrap_or(""))
+                }
+                other => PlatformAddress::parse(other, ""),
+            }?;
+            let created = tenants::create_tenant(
+                &state.db,
+                &state.keyring,
+                address,
+                args.access_token.map(SecretString::from),
+                &operator(),
+            )
+            .await?;
+            println!(
+                "{}",
+                serde_json::json!({
+                    "tenant": created.tenant,
+                    "owner_user_id": created.owner.to_string(),
+                    "owner_api_key": created.owner_api_key.expose_secret(),
+                })
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        TenantAction::List { json } => {
+            let list = tenants::list_tenants(&state.db).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                for t in list {
+                    println!(
+                        "{}\t{}\t{}\t{}",
+                        t.id,
+                        t.platform,
+                        t.shop_domain.or(t.base_url).unwrap_or_default(),
+                        t.status
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn audit_command(state: &AppState, action: AuditAction) -> anyhow::Result<ExitCode> {
+    match action {
+        AuditAction::Verify { tenant } => {
+            let chains = match tenant {
+                Some(key) => vec![tenants::resolve(&state.db, &key).await?.id],
+                None => crate::audit::chains(&state.db).await?,
+            };
+            let mut ok = true;
+            for chain in chains {
+                let report = crate::audit::verify_chain(&state.db, chain, &state.signer).await?;
+                match report.result {
+                    Ok(v) => println!(
+                        "ok\t{chain}\t{} entries\t{} checkpoints\thead {}",
+                        v.entries, v.checkpoints, v.head
+                    ),
+                    Err(e) => {
+                        ok = false;
+                        println!("FAILED\t{chain}\t{e}");
+                    }
+                }
+            }
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        AuditAction::Export { tenant, out } => {
+            let chain = tenants::resolve(&state.db, &tenant).await?.id;
+            match crate::audit::export_bundle(&state.db, chain, &state.signer).await? {
+                Ok(bundle) => {
+                    let text = serde_json::to_vec_pretty(&bundle)?;
+                    std::fs::write(&out, text)
+                        .with_context(|| format!("cannot write {}", out.display()))?;
+                    println!(
+                        "wrote {} entries and {} checkpoints to {}",
+                        bundle.entries.len(),
+                        bundle.checkpoints.len(),
+                        out.display()
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    println!("FAILED\t{chain}\t{e}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        AuditAction::VerifyBundle { file } => verify_bundle_file(&file),
+    }
+}
+
+fn verify_bundle_file(file: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let bundle: Bundle = serde_json::from_slice(&text)
+        .with_context(|| format!("{} is not an audit bundle", file.display()))?;
+    match leakguard_domain::audit::verify_bundle(&bundle) {
+        Ok(v) => {
+            println!(
+                "ok\t{}\t{} entries\t{} checkpoints\thead {}",
+                bundle.chain, v.entries, v.checkpoints, v.head
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            println!("FAILED\t{}\t{e}", bundle.chain);
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}

@@ -1,0 +1,366 @@
+//! Typed configuration: defaults < optional TOML file < `LEAKGUARD_*` environment.
+//!
+//! Nested keys use a double underscore in the environment (`LEAKGUARD_SHOPIFY__API_KEY`).
+//! Everything is validated at start and a bad value is reported with its key. Secrets are
+//! `SecretString`s: they never appear in `Debug` output or logs.
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// JSON when stderr is not a terminal, pretty otherwise.
+    Auto,
+    /// One JSON object per line (production).
+    Json,
+    /// Human-readable (local development).
+    Pretty,
+}
+
+/// Background jobs.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JobSettings {
+    /// Run the scheduler inside `serve`.
+    pub enabled: bool,
+    /// Seconds a job lease lasts without renewal; a crashed owner's lease expires after this.
+    pub lease_ttl_secs: u64,
+    /// Cron expression (six fields, seconds first, UTC) of the audit checkpoint job.
+    pub audit_checkpoint_cron: String,
+}
+
+impl Default for JobSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            lease_ttl_secs: 60,
+            audit_checkpoint_cron: "0 */5 * * * *".into(),
+        }
+    }
+}
+
+/// Shopify app credentials and endpoints.
+#[derive(Clone, Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct ShopifySettings {
+    /// The app's client id (API key).
+    pub api_key: Option<String>,
+    /// The app's client secret.
+    pub api_secret: Option<SecretString>,
+    /// The previous client secret, accepted while a rotation is under way.
+    pub previous_api_secret: Option<SecretString>,
+    /// Comma-separated access scopes requested at install.
+    pub scopes: Option<String>,
+    /// Admin API version, e.g. `2026-10`.
+    pub api_version: Option<String>,
+    /// When set, every call that would go to `https://{shop}` goes here instead (tests, staging).
+    pub admin_base_url: Option<String>,
+}
+
+/// The server's settings.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// Address to listen on.
+    pub listen: String,
+    /// Directory for the SQLite database and generated key files.
+    pub data_dir: PathBuf,
+    /// `postgres://…` or `sqlite://…`; empty means SQLite in the data directory.
+    pub database_url: Option<SecretString>,
+    /// Most database connections per process.
+    pub database_max_connections: u32,
+    /// Public base URL of this server (used in OAuth redirects and links).
+    pub public_url: Option<String>,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// Log filter (`RUST_LOG` syntax), e.g. `info` or `app_server=debug,info`.
+    pub log_level: String,
+    /// Base64 of a 32-byte master key for secrets at rest (overrides the key file).
+    pub master_key: Option<SecretString>,
+    /// Comma-separated base64 keys that may still decrypt older secrets during a rotation.
+    pub previous_master_keys: Option<SecretString>,
+    /// Key file for secrets at rest (default: `<data_dir>/master.key`).
+    pub master_key_file: Option<PathBuf>,
+    /// Ed25519 key file that signs audit checkpoints (default: `<data_dir>/audit-signing.key`).
+    pub signing_key_file: Option<PathBuf>,
+    /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
+    pub shutdown_timeout_secs: u64,
+    /// Largest accepted request body, bytes.
+    pub max_body_bytes: usize,
+    /// Background jobs.
+    pub jobs: JobSettings,
+    /// Shopify app.
+    pub shopify: ShopifySettings,
+    /// Path of the configuration file itself (`LEAKGUARD_CONFIG`); read, not a setting.
+    pub config: Option<PathBuf>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./leakguard-data"),
+            database_url: None,
+            database_max_connections: 10,
+            public_url: None,
+            log_format: LogFormat::Auto,
+            log_level: "info".into(),
+            master_key: None,
+            previous_master_keys: None,
+            master_key_file: None,
+            signing_key_file: None,
+            shutdown_timeout_secs: 30,
+            max_body_bytes: 8 * 1024 * 1024,
+            jobs: JobSettings::default(),
+            shopify: ShopifySettings::default(),
+            config: None,
+        }
+    }
+}
+
+/// A configuration value that is wrong, with its key.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {key} (env LEAKGUARD_{env}): {reason}")]
+pub struct ConfigError {
+    /// Dotted key, e.g. `jobs.lease_ttl_secs`.
+    pub key: String,
+    /// The environment variable's suffix.
+    pub env: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl ConfigError {
+    fn new(key: &str, reason: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            env: key.replace('.', "__").to_ascii_uppercase(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl Settings {
+    /// Loads defaults, then the file named by `file` or `LEAKGUARD_CONFIG`, then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, anyhow::Error> {
+        Self::load_from(file, std::env::vars())
+    }
+
+    /// Like [`Settings::load`] with an explicit environment (tests).
+    pub fn load_from(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, anyhow::Error> {
+        let env: std::collections::HashMap<String, String> = env
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("LEAKGUARD_"))
+            .collect();
+        let mut builder = config::Config::builder();
+        let file = file
+            .map(Path::to_path_buf)
+            .or_else(|| env.get("LEAKGUARD_CONFIG").map(PathBuf::from));
+        if let Some(path) = &file {
+            builder = builder.add_source(config::File::from(path.as_path()).required(true));
+        }
+        builder = builder.add_source(
+            config::Environment::with_prefix("LEAKGUARD")
+                .prefix_separator("_")
+                .separator("__")
+                .source(Some(env.into_iter().collect())),
+        );
+        let raw = builder
+            .build()
+            .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+        let settings: Settings = raw
+            .try_deserialize()
+            .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks values that deserialise but make no sense.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.listen
+            .parse::<SocketAddr>()
+            .map_err(|e| ConfigError::new("listen", format!("not an address: {e}")))?;
+        if let Some(url) = &self.database_url {
+            let url = url.expose_secret();
+            if !(url.is_empty()
+                || url.starts_with("postgres://")
+                || url.starts_with("postgresql://")
+                || url.starts_with("sqlite:"))
+            {
+                return Err(ConfigError::new(
+                    "database_url",
+                    "must start with postgres://, postgresql:// or sqlite:",
+                ));
+            }
+        }
+        if let Some(public) = &self.public_url {
+            let parsed = url::Url::parse(public)
+                .map_err(|e| ConfigError::new("public_url", format!("not a URL: {e}")))?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                return Err(ConfigError::new("public_url", "must be http or https"));
+            }
+        }
+        if self.database_max_connections == 0 {
+            return Err(ConfigError::new(
+                "database_max_connections",
+                "must be at least 1",
+            ));
+        }
+        if self.jobs.lease_ttl_secs < 5 {
+            return Err(ConfigError::new(
+                "jobs.lease_ttl_secs",
+                "must be at least 5",
+            ));
+        }
+        if self.max_body_bytes < 1024 {
+            return Err(ConfigError::new("max_body_bytes", "must be at least 1024"));
+        }
+        if let Err(e) = tokio_cron_scheduler::Job::new_async(
+            self.jobs.audit_checkpoint_cron.as_str(),
+            |_, _| Box::pin(async {}),
+        ) {
+            return Err(ConfigError::new(
+                "jobs.audit_checkpoint_cron",
+                format!("not a cron expression: {e}"),
+            ));
+        }
+        if let Some(base) = &self.shopify.admin_base_url {
+            url::Url::parse(base).map_err(|e| {
+                ConfigError::new("shopify.admin_base_url", format!("not a URL: {e}"))
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The database URL actually used: the configured one, or SQLite in the data directory.
+    pub fn effective_database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) if !url.expose_secret().is_empty() => url.expose_secret().to_owned(),
+            _ => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("leakguard.db").display()
+            ),
+        }
+    }
+
+    /// The public URL, or one derived from the listen address.
+    pub fn effective_public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
+            .trim_end_matches('/')
+            .to_owned()
+    }
+}
+
+/// A database URL with any password replaced, for log lines.
+pub fn redact_database_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        Ok(parsed) => parsed.to_string(),
+        Err(_) => "<unparsable database url>".into(),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_need_no_configuration() {
+        let s = Settings::load_from(None, env(&[])).unwrap();
+        assert_eq!(s.listen, "127.0.0.1:8080");
+        assert!(s.effective_database_url().starts_with("sqlite://"));
+    }
+
+    #[test]
+    fn environment_overrides_the_file_and_nested_keys_use_double_underscores() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("leakguard.toml");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:9000\"\nlog_level = \"debug\"\n",
+        )
+        .unwrap();
+        let s = Settings::load_from(
+            Some(&file),
+            env(&[
+                ("LEAKGUARD_LISTEN", "127.0.0.1:9001"),
+                ("LEAKGUARD_SHOPIFY__API_KEY", "abc"),
+                ("LEAKGUARD_JOBS__LEASE_TTL_SECS", "30"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.listen, "127.0.0.1:9001");
+        assert_eq!(s.log_level, "debug");
+        assert_eq!(s.shopify.api_key.as_deref(), Some("abc"));
+        assert_eq!(s.jobs.lease_ttl_secs, 30);
+    }
+
+    #[test]
+    fn a_bad_value_names_its_key() {
+        let err = Settings::load_from(None, env(&[("LEAKGUARD_LISTEN", "nope")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("listen"), "{err}");
+        let err = Settings::load_from(None, env(&[("LEAKGUARD_JOBS__LEASE_TTL_SECS", "1")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("jobs.lease_ttl_secs"), "{err}");
+        let err = Settings::load_from(None, env(&[("LEAKGUARD_DATABASE_URL", "mysql://x")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("database_url"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_key_is_refused() {
+        let err = Settings::load_from(None, env(&[("LEAKGUARD_LISTNE", "127.0.0.1:1")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("listne"), "{err}");
+    }
+
+    #[test]
+    fn secrets_do_not_show_in_debug_output() {
+        let s = Settings::load_from(
+            None,
+            env(&[
+                (
+                    "LEAKGUARD_MASTER_KEY",
+                    "c2VjcmV0LXZhbHVlLXRoYXQtbXVzdC1ub3Qtc2hvdw==",
+                ),
+                (
+                    "LEAKGUARD_DATABASE_URL",
+                    "postgres://u:hunter2@localhost/db",
+                ),
+            ]),
+        )
+        .unwrap();
+        let debug = format!("{s:?}");
+        assert!(!debug.contains("hunter2"));
+        assert!(!debug.contains("c2VjcmV0"));
+        assert_eq!(
+            redact_database_url("postgres://u:hunter2@localhost/db"),
+            "postgres://u:***@localhost/db"
+        );
+    }
+}

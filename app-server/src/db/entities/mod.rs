@@ -1,0 +1,13 @@
+//! Entity definitions, one module per table (see the migrations crate for the schema).
+
+pub mod api_keys;
+pub mod audit_checkpoints;
+pub mod audit_entries;
+pub mod audit_heads;
+pub mod job_leases;
+pub mod job_runs;
+pub mod outbox;
+pub mod secrets;
+pub mod tenants;
+pub mod users;
+pub mod webhook_deliveries;

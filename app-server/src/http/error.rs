@@ -1,0 +1,237 @@
+//! The API error type: a catalogue of stable snake_case codes, each with its status and type.
+//! Codes are public: add, never rename. 5xx bodies say nothing of the cause; the cause chain
+//! is logged once, here, at the boundary.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use std::fmt;
+
+/// Every error code the API returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// The request is malformed or a value is invalid.
+    InvalidRequest,
+    /// No credentials were presented.
+    MissingCredentials,
+    /// The credentials are wrong, expired or revoked.
+    InvalidCredentials,
+    /// The role does not allow this.
+    InsufficientRole,
+    /// No such object (or another tenant's).
+    NotFound,
+    /// The object exists already or changed meanwhile.
+    Conflict,
+    /// The body is larger than allowed.
+    PayloadTooLarge,
+    /// Too many requests; retry after the indicated time.
+    RateLimited,
+    /// The server is not ready (database down, migrations pending).
+    Unavailable,
+    /// Something failed on our side.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The public code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidRequest => "invalid_request",
+            Self::MissingCredentials => "missing_credentials",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::InsufficientRole => "insufficient_role",
+            Self::NotFound => "not_found",
+            Self::Conflict => "conflict",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::RateLimited => "rate_limited",
+            Self::Unavailable => "unavailable",
+            Self::Internal => "internal",
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(self) -> StatusCode {
+        match self {
+            Self::InvalidRequest => StatusCode::BAD_REQUEST,
+            Self::MissingCredentials | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Self::InsufficientRole => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Conflict => StatusCode::CONFLICT,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The error type (a coarse grouping of codes).
+    pub fn kind(self) -> &'static str {
+        match self {
+            Self::InvalidRequest | Self::PayloadTooLarge => "invalid_request",
+            Self::MissingCredentials | Self::InvalidCredentials | Self::InsufficientRole => "auth",
+            Self::NotFound | Self::Conflict => "state",
+            Self::RateLimited | Self::Unavailable => "availability",
+            Self::Internal => "internal",
+        }
+    }
+}
+
+/// An API error.
+pub struct ApiError {
+    code: ErrorCode,
+    message: String,
+    cause: Option<anyhow::Error>,
+    retry_after_secs: Option<u64>,
+}
+
+/// The error body.
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    code: &'a str,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    message: &'a str,
+    link: String,
+}
+
+impl ApiError {
+    /// An error with a message safe to show.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            cause: None,
+            retry_after_secs: None,
+        }
+    }
+
+    /// 404 with the standard text.
+    pub fn not_found() -> Self {
+        Self::new(ErrorCode::NotFound, "not found")
+    }
+
+    /// 400.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidRequest, message)
+    }
+
+    /// 403.
+    pub fn forbidden() -> Self {
+        Self::new(ErrorCode::InsufficientRole, "your role does not allow this")
+    }
+
+    /// 500; the cause is logged, never shown.
+    pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
+        Self {
+            code: ErrorCode::Internal,
+            message: "internal error".into(),
+            cause: Some(cause.into()),
+            retry_after_secs: None,
+        }
+    }
+
+    /// 429 or 503 with `Retry-After`.
+    pub fn retry_after(code: ErrorCode, secs: u64, message: impl Into<String>) -> Self {
+        Self {
+            retry_after_secs: Some(secs),
+            ..Self::new(code, message)
+        }
+    }
+
+    /// The code.
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+}
+
+impl fmt::Debug for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiError")
+            .field("code", &self.code.as_str())
+            .field("message", &self.message)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.message)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.code.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Some(cause) = &self.cause {
+            tracing::error!(
+                code = self.code.as_str(),
+                error = format!("{cause:#}"),
+                "Request failed."
+            );
+        }
+        let body = ErrorBody {
+            code: self.code.as_str(),
+            kind: self.code.kind(),
+            message: &self.message,
+            link: format!("https://docs.leakguard.dev/errors#{}", self.code.as_str()),
+        };
+        let mut response = HttpResponse::build(self.status_code());
+        if let Some(secs) = self.retry_after_secs {
+            response.insert_header(("Retry-After", secs.to_string()));
+        }
+        response.json(body)
+    }
+}
+
+impl From<sea_orm::DbErr> for ApiError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Self::internal(e)
+    }
+}
+
+impl From<crate::tenants::TenantError> for ApiError {
+    fn from(e: crate::tenants::TenantError) -> Self {
+        use crate::tenants::TenantError as E;
+        match e {
+            E::Invalid(m) => Self::invalid(m),
+            E::Exists(m) => Self::new(ErrorCode::Conflict, format!("{m} already exists")),
+            E::NotFound => Self::not_found(),
+            E::Unexpected(e) => Self::internal(e),
+        }
+    }
+}
+
+/// Maps actix's JSON and query extraction errors onto the catalogue.
+pub fn json_error_handler(
+    err: actix_web::error::JsonPayloadError,
+    _req: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    use actix_web::error::JsonPayloadError as J;
+    let api = match &err {
+        J::Overflow { .. } | J::OverflowKnownLength { .. } => {
+            ApiError::new(ErrorCode::PayloadTooLarge, "request body is too large")
+        }
+        J::ContentType => ApiError::invalid("content type must be application/json"),
+        other => ApiError::invalid(format!("invalid JSON body: {other}")),
+    };
+    api.into()
+}
+
+/// Maps query-string extraction errors onto the catalogue.
+pub fn query_error_handler(
+    err: actix_web::error::QueryPayloadError,
+    _req: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    ApiError::invalid(format!("invalid query string: {err}")).into()
+}
+
+/// Maps path extraction errors onto the catalogue (a malformed id is simply not found).
+pub fn path_error_handler(
+    _err: actix_web::error::PathError,
+    _req: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    ApiError::not_found().into()
+}

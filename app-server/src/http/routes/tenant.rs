@@ -1,0 +1,13 @@
+//! `GET /api/v1/tenant`: the caller's own tenant.
+
+use actix_web::{HttpResponse, web};
+
+use crate::http::error::ApiError;
+use crate::startup::AppState;
+use crate::tenancy::TenantCtx;
+
+/// The caller's tenant.
+pub async fn get(state: web::Data<AppState>, ctx: TenantCtx) -> Result<HttpResponse, ApiError> {
+    let tenant = crate::tenants::current(&state.db, &ctx).await?;
+    Ok(HttpResponse::Ok().json(tenant))
+}

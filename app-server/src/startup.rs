@@ -1,0 +1,189 @@
+//! Application assembly: state, routes, middleware, the HTTP server and the job scheduler.
+//! Every route and every piece of app data is wired here only.
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, middleware::from_fn, web};
+use sea_orm::DatabaseConnection;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+use crate::config::Settings;
+use crate::crypto::{AuditSigner, Keyring};
+use crate::http::{error, middleware, routes};
+use crate::metrics::{JobLabels, Metrics};
+
+/// Shared, immutable state of one server process.
+pub struct AppState {
+    /// Database pool.
+    pub db: DatabaseConnection,
+    /// Settings as loaded.
+    pub settings: Settings,
+    /// Master keys for secrets.
+    pub keyring: Keyring,
+    /// Audit checkpoint signer.
+    pub signer: AuditSigner,
+    /// Metrics registry.
+    pub metrics: Metrics,
+    /// This process's id as a lease owner.
+    pub instance_id: String,
+}
+
+impl AppState {
+    /// Connects, migrates and loads keys.
+    pub async fn init(settings: Settings) -> anyhow::Result<Self> {
+        let db = crate::db::connect(&settings).await?;
+        migrations::migrate(&db)
+            .await
+            .map_err(|e| anyhow::anyhow!("database migration failed: {e}"))?;
+        let keyring = Keyring::load(&settings)?;
+        let signer = AuditSigner::load(&settings)?;
+        crate::audit::register_signing_key(&db, &signer).await?;
+        Ok(Self {
+            db,
+            settings,
+            keyring,
+            signer,
+            metrics: Metrics::new(),
+            instance_id: format!("{}-{}", std::process::id(), uuid::Uuid::now_v7()),
+        })
+    }
+}
+
+/// A built server, bound to its port.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: web::Data<AppState>,
+    shutdown_tx: watch::Sender<bool>,
+}
+
+impl Application {
+    /// Initialises state and binds the listener (port 0 picks a free port).
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let state = AppState::init(settings).await?;
+        Self::build_with_state(state)
+    }
+
+    /// Binds the listener for an existing state.
+    pub fn build_with_state(state: AppState) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(&state.settings.listen)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", state.settings.listen))?;
+        let port = listener.local_addr()?.port();
+        let shutdown_secs = state.settings.shutdown_timeout_secs;
+        let max_body = state.settings.max_body_bytes;
+        let state = web::Data::new(state);
+        let app_state = state.clone();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(app_state.clone())
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(max_body)
+                        .error_handler(error::json_error_handler),
+                )
+                .app_data(web::QueryConfig::default().error_handler(error::query_error_handler))
+                .app_data(web::PathConfig::default().error_handler(error::path_error_handler))
+                .app_data(web::PayloadConfig::default().limit(max_body))
+                .wrap(from_fn(middleware::request_context))
+                .configure(routes::configure)
+                .default_service(web::to(|| async {
+                    Err::<actix_web::HttpResponse, _>(error::ApiError::not_found())
+                }))
+        })
+        .shutdown_timeout(shutdown_secs)
+        .listen(listener)?
+        .run();
+        let (shutdown_tx, _) = watch::channel(false);
+        Ok(Self {
+            port,
+            server,
+            state,
+            shutdown_tx,
+        })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The shared state.
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    /// Serves until SIGTERM/SIGINT (actix stops accepting, lets in-flight requests finish), and
+    /// runs the scheduler beside it; jobs are told to stop at a safe point.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let scheduler = if self.state.settings.jobs.enabled {
+            Some(start_scheduler(self.state.clone(), self.shutdown_tx.subscribe()).await?)
+        } else {
+            None
+        };
+        let result = self.server.await;
+        let _ = self.shutdown_tx.send(true);
+        if let Some(mut scheduler) = scheduler {
+            let _ = scheduler.shutdown().await;
+        }
+        tracing::info!("Server stopped.");
+        result.map_err(Into::into)
+    }
+}
+
+/// Job: sign a checkpoint of every chain whose head moved.
+pub async fn audit_checkpoint_job(state: &AppState) -> anyhow::Result<usize> {
+    Ok(crate::audit::checkpoint_all(&state.db, &state.signer).await?)
+}
+
+async fn start_scheduler(
+    state: web::Data<AppState>,
+    shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<tokio_cron_scheduler::JobScheduler> {
+    use tokio_cron_scheduler::{Job, JobScheduler};
+    let scheduler = JobScheduler::new().await?;
+    let ttl = Duration::from_secs(state.settings.jobs.lease_ttl_secs);
+    let cron = state.settings.jobs.audit_checkpoint_cron.clone();
+    let job_state = Arc::new(state);
+    scheduler
+        .add(Job::new_async(cron.as_str(), move |_, _| {
+            let state = job_state.clone();
+            let shutdown = shutdown.clone();
+            Box::pin(async move {
+                let name = "audit_checkpoint";
+                let run = crate::jobs::run_leased(
+                    &state.db,
+                    name,
+                    &state.instance_id,
+                    ttl,
+                    Some(shutdown),
+                    |_stop| audit_checkpoint_job(&state),
+                )
+                .await;
+                let outcome = match run {
+                    Ok(crate::jobs::LeasedRun::Ran(Ok(_))) => "ok",
+                    Ok(crate::jobs::LeasedRun::Busy) => "busy",
+                    Ok(crate::jobs::LeasedRun::Ran(Err(e))) => {
+                        tracing::error!(job = name, error = format!("{e:#}"), "Job failed.");
+                        "failed"
+                    }
+                    Err(e) => {
+                        tracing::error!(job = name, error = %e, "Job lease failed.");
+                        "failed"
+                    }
+                };
+                state
+                    .metrics
+                    .job_runs
+                    .get_or_create(&JobLabels {
+                        job: name.into(),
+                        outcome: outcome.into(),
+                    })
+                    .inc();
+            })
+        })?)
+        .await?;
+    scheduler.start().await?;
+    Ok(scheduler)
+}
