@@ -7,3 +7,4 @@
 pub mod agent_wire;
 pub mod audit;
 pub mod ids;
+pub mod shop;
