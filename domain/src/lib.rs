@@ -6,5 +6,6 @@
 
 pub mod agent_wire;
 pub mod audit;
+pub mod classify;
 pub mod ids;
 pub mod shop;
