@@ -52,23 +52,29 @@ export async function withFixedClock(unixSeconds, fn) {
   const RealDate = globalThis.Date;
   const fixedMs = unixSeconds * 1000;
   class FixedDate extends RealDate {
+    /** @param {any[]} args */
     constructor(...args) {
       if (args.length === 0) {
         super(fixedMs);
       } else {
-        super(...args);
+        super(.../** @type {[any]} */ (args));
       }
     }
     static now() {
       return fixedMs;
     }
   }
-  globalThis.Date = FixedDate;
+  globalThis.Date = /** @type {DateConstructor} */ (/** @type {unknown} */ (FixedDate));
   try {
     return await fn();
   } finally {
     globalThis.Date = RealDate;
   }
+}
+
+/** @param {unknown} error */
+export function messageOf(error) {
+  return error instanceof Error ? error.message : String(error);
 }
 
 export function nowSeconds() {
@@ -199,7 +205,10 @@ export async function signOauthQuery(args) {
   return { query, hmac, valid_now: validNow.valid };
 }
 
-/** Validates an admin query with `shopify.utils.validateHmac`, at `now` when given. */
+/**
+ * Validates an admin query with `shopify.utils.validateHmac`, at `now` when given.
+ * @param {{secret: string, query: string, now?: number}} args
+ */
 export async function validateOauthQuery({ secret, query, now }) {
   if (typeof query !== 'string') {
     throw new OracleError('query must be a string');
@@ -209,7 +218,7 @@ export async function validateOauthQuery({ secret, query, now }) {
     try {
       return { valid: await shopify.utils.validateHmac(new URLSearchParams(query)) };
     } catch (error) {
-      return { valid: false, error: error.message };
+      return { valid: false, error: messageOf(error) };
     }
   };
   return now === undefined ? run() : withFixedClock(Number(now), run);
@@ -278,7 +287,10 @@ export async function signSessionToken(args) {
   return { token, payload, library_checked: libraryChecked, valid_now: now.valid };
 }
 
-/** Verifies a session token with `shopify.session.decodeSessionToken`, at `now` when given. */
+/**
+ * Verifies a session token with `shopify.session.decodeSessionToken`, at `now` when given.
+ * @param {{api_key: string, secret: string, token: string, now?: number}} args
+ */
 export async function validateSessionToken({ api_key: apiKey, secret, token, now }) {
   if (typeof token !== 'string') {
     throw new OracleError('token must be a string');
@@ -289,7 +301,7 @@ export async function validateSessionToken({ api_key: apiKey, secret, token, now
       const payload = await shopify.session.decodeSessionToken(token);
       return { valid: true, payload };
     } catch (error) {
-      return { valid: false, error: error.message };
+      return { valid: false, error: messageOf(error) };
     }
   };
   return now === undefined ? run() : withFixedClock(Number(now), run);

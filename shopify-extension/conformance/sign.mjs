@@ -24,6 +24,7 @@
 // fixed there); omitted ids and timestamps are random or the current time.
 
 import {
+  messageOf,
   OracleError,
   signOauthQuery,
   signSessionToken,
@@ -60,7 +61,7 @@ async function main(argv) {
   try {
     args = JSON.parse(rawArgs);
   } catch (error) {
-    print({ error: `json-args is not valid JSON: ${error.message}` });
+    print({ error: `json-args is not valid JSON: ${messageOf(error)}` });
     return 2;
   }
   if (args === null || typeof args !== 'object' || Array.isArray(args)) {
@@ -75,7 +76,7 @@ async function main(argv) {
       print({ error: error.message });
       return 1;
     }
-    print({ error: `unexpected failure: ${error?.message ?? String(error)}` });
+    print({ error: `unexpected failure: ${messageOf(error)}` });
     return 1;
   }
 }
