@@ -86,15 +86,17 @@ namespace Magento\Framework {
     }
 }
 
-namespace Magento\Framework\Event {
-    class Event extends \Magento\Framework\DataObject
+namespace Magento\Framework {
+    class Event extends DataObject
     {
         public function getName()
         {
             return $this->_data['name'] ?? null;
         }
     }
+}
 
+namespace Magento\Framework\Event {
     class Observer extends \Magento\Framework\DataObject
     {
         public function getEvent()
@@ -667,6 +669,19 @@ namespace Magento\Framework\Console {
         public function getCommands()
         {
             return $this->commands;
+        }
+    }
+}
+
+namespace {
+    if (!function_exists('__')) {
+        /** Magento's translation helper: returns the text with %1, %2... replaced. */
+        function __($text, ...$args)
+        {
+            foreach (array_values($args) as $i => $arg) {
+                $text = str_replace('%' . ($i + 1), (string) $arg, (string) $text);
+            }
+            return (string) $text;
         }
     }
 }

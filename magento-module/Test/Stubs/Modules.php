@@ -110,9 +110,16 @@ namespace Magento\Backend\Model {
 namespace Magento\Backend\App {
     abstract class AbstractAction implements \Magento\Framework\App\ActionInterface
     {
+        protected $_response;
+
         public function dispatch(\Magento\Framework\App\RequestInterface $request)
         {
             return $this->execute();
+        }
+
+        public function getResponse()
+        {
+            return $this->_response ??= new \Magento\Framework\App\Response\Http();
         }
     }
 }
@@ -149,6 +156,8 @@ namespace Magento\Framework\Message {
     interface ManagerInterface
     {
         public function addErrorMessage($message, $group = null);
+
+        public function addSuccessMessage($message, $group = null);
     }
 }
 
