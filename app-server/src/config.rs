@@ -95,8 +95,6 @@ pub struct Settings {
     pub jobs: JobSettings,
     /// Shopify app.
     pub shopify: ShopifySettings,
-    /// Path of the configuration file itself (`LEAKGUARD_CONFIG`); read, not a setting.
-    pub config: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -117,10 +115,12 @@ impl Default for Settings {
             max_body_bytes: 8 * 1024 * 1024,
             jobs: JobSettings::default(),
             shopify: ShopifySettings::default(),
-            config: None,
         }
     }
 }
+
+/// `LEAKGUARD_*` variables that are command inputs or test knobs, not settings.
+const NOT_SETTINGS: &[&str] = &["LEAKGUARD_TENANT_ACCESS_TOKEN", "LEAKGUARD_TEST_"];
 
 /// A configuration value that is wrong, with its key.
 #[derive(Debug, thiserror::Error)]
@@ -157,12 +157,16 @@ impl Settings {
     ) -> Result<Self, anyhow::Error> {
         let env: std::collections::HashMap<String, String> = env
             .into_iter()
-            .filter(|(k, _)| k.starts_with("LEAKGUARD_"))
+            .filter(|(k, _)| {
+                k.starts_with("LEAKGUARD_") && !NOT_SETTINGS.iter().any(|n| k.starts_with(n))
+            })
             .collect();
         let mut builder = config::Config::builder();
         let file = file
             .map(Path::to_path_buf)
             .or_else(|| env.get("LEAKGUARD_CONFIG").map(PathBuf::from));
+        let mut env = env;
+        env.remove("LEAKGUARD_CONFIG");
         if let Some(path) = &file {
             builder = builder.add_source(config::File::from(path.as_path()).required(true));
         }

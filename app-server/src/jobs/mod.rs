@@ -173,6 +173,9 @@ where
     Fut: Future<Output = T>,
 {
     let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX / 2);
+    // Each run is its own owner, so two runs in one process exclude each other too.
+    let owner = format!("{owner}/{}", uuid::Uuid::now_v7());
+    let owner = owner.as_str();
     if !try_acquire(db, job_name, owner, now_ms(), ttl_ms).await? {
         return Ok(LeasedRun::Busy);
     }

@@ -1,0 +1,102 @@
+//! Every endpoint that takes an id, asked for tenant B's object with tenant A's credentials,
+//! must answer 404 exactly as for a missing object, and the same request with B's credentials
+//! must succeed (so the probe is known to reach the object). A route with an id that is not in
+//! the probe table fails the suite: add it here when you add the route.
+
+use crate::helpers::{Backend, TestApp, TestTenant, spawn_app};
+use std::collections::BTreeSet;
+
+/// Ids of tenant B's objects that probes substitute into route templates.
+struct Objects {
+    user_id: String,
+    audit_seq: String,
+}
+
+/// (method, route template as registered, concrete path for B's object).
+fn probes(b: &Objects) -> Vec<(&'static str, &'static str, String)> {
+    vec![
+        ("GET", "/users/{id}", format!("/api/v1/users/{}", b.user_id)),
+        (
+            "POST",
+            "/users/{id}/api-keys",
+            format!("/api/v1/users/{}/api-keys", b.user_id),
+        ),
+        (
+            "GET",
+            "/audit/entries/{seq}",
+            format!("/api/v1/audit/entries/{}", b.audit_seq),
+        ),
+    ]
+}
+
+/// Route templates with a path parameter, read from the route table source.
+fn registered_id_routes() -> BTreeSet<String> {
+    let source = include_str!("../../src/http/routes/mod.rs");
+    source
+        .split(".route(\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|path| path.contains('{'))
+        .map(str::to_owned)
+        .collect()
+}
+
+async fn call(app: &TestApp, method: &str, path: &str, key: &str) -> reqwest::Response {
+    match method {
+        "GET" => app.get(path, key).await,
+        "POST" => app.post_json(path, key, serde_json::json!({})).await,
+        other => panic!("add method {other} to the harness"),
+    }
+}
+
+async fn no_tenant_reaches_another_tenants_objects(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let a: TestTenant = app.create_tenant("tenant-a.myshopify.com").await;
+    let b: TestTenant = app.create_tenant("tenant-b.myshopify.com").await;
+    // Give B more audit entries than A, so B's last seq does not exist in A's chain.
+    for i in 0..3 {
+        let res = app
+            .post_json(
+                "/api/v1/users",
+                &b.key,
+                serde_json::json!({"external_id": format!("b{i}"), "display_name": "B user", "role": "viewer"}),
+            )
+            .await;
+        assert_eq!(res.status(), 201);
+    }
+    let b_objects = Objects {
+        user_id: b.owner.to_string(),
+        audit_seq: app.audit_count(b.id).await.to_string(),
+    };
+    assert!(app.audit_count(a.id).await < app.audit_count(b.id).await);
+
+    let probes = probes(&b_objects);
+    let probed: BTreeSet<String> = probes.iter().map(|(_, t, _)| (*t).to_owned()).collect();
+    let missing: Vec<_> = registered_id_routes()
+        .difference(&probed)
+        .cloned()
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "routes with ids not in the cross-tenant harness: {missing:?}"
+    );
+
+    for (method, template, path) in &probes {
+        let res = call(&app, method, path, &a.key).await;
+        assert_eq!(
+            res.status(),
+            404,
+            "{method} {template} leaked across tenants"
+        );
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["code"], "not_found");
+        let own = call(&app, method, path, &b.key).await;
+        assert!(
+            own.status().is_success(),
+            "{method} {template} did not reach B's own object: {}",
+            own.status()
+        );
+    }
+}
+
+crate::on_both_backends!(no_tenant_reaches_another_tenants_objects);

@@ -1,0 +1,248 @@
+//! `spawn_app`: a server on port 0 with its own database, plus typed request helpers.
+
+use app_server::config::Settings;
+use app_server::startup::{AppState, Application};
+use sea_orm::{ConnectionTrait, Database};
+use secrecy::ExposeSecret;
+use std::path::PathBuf;
+use tempfile::TempDir;
+
+/// Which store a test runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Defines `NAME::sqlite` and `NAME::postgres` tests from `async fn NAME(backend: Backend)`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            pub mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::helpers::Backend::Sqlite).await;
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if $crate::helpers::postgres_available_or_fail().await {
+                        super::$name($crate::helpers::Backend::Postgres).await;
+                    }
+                }
+            }
+        )*
+    };
+}
+
+/// The PostgreSQL server used by tests.
+pub fn postgres_admin_url() -> String {
+    std::env::var("LEAKGUARD_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// True when PostgreSQL answers. Absent under `CI=true` is a failure; absent elsewhere is
+/// reported loudly and the PostgreSQL half of the test is not run.
+pub async fn postgres_available_or_fail() -> bool {
+    let ok = match Database::connect(postgres_admin_url()).await {
+        Ok(db) => db.execute_unprepared("SELECT 1").await.is_ok(),
+        Err(_) => false,
+    };
+    if !ok {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!(
+                "PostgreSQL is not reachable at {} and CI=true: start it (see README)",
+                postgres_admin_url()
+            );
+        }
+        eprintln!(
+            "WARNING: PostgreSQL is not reachable at {}; the PostgreSQL half of this test did not run",
+            postgres_admin_url()
+        );
+    }
+    ok
+}
+
+/// A database made for one test; a PostgreSQL one is dropped when this is dropped.
+pub struct TestDb {
+    pub url: String,
+    pg_name: Option<String>,
+}
+
+impl TestDb {
+    pub async fn new(backend: Backend, dir: &std::path::Path) -> Self {
+        match backend {
+            Backend::Sqlite => Self {
+                url: format!("sqlite://{}?mode=rwc", dir.join("test.db").display()),
+                pg_name: None,
+            },
+            Backend::Postgres => {
+                let name = format!("lg_test_{}", uuid::Uuid::new_v4().simple());
+                let admin = Database::connect(postgres_admin_url()).await.unwrap();
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .unwrap();
+                let base = postgres_admin_url();
+                let url = match base.rsplit_once('/') {
+                    Some((head, _)) => format!("{head}/{name}"),
+                    None => panic!("bad postgres url"),
+                };
+                Self {
+                    url,
+                    pg_name: Some(name),
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(name) = self.pg_name.take() {
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async {
+                    if let Ok(admin) = Database::connect(postgres_admin_url()).await {
+                        let _ = admin
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                            ))
+                            .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// Settings for a test server in `dir` on `db`.
+pub fn test_settings(dir: &std::path::Path, db: &TestDb) -> Settings {
+    let mut settings = Settings {
+        listen: "127.0.0.1:0".into(),
+        data_dir: dir.to_path_buf(),
+        database_url: Some(db.url.clone().into()),
+        ..Settings::default()
+    };
+    settings.jobs.enabled = false;
+    settings
+}
+
+/// A running server.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub state: actix_web::web::Data<AppState>,
+    pub dir: TempDir,
+    pub db: TestDb,
+    pub backend: Backend,
+}
+
+/// A tenant made for a test, with its owner's API key.
+pub struct TestTenant {
+    pub id: uuid::Uuid,
+    pub key: String,
+    pub owner: uuid::Uuid,
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    app_server::install_crypto_provider();
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(backend, dir.path()).await;
+    let app = Application::build(test_settings(dir.path(), &db))
+        .await
+        .unwrap();
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        state,
+        dir,
+        db,
+        backend,
+    }
+}
+
+impl TestApp {
+    pub async fn create_tenant(&self, shop: &str) -> TestTenant {
+        let created = app_server::tenants::create_tenant(
+            &self.state.db,
+            &self.state.keyring,
+            app_server::tenants::PlatformAddress::parse("shopify", shop).unwrap(),
+            None,
+            &leakguard_domain::audit::Actor::new("operator", "test"),
+        )
+        .await
+        .unwrap();
+        TestTenant {
+            id: created.tenant.id,
+            key: created.owner_api_key.expose_secret().to_owned(),
+            owner: created.owner.as_uuid(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str, key: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(key)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post_json(
+        &self,
+        path: &str,
+        key: &str,
+        body: serde_json::Value,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Runs the real `leakguard` binary against this app's data directory and database.
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        cli_with(self.dir.path(), &self.db.url, args)
+    }
+
+    pub async fn audit_count(&self, tenant: uuid::Uuid) -> i64 {
+        use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+        app_server::db::entities::audit_entries::Entity::find()
+            .filter(app_server::db::entities::audit_entries::Column::ChainId.eq(tenant))
+            .count(&self.state.db)
+            .await
+            .unwrap() as i64
+    }
+}
+
+pub fn binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_leakguard"))
+}
+
+/// Runs the binary with only the given data directory and database as configuration.
+pub fn cli_with(dir: &std::path::Path, db_url: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(binary())
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("LEAKGUARD_DATA_DIR", dir)
+        .env("LEAKGUARD_DATABASE_URL", db_url)
+        .env("LEAKGUARD_LOG_LEVEL", "warn")
+        .output()
+        .unwrap()
+}

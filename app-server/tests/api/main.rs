@@ -1,0 +1,13 @@
+//! The server's integration tests: one test binary. Each case runs on SQLite and on
+//! PostgreSQL (a fresh database per test, on 127.0.0.1:5432 by default).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod audit_chain;
+mod cross_tenant;
+mod health;
+mod jobs;
+mod secrets;
+mod serve;
+mod users;
