@@ -4,8 +4,9 @@
 //
 //   node shopify-extension/conformance/sign.mjs <command> '<json-args>'
 //
-// Prints exactly one JSON object on stdout and exits 0; on bad input, or when the library
-// rejects a value this tool signed, prints {"error": "..."} on stdout and exits 1 (2 for usage).
+// Prints exactly one JSON object on stdout and exits 0. On bad input, or when the library
+// rejects a value this tool signed, prints {"error": "..."} and exits 1; usage errors exit 2;
+// missing npm dependencies (run `npm ci` in shopify-extension/) exit 3.
 //
 // Commands:
 //   webhook          {"secret","body","topic","shop","webhook_id"?,"api_version"?,
@@ -19,42 +20,97 @@
 //   validate-webhook {"secret","headers","body"} -> {"valid": bool, "reason"?, ...}
 //   validate-query   {"secret","query","now"?} -> {"valid": bool, "error"?}
 //   validate-session-token {"api_key","secret","token","now"?} -> {"valid": bool, "payload"?, "error"?}
+//   batch            {"requests": [{"command", "args"}, ...]}
+//                    -> {"results": [<output>|{"error"}, ...]}  (one process for many values)
 //
 // `shop` may be `name` or `name.myshopify.com`; `now` is unix seconds (the library's clock is
 // fixed there); omitted ids and timestamps are random or the current time.
-
-import {
-  messageOf,
-  OracleError,
-  signOauthQuery,
-  signSessionToken,
-  signWebhook,
-  validateOauthQuery,
-  validateSessionToken,
-  validateWebhook,
-} from './oracle.mjs';
-
-const COMMANDS = {
-  webhook: signWebhook,
-  'oauth-query': signOauthQuery,
-  'session-token': signSessionToken,
-  'validate-webhook': async (args) => {
-    const verdict = await validateWebhook(args);
-    return verdict;
-  },
-  'validate-query': validateOauthQuery,
-  'validate-session-token': validateSessionToken,
-};
 
 function print(object) {
   process.stdout.write(`${JSON.stringify(object)}\n`);
 }
 
+/** @param {unknown} error */
+function messageOf(error) {
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function loadOracle() {
+  try {
+    return await import('./oracle.mjs');
+  } catch (error) {
+    const code = /** @type {{code?: string}} */ (error)?.code;
+    if (code === 'ERR_MODULE_NOT_FOUND') {
+      print({
+        error: `npm dependencies are missing (run \`npm ci\` in shopify-extension/): ${messageOf(error)}`,
+      });
+      process.exit(3);
+    }
+    throw error;
+  }
+}
+
+const oracle = await loadOracle();
+
+/** @type {Record<string, (args: any) => Promise<object>>} */
+const COMMANDS = {
+  webhook: oracle.signWebhook,
+  'oauth-query': oracle.signOauthQuery,
+  'session-token': oracle.signSessionToken,
+  'validate-webhook': oracle.validateWebhook,
+  'validate-query': oracle.validateOauthQuery,
+  'validate-session-token': oracle.validateSessionToken,
+};
+
+/** @param {unknown} value */
+function isObject(value) {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/**
+ * Runs one command; an OracleError becomes {"error"} with status 1.
+ * @param {string} command
+ * @param {unknown} args
+ * @returns {Promise<{status: number, output: object}>}
+ */
+async function runOne(command, args) {
+  const run = COMMANDS[command];
+  if (run === undefined) {
+    return { status: 2, output: { error: `unknown command ${JSON.stringify(command)}` } };
+  }
+  if (!isObject(args)) {
+    return { status: 2, output: { error: 'json-args must be a JSON object' } };
+  }
+  try {
+    return { status: 0, output: await run(args) };
+  } catch (error) {
+    const prefix = error instanceof oracle.OracleError ? '' : 'unexpected failure: ';
+    return { status: 1, output: { error: `${prefix}${messageOf(error)}` } };
+  }
+}
+
+/** @param {any} args */
+async function runBatch(args) {
+  if (!isObject(args) || !Array.isArray(args.requests)) {
+    return { status: 2, output: { error: 'batch needs {"requests": [{"command", "args"}, ...]}' } };
+  }
+  const results = [];
+  for (const request of args.requests) {
+    const { output } = isObject(request)
+      ? await runOne(request.command, request.args)
+      : { output: { error: 'each batch request must be {"command", "args"}' } };
+    results.push(output);
+  }
+  return { status: 0, output: { results } };
+}
+
+/** @param {string[]} argv */
 async function main(argv) {
   const [command, rawArgs = '{}'] = argv;
-  const run = COMMANDS[command];
-  if (run === undefined || argv.length > 2) {
-    print({ error: `usage: sign.mjs <${Object.keys(COMMANDS).join('|')}> '<json-args>'` });
+  const known = command === 'batch' || (command !== undefined && command in COMMANDS);
+  if (!known || argv.length > 2) {
+    const names = [...Object.keys(COMMANDS), 'batch'].join('|');
+    print({ error: `usage: sign.mjs <${names}> '<json-args>'` });
     return 2;
   }
   let args;
@@ -64,21 +120,9 @@ async function main(argv) {
     print({ error: `json-args is not valid JSON: ${messageOf(error)}` });
     return 2;
   }
-  if (args === null || typeof args !== 'object' || Array.isArray(args)) {
-    print({ error: 'json-args must be a JSON object' });
-    return 2;
-  }
-  try {
-    print(await run(args));
-    return 0;
-  } catch (error) {
-    if (error instanceof OracleError) {
-      print({ error: error.message });
-      return 1;
-    }
-    print({ error: `unexpected failure: ${messageOf(error)}` });
-    return 1;
-  }
+  const { status, output } = command === 'batch' ? await runBatch(args) : await runOne(command, args);
+  print(output);
+  return status;
 }
 
 process.exitCode = await main(process.argv.slice(2));

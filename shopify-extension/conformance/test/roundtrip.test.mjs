@@ -3,7 +3,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parse } from 'smol-toml';
 import { SECRET, sign } from './helpers.mjs';
 
@@ -232,4 +235,38 @@ test('bad invocations print one JSON error and exit non-zero', () => {
     sign('oauth-query', { secret: SECRET, shop: SHOP, timestamp: 'soon' }, { expectStatus: 1 }).error,
     /timestamp/,
   );
+});
+
+test('a batch runs many commands in one process, each with its own result', () => {
+  const out = sign('batch', {
+    requests: [
+      { command: 'webhook', args: { secret: SECRET, body: '{"id":1}', topic: 'orders/create', shop: SHOP } },
+      { command: 'oauth-query', args: { secret: SECRET, shop: SHOP, timestamp: 1700000000 } },
+      { command: 'webhook', args: { secret: SECRET, body: '', topic: 'orders/create', shop: SHOP } },
+      { command: 'nope', args: {} },
+      'not an object',
+    ],
+  });
+  assert.equal(out.results.length, 5);
+  assert.equal(out.results[0].library.valid, true);
+  assert.equal(out.results[0].body, '{"id":1}');
+  assert.match(out.results[1].query, /^shop=leak-test\.myshopify\.com&timestamp=1700000000&hmac=[0-9a-f]{64}$/);
+  assert.match(out.results[2].error, /must not be empty/);
+  assert.match(out.results[3].error, /unknown command/);
+  assert.match(out.results[4].error, /must be \{"command", "args"\}/);
+  assert.match(sign('batch', { requests: 'x' }, { expectStatus: 2 }).error, /batch needs/);
+});
+
+test('without its npm dependencies the CLI says so and exits 3', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'leakguard-sign-'));
+  try {
+    for (const file of ['sign.mjs', 'oracle.mjs']) {
+      copyFileSync(new URL(`../${file}`, import.meta.url), join(dir, file));
+    }
+    const run = spawnSync(process.execPath, [join(dir, 'sign.mjs'), 'webhook', '{}'], { encoding: 'utf8' });
+    assert.equal(run.status, 3);
+    assert.match(JSON.parse(run.stdout).error, /npm ci/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
