@@ -13,8 +13,20 @@ use LeakGuard\Connector\Model\Retention\Handler\VaultTokensHandler;
 use LeakGuard\Connector\Model\Retention\PayloadCodec;
 use LeakGuard\Connector\Model\Retention\Policy;
 use LeakGuard\Connector\Model\Retention\ProgressStore;
+use LeakGuard\Connector\Console\Command\RetentionRunCommand;
+use LeakGuard\Connector\Cron\RetentionRun;
+use LeakGuard\Connector\Model\Config;
+use LeakGuard\Connector\Model\Retention\RetentionService;
+use LeakGuard\Connector\Model\Transport\OutboundQueue;
+use LeakGuard\Connector\Model\Transport\ServerClient;
+use LeakGuard\Connector\Model\Transport\Signer;
+use LeakGuard\Connector\Test\Support\ArrayConfig;
+use LeakGuard\Connector\Test\Support\FakeEncryptor;
+use LeakGuard\Connector\Test\Support\FakeHttpClient;
 use LeakGuard\Connector\Test\Support\FixedClock;
 use LeakGuard\Connector\Test\Support\MariaDbTestCase;
+use Psr\Log\NullLogger;
+use Symfony\Component\Console\Tester\CommandTester;
 
 /**
  * Runs the retention executor's SQL on real MariaDB with Magento's payment tables.
@@ -359,6 +371,95 @@ class RetentionExecutorTest extends MariaDbTestCase
         self::assertSame('unsupported', $classes['loyalty_points']['status']);
         self::assertSame('unsupported', $classes['card_holder_data']['status']);
         self::assertStringContainsString('unsupported action "delete"', $classes['card_holder_data']['reason']);
+        self::assertSame($before, $this->checksums());
+    }
+
+    /** @return array{0: RetentionService, 1: FakeHttpClient, 2: ArrayConfig} */
+    private function service(string $policyJson): array
+    {
+        $values = new ArrayConfig([
+            Config::XML_SERVER_URL => 'https://leakguard.example',
+            Config::XML_KEY_ID => 'key-1',
+            Config::XML_SHARED_SECRET => (new FakeEncryptor())->encrypt('tenant-secret'),
+            Config::XML_RETENTION_BATCH_SIZE => '5',
+        ]);
+        $config = new Config($values, new FakeEncryptor(), $values, $values);
+        $clock = new FixedClock();
+        $http = new FakeHttpClient();
+        $http->answer(200, $policyJson);
+        $client = new ServerClient($config, new Signer($clock), $http, new OutboundQueue($this->db), $clock, new NullLogger());
+        return [new RetentionService($client, $this->executor(), $config), $http, $values];
+    }
+
+    public function test_the_command_dry_run_fetches_the_signed_policy_and_reports_nothing(): void
+    {
+        $this->seed();
+        $before = $this->checksums();
+        $policy = (string) file_get_contents(dirname(__DIR__) . '/fixtures/retention-policy.json');
+        [$service, $http] = $this->service($policy);
+        $tester = new CommandTester(new RetentionRunCommand($service));
+
+        self::assertSame(0, $tester->execute(['--dry-run' => true]));
+        self::assertSame($before, $this->checksums());
+        self::assertCount(1, $http->requests);
+        self::assertSame('GET', $http->requests[0]['method']);
+        self::assertSame('https://leakguard.example/api/v1/magento/retention-policy', $http->requests[0]['url']);
+        self::assertMatchesRegularExpression('/^v1=[0-9a-f]{64}$/', $http->requests[0]['headers']['X-LeakGuard-Signature']);
+        $display = $tester->getDisplay();
+        self::assertStringContainsString('Policy version 3 (dry run, nothing changed):', $display);
+        self::assertMatchesRegularExpression('/card_holder_data\s+22 rows in sales_order_payment\s+ALERT: cc_number_enc_present=2/', $display);
+    }
+
+    public function test_a_real_run_posts_the_report_with_counts_and_hashes(): void
+    {
+        $this->seed();
+        $policy = (string) file_get_contents(dirname(__DIR__) . '/fixtures/retention-policy.json');
+        [$service, $http] = $this->service($policy);
+        $tester = new CommandTester(new RetentionRunCommand($service));
+
+        self::assertSame(0, $tester->execute([]));
+        self::assertStringContainsString('Report sent.', $tester->getDisplay());
+        self::assertSame('https://leakguard.example/api/v1/magento/retention-reports', $http->requests[1]['url']);
+        $report = json_decode($http->requests[1]['body'], true);
+        self::assertSame(3, $report['policy_version']);
+        self::assertSame(hash('sha256', $policy), $report['policy_sha256']);
+        self::assertFalse($report['dry_run']);
+        self::assertSame('1.0.0', $report['module_version']);
+        $classes = $this->byClass($report);
+        self::assertSame(22, $classes['card_holder_data']['rows_affected']);
+        self::assertSame(self::chain(self::CARD_IDS), $classes['card_holder_data']['affected_ids_sha256']);
+        self::assertSame('2026-11-28T12:00:00Z', $classes['card_holder_data']['cutoff']);
+        self::assertSame('2026-10-29T12:00:00Z', $classes['gateway_raw_response']['cutoff']);
+        self::assertSame(5, $classes['card_holder_data']['batches']);
+    }
+
+    public function test_the_cron_job_runs_only_when_retention_is_enabled(): void
+    {
+        $this->seed();
+        $before = $this->checksums();
+        $policy = (string) file_get_contents(dirname(__DIR__) . '/fixtures/retention-policy.json');
+        [$service, $http, $values] = $this->service($policy);
+        $config = new Config($values, new FakeEncryptor(), $values, $values);
+        (new RetentionRun($config, $service))->execute();
+        self::assertSame([], $http->requests);
+        self::assertSame($before, $this->checksums());
+
+        $values->values[Config::XML_RETENTION_ENABLED] = '1';
+        (new RetentionRun($config, $service))->execute();
+        self::assertCount(2, $http->requests);
+        self::assertNotSame($before, $this->checksums());
+    }
+
+    public function test_a_policy_fetch_failure_fails_the_command_without_changes(): void
+    {
+        $this->seed();
+        $before = $this->checksums();
+        [$service, $http] = $this->service('');
+        $http->answers = [];
+        $http->answer(503);
+        $tester = new CommandTester(new RetentionRunCommand($service));
+        self::assertSame(1, $tester->execute([]));
+        self::assertStringContainsString('Retention run failed: LeakGuard server answered 503 to GET /api/v1/magento/retention-policy', $tester->getDisplay());
         self::assertSame($before, $this->checksums());
     }
 }
