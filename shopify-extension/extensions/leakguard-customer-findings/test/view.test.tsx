@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { ComponentChildren, VNode } from 'preact';
 import { renderToString } from 'preact-render-to-string';
 import type { CustomerFindings } from '../src/api.ts';
 import { CustomerFindingsBlock } from '../src/components/CustomerFindingsBlock.tsx';
@@ -93,7 +94,7 @@ test('a failed request shows a critical banner with a retry button', () => {
   ] as const) {
     const html = view(state);
     assert.match(html, /<s-banner tone="critical" heading="LeakGuard is unavailable">/);
-    assert.match(html, /<s-button slot="secondary-actions">Try again<\/s-button>/);
+    assert.match(html, /The findings couldn't be loaded\. Try again in a moment\.<\/s-banner><s-button>Try again<\/s-button>/);
   }
 });
 
@@ -107,4 +108,33 @@ test('the block starts in the loading state for a customer and explains when the
   assert.match(loading, /<s-spinner/);
   const none = renderToString(<CustomerFindingsBlock customerGid={undefined} load={load} messages={messages} />);
   assert.match(none, /Open a customer to see LeakGuard's findings\./);
+});
+
+/** Expands function components (hook-free ones only) and returns every element with `tag`. */
+function findElements(node: ComponentChildren, tag: string): VNode<Record<string, unknown>>[] {
+  if (node === null || node === undefined || typeof node !== 'object') return [];
+  if (Array.isArray(node)) return node.flatMap((child) => findElements(child, tag));
+  const vnode = node as VNode<Record<string, unknown>>;
+  if (typeof vnode.type === 'function') {
+    const render = vnode.type as (props: Record<string, unknown>) => ComponentChildren;
+    return findElements(render(vnode.props), tag);
+  }
+  const own = vnode.type === tag ? [vnode] : [];
+  return [...own, ...findElements(vnode.props.children as ComponentChildren, tag)];
+}
+
+test('the retry button asks the container to load again', () => {
+  let retries = 0;
+  const tree = FindingsView({
+    state: { status: 'error', reason: 'network' },
+    messages,
+    now: NOW,
+    onRetry: () => {
+      retries += 1;
+    },
+  });
+  const buttons = findElements(tree, 's-button');
+  assert.equal(buttons.length, 1);
+  (buttons[0]?.props.onClick as () => void)();
+  assert.equal(retries, 1);
 });

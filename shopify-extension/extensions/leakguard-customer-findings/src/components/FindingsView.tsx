@@ -60,12 +60,12 @@ function StateBody({ state, messages, now, onRetry }: FindingsViewProps) {
       );
     case 'error':
       return (
-        <s-banner tone="critical" heading={t('errors.unavailable.heading')}>
-          <s-paragraph>{t('errors.unavailable.body')}</s-paragraph>
-          <s-button slot="secondary-actions" onClick={onRetry}>
-            {t('errors.retry')}
-          </s-button>
-        </s-banner>
+        <s-stack direction="block" gap="base">
+          <s-banner tone="critical" heading={t('errors.unavailable.heading')}>
+            {t('errors.unavailable.body')}
+          </s-banner>
+          <s-button onClick={onRetry}>{t('errors.retry')}</s-button>
+        </s-stack>
       );
     case 'ok':
       return <Findings data={state.data} messages={messages} now={now} />;
