@@ -53,6 +53,16 @@ pub enum Command {
         #[command(subcommand)]
         action: SecretsAction,
     },
+    /// Classify personal data in JSON lines (`{"id","text"}` or `{"id","record"}`) from a file
+    /// or standard input; one result line per input line on standard output.
+    Classify {
+        /// Input file, or `-` for standard input.
+        #[arg(default_value = "-")]
+        input: PathBuf,
+        /// Print a summary (records, entities, notice triggers) on standard error at the end.
+        #[arg(long)]
+        summary: bool,
+    },
 }
 
 /// `migrate` actions.
@@ -140,6 +150,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     {
         return verify_bundle_file(file);
     }
+    // Classification is pure: no configuration, no database.
+    if let Command::Classify { input, summary } = &cli.command {
+        return crate::classify_cli::run(input, *summary);
+    }
     let settings = Settings::load(cli.config.as_deref())?;
     crate::telemetry::init(&settings);
     match cli.command {
@@ -167,6 +181,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let state = AppState::init(settings).await?;
             audit_command(&state, action).await
         }
+        Command::Classify { .. } => Ok(ExitCode::SUCCESS),
         Command::Secrets {
             action: SecretsAction::Rotate { prune },
         } => {

@@ -2,6 +2,7 @@
 //! Magento installations. See ARCHITECTURE.md for the map and the invariants.
 
 pub mod audit;
+pub mod classify_cli;
 pub mod cli;
 pub mod config;
 pub mod crypto;

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod audit_chain;
+mod classify;
 mod cross_tenant;
 mod health;
 mod jobs;
