@@ -63,10 +63,6 @@ try {
     $db = new PdoConnection($pdo);
     $codec = new PayloadCodec();
     $executor = new Executor($db, new ProgressStore($db), new Clock(), [new CardHolderDataHandler(), new AdditionalInformationHandler($codec)], $batchSize);
-    $batchMs = [];
-    $executor->setBatchListener(static function (string $class, $progress) use (&$batchMs): void {
-        $batchMs[$class][] = $progress->maxTransactionMs;
-    });
 
     printf("MariaDB %s, %d sales_order_payment rows (seeded in %.1f s), batch size %d\n",
         $pdo->query('SELECT VERSION()')->fetchColumn(), $rows, $seedSeconds, $batchSize);
