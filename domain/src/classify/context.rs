@@ -117,8 +117,19 @@ pub fn field_hint(key: &str, parent: Option<&str>) -> Option<Hint> {
     let joined = words.join("_");
     let joined = joined.as_str();
 
+    // `{"drivers_license": {"number": …}}`: a generic key takes its meaning from the parent.
+    const GENERIC: &[&str] = &["number", "value", "no", "num", "nr", "data"];
+    if let ([only], Some(parent)) = (words.as_slice(), parent)
+        && GENERIC.contains(&only.as_str())
+        && let Some(hint) = field_hint(parent, None).filter(|h| *h != Hint::NotPersonal)
+    {
+        return Some(hint);
+    }
     // Masked, encrypted and summary values are not the identifier itself.
     if has("last4") || has("last") && (has("4") || has("four")) || has("masked") || has("mask") {
+        return Some(Hint::NotPersonal);
+    }
+    if has("gift") || has("giftcard") || has("coupon") || has("voucher") {
         return Some(Hint::NotPersonal);
     }
     if has_prefix("password") || has("passwd") || has("pwd") || has("pass") || has("passcode") {
@@ -135,7 +146,6 @@ pub fn field_hint(key: &str, parent: Option<&str>) -> Option<Hint> {
     }
     if has("username")
         || has("login")
-        || has("handle")
         || joined.contains("user_name")
         || joined == "user"
         || joined == "screen_name"
@@ -262,6 +272,32 @@ pub fn field_hint(key: &str, parent: Option<&str>) -> Option<Hint> {
     if has("fullname") || has("recipient") || has("cardholder") || has("customer_name") {
         return Some(Hint::FullName);
     }
+    if has("name") && words.len() == 1 {
+        // A `name` inside an address, customer or contact object is a person's name.
+        let person_parent = parent.is_some_and(|p| {
+            let parent_words = field_words(p);
+            parent_words.iter().any(|w| {
+                [
+                    "address",
+                    "addresses",
+                    "customer",
+                    "contact",
+                    "recipient",
+                    "billing",
+                    "shipping",
+                    "owner",
+                    "holder",
+                    "user",
+                    "person",
+                    "employee",
+                ]
+                .contains(&w.as_str())
+            })
+        });
+        if person_parent {
+            return Some(Hint::FullName);
+        }
+    }
     if has("name") {
         let product_parent = parent.is_some_and(|p| {
             let parent_words = field_words(p).join("_");
@@ -278,6 +314,22 @@ pub fn field_hint(key: &str, parent: Option<&str>) -> Option<Hint> {
         return Some(Hint::MaybeName);
     }
     const NOT_PERSONAL: &[&str] = &[
+        "city",
+        "region",
+        "province",
+        "state",
+        "country",
+        "company",
+        "currency",
+        "locale",
+        "status",
+        "vendor",
+        "title",
+        "tags",
+        "handle",
+        "gateway",
+        "method",
+        "type",
         "order",
         "sku",
         "tracking",
@@ -432,6 +484,12 @@ const KEYWORDS: &[(&str, Hint)] = &[
     ("address1", Hint::Street),
     ("address", Hint::Street),
     ("address2", Hint::StreetUnit),
+    ("customer", Hint::FullName),
+    ("my name is", Hint::FullName),
+    ("this is", Hint::FullName),
+    ("signed", Hint::FullName),
+    ("best", Hint::Greeting),
+    ("cheers", Hint::Greeting),
     ("dear", Hint::Greeting),
     ("hi", Hint::Greeting),
     ("hello", Hint::Greeting),
@@ -455,6 +513,7 @@ const KEYWORDS: &[(&str, Hint)] = &[
     ("ticket", Hint::NotPersonal),
     ("transaction", Hint::NotPersonal),
     ("txn", Hint::NotPersonal),
+    ("trace", Hint::NotPersonal),
     ("shipment", Hint::NotPersonal),
     ("ups", Hint::NotPersonal),
     ("fedex", Hint::NotPersonal),
@@ -566,7 +625,19 @@ mod tests {
             field_hint("name", Some("line_items")),
             Some(Hint::NotPersonal)
         );
-        assert_eq!(field_hint("name", Some("customer")), Some(Hint::MaybeName));
+        assert_eq!(field_hint("name", Some("customer")), Some(Hint::FullName));
+        assert_eq!(
+            field_hint("name", Some("billing_address")),
+            Some(Hint::FullName)
+        );
+        assert_eq!(field_hint("name", None), Some(Hint::MaybeName));
+        assert_eq!(
+            field_hint("number", Some("drivers_license")),
+            Some(Hint::DriverLicense)
+        );
+        assert_eq!(field_hint("city", None), Some(Hint::NotPersonal));
+        assert_eq!(field_hint("gift_card_code", None), Some(Hint::NotPersonal));
+        assert_eq!(field_hint("handle", None), Some(Hint::NotPersonal));
         assert_eq!(
             field_hint("echeck_routing_number", None),
             Some(Hint::Routing)

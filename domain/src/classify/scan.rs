@@ -80,7 +80,7 @@ fn patterns() -> Option<&'static Patterns> {
                 phone: re(r"(?:\+1[ .\-]?|1[ .\-])?\([0-9]{3}\) ?[0-9]{3}[ .\-][0-9]{4}|\+1[ .\-]?[0-9]{3}[ .\-]?[0-9]{3}[ .\-]?[0-9]{4}")?,
                 iban: re(r"[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{1,4}){3,9}")?,
                 ipv6: re(r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:[0-9]{1,3}(?:\.[0-9]{1,3}){3})?")?,
-                alnum_id: re(r"[A-Z]{1,3}[0-9*][A-Z0-9*\-]{3,16}")?,
+                alnum_id: re(r"WDL[A-Z0-9*]{9}|[A-Z]{1,3}[0-9*][A-Z0-9*\-]{3,16}")?,
                 month_date: re(r"(?i)\b(?:(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? ([0-9]{1,2})(?:st|nd|rd|th)?,? ([0-9]{4})|([0-9]{1,2}) (jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,? ([0-9]{4}))\b")?,
                 name_word: re(r"\p{Lu}(?:'\p{Lu})?\p{Ll}+(?:\p{Lu}\p{Ll}+)?(?:-\p{Lu}\p{Ll}+)?|\p{Lu}\.")?,
                 street_start: re(r"[0-9]{1,6}[A-Za-z]?(?:-[0-9]{1,4})? ")?,
@@ -94,6 +94,7 @@ fn patterns() -> Option<&'static Patterns> {
 
 /// Context for a position: the nearest keyword that ends shortly before it, else the field hint.
 struct Context<'a> {
+    text: &'a str,
     hits: &'a [KeywordHit],
     field: Option<Hint>,
 }
@@ -108,6 +109,23 @@ impl Context<'_> {
         if idx > 0 {
             let hit = self.hits[idx - 1];
             if pos - hit.end <= window {
+                // A keyword speaks for the next value only: not across another number, a
+                // sentence end or a field separator.
+                let gap = self.text.get(hit.end..pos).unwrap_or("");
+                let gap = gap.trim_start_matches([' ', '#', ':']);
+                let gap = gap
+                    .strip_prefix("no. ")
+                    .or_else(|| gap.strip_prefix("No. "))
+                    .or_else(|| gap.strip_prefix("nr. "))
+                    .unwrap_or(gap);
+                let crossed = gap
+                    .bytes()
+                    .any(|b| b.is_ascii_digit() || matches!(b, b'\n' | b';' | b'|' | b'&'))
+                    || gap.contains(". ")
+                    || gap.contains(", ") && gap.len() > 12;
+                if crossed {
+                    return None;
+                }
                 return Some(hit.hint);
             }
         }
@@ -138,7 +156,11 @@ pub fn scan(text: &str, field: Option<Hint>) -> Vec<Found> {
         return Vec::new();
     };
     let hits = keyword_hits(text);
-    let ctx = Context { hits: &hits, field };
+    let ctx = Context {
+        text,
+        hits: &hits,
+        field,
+    };
     let mut found = Vec::new();
 
     if let Some(hint) = field.filter(|h| h.takes_whole_value()) {
@@ -168,9 +190,12 @@ pub fn scan(text: &str, field: Option<Hint>) -> Vec<Found> {
         if ctx.anywhere(&[Hint::Dob]) {
             scan_month_dates(text, patterns, &ctx, &mut found);
         }
-        scan_streets(text, patterns, &ctx, &mut found);
+        if field != Some(Hint::NotPersonal) {
+            scan_streets(text, patterns, &ctx, &mut found);
+        }
     }
-    if text.bytes().any(|b| b.is_ascii_uppercase()) || !text.is_ascii() {
+    let not_personal_field = field == Some(Hint::NotPersonal);
+    if !not_personal_field && (text.bytes().any(|b| b.is_ascii_uppercase()) || !text.is_ascii()) {
         scan_names(text, patterns, &ctx, &mut found);
     }
     resolve_overlaps(found)
@@ -412,9 +437,8 @@ fn scan_key_values(text: &str, hits: &[KeywordHit], found: &mut Vec<Found>) {
             let stop = match quote {
                 Some(q) => b == q || b == b'\n',
                 None => match hint {
-                    Hint::Username | Hint::Password => {
-                        b.is_ascii_whitespace() || b",;|&\"'}]".contains(&b)
-                    }
+                    Hint::Password => b.is_ascii_whitespace() || b == b'"' || b == b'\'',
+                    Hint::Username => b.is_ascii_whitespace() || b",;|&\"'}]".contains(&b),
                     _ => b"\n,;|&\"}]=".contains(&b),
                 },
             };
@@ -572,7 +596,9 @@ fn classify_run(run: &Run, ctx: &Context, found: &mut Vec<Found>) {
             }
         }
         if !matched {
-            from += 1;
+            // Only leading parts of a run are tried: a valid-looking tail inside a longer
+            // number (a tracking number) is not a finding.
+            break;
         }
     }
 }
@@ -631,7 +657,8 @@ fn classify_groups(run: &Run, from: usize, to: usize, ctx: &Context) -> Option<(
     if digit_date(run, from, to).is_some() {
         return (hint == Some(Hint::Dob)).then_some((EntityType::DateOfBirth, 0.9));
     }
-    if seps.iter().any(|&s| s == b'/' || s == b'.') {
+    let dotted_phone = count == 3 && lens == [3, 3, 4] && seps == [b'.', b'.'];
+    if seps.contains(&b'/') || seps.contains(&b'.') && !dotted_phone {
         return None;
     }
     let dashed_ssn_shape = count == 3 && lens == [3, 2, 4] && same_sep;
@@ -782,7 +809,9 @@ fn scan_alnum_ids(text: &str, patterns: &Patterns, ctx: &Context, found: &mut Ve
                     0.85,
                 ));
             }
-            Some(Hint::DriverLicense) if n_digits >= 4 && value.len() <= 17 => {
+            Some(Hint::DriverLicense)
+                if (n_digits >= 4 || value.starts_with("WDL")) && value.len() <= 17 =>
+            {
                 found.push(Found::new(
                     m.start(),
                     m.start() + value.len(),
@@ -907,6 +936,13 @@ fn scan_streets(text: &str, patterns: &Patterns, ctx: &Context, found: &mut Vec<
         }
         found.push(Found::new(start, end, EntityType::StreetAddress, score));
     }
+}
+
+/// True when only punctuation or a line end follows a sign-off name.
+fn sign_off_end(text: &str, end: usize) -> bool {
+    let rest = text.get(end..).unwrap_or("");
+    let rest = rest.trim_start_matches([' ', '.', '!', ',']);
+    rest.is_empty() || rest.starts_with('\n')
 }
 
 const NAME_STOPWORDS: &[&str] = &[
@@ -1107,6 +1143,7 @@ fn scan_names(text: &str, patterns: &Patterns, ctx: &Context, found: &mut Vec<Fo
                 (true, false) | (false, true) if name_hint || titled => 0.85,
                 (true, false) | (false, true) => 0.6,
                 (false, false) if titled || hint == Some(Hint::FullName) => 0.75,
+                (false, false) if ctx.near(start, 5) == Some(Hint::MaybeName) => 0.7,
                 _ => 0.0,
             }
         } else if first_given
@@ -1114,6 +1151,9 @@ fn scan_names(text: &str, patterns: &Patterns, ctx: &Context, found: &mut Vec<Fo
                 || name_hint && ctx.near(start, 8).is_some())
         {
             0.65
+        } else if ctx.near(start, 3) == Some(Hint::Greeting) && sign_off_end(text, end) {
+            // "Thanks,\nPriya" at the end of a message.
+            0.6
         } else if titled && dict::is_surname(word(&first)) {
             0.7
         } else {
@@ -1307,6 +1347,24 @@ mod tests {
             [(EntityType::UsPassport, "123456789")]
         );
         assert!(types("SKU A1234567").is_empty());
+    }
+
+    #[test]
+    fn a_keyword_does_not_reach_past_the_next_value() {
+        assert_eq!(
+            types("DL# A1234567. Case 34955 closed 2023-03-23"),
+            [(EntityType::UsDriverLicense, "A1234567")]
+        );
+        assert_eq!(
+            types("Passport no. 123456789"),
+            [(EntityType::UsPassport, "123456789")]
+        );
+        assert!(types("account_number=81248576 trace=100724853523384").len() == 1);
+    }
+
+    #[test]
+    fn a_card_shaped_tail_of_a_tracking_number_is_not_a_card() {
+        assert!(types("USPS 9405 6350 3903 7966 4499 33").is_empty());
     }
 
     #[test]
