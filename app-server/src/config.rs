@@ -31,6 +31,10 @@ pub struct JobSettings {
     pub lease_ttl_secs: u64,
     /// Cron expression (six fields, seconds first, UTC) of the audit checkpoint job.
     pub audit_checkpoint_cron: String,
+    /// Cron expression of the tick that starts due permission audits.
+    pub permission_audit_cron: String,
+    /// A tenant's permission audit schedule until it sets its own (six fields, UTC).
+    pub permission_audit_default_schedule: String,
 }
 
 impl Default for JobSettings {
@@ -39,6 +43,8 @@ impl Default for JobSettings {
             enabled: true,
             lease_ttl_secs: 60,
             audit_checkpoint_cron: "0 */5 * * * *".into(),
+            permission_audit_cron: "30 */5 * * * *".into(),
+            permission_audit_default_schedule: "0 0 3 * * *".into(),
         }
     }
 }
@@ -234,6 +240,18 @@ impl Settings {
                 "jobs.audit_checkpoint_cron",
                 format!("not a cron expression: {e}"),
             ));
+        }
+        if let Err(e) = tokio_cron_scheduler::Job::new_async(
+            self.jobs.permission_audit_cron.as_str(),
+            |_, _| Box::pin(async {}),
+        ) {
+            return Err(ConfigError::new(
+                "jobs.permission_audit_cron",
+                format!("not a cron expression: {e}"),
+            ));
+        }
+        if let Err(e) = crate::audits::schedule::parse(&self.jobs.permission_audit_default_schedule) {
+            return Err(ConfigError::new("jobs.permission_audit_default_schedule", e));
         }
         if let Some(base) = &self.shopify.admin_base_url {
             url::Url::parse(base).map_err(|e| {

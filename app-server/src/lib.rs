@@ -2,9 +2,11 @@
 //! Magento installations. See ARCHITECTURE.md for the map and the invariants.
 
 pub mod audit;
+pub mod audits;
 pub mod classify_cli;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod crypto;
 pub mod db;
 pub mod http;

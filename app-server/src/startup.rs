@@ -137,28 +137,39 @@ pub async fn audit_checkpoint_job(state: &AppState) -> anyhow::Result<usize> {
     Ok(crate::audit::checkpoint_all(&state.db, &state.signer).await?)
 }
 
-async fn start_scheduler(
-    state: web::Data<AppState>,
+/// Job: start the permission audits whose schedule slot is due.
+pub async fn permission_audit_job(state: &AppState) -> anyhow::Result<usize> {
+    crate::audits::schedule::permission_audit_job(state, crate::db::now_ms()).await
+}
+
+type JobFn = for<'a> fn(
+    &'a AppState,
+) -> std::pin::Pin<
+    Box<dyn std::future::Future<Output = anyhow::Result<usize>> + Send + 'a>,
+>;
+
+async fn add_leased_job(
+    scheduler: &tokio_cron_scheduler::JobScheduler,
+    state: Arc<web::Data<AppState>>,
     shutdown: watch::Receiver<bool>,
-) -> anyhow::Result<tokio_cron_scheduler::JobScheduler> {
-    use tokio_cron_scheduler::{Job, JobScheduler};
-    let scheduler = JobScheduler::new().await?;
+    name: &'static str,
+    cron: &str,
+    job: JobFn,
+) -> anyhow::Result<()> {
+    use tokio_cron_scheduler::Job;
     let ttl = Duration::from_secs(state.settings.jobs.lease_ttl_secs);
-    let cron = state.settings.jobs.audit_checkpoint_cron.clone();
-    let job_state = Arc::new(state);
     scheduler
-        .add(Job::new_async(cron.as_str(), move |_, _| {
-            let state = job_state.clone();
+        .add(Job::new_async(cron, move |_, _| {
+            let state = state.clone();
             let shutdown = shutdown.clone();
             Box::pin(async move {
-                let name = "audit_checkpoint";
                 let run = crate::jobs::run_leased(
                     &state.db,
                     name,
                     &state.instance_id,
                     ttl,
                     Some(shutdown),
-                    |_stop| audit_checkpoint_job(&state),
+                    |_stop| job(&state),
                 )
                 .await;
                 let outcome = match run {
@@ -184,6 +195,35 @@ async fn start_scheduler(
             })
         })?)
         .await?;
+    Ok(())
+}
+
+async fn start_scheduler(
+    state: web::Data<AppState>,
+    shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<tokio_cron_scheduler::JobScheduler> {
+    let scheduler = tokio_cron_scheduler::JobScheduler::new().await?;
+    let checkpoint_cron = state.settings.jobs.audit_checkpoint_cron.clone();
+    let permission_cron = state.settings.jobs.permission_audit_cron.clone();
+    let state = Arc::new(state);
+    add_leased_job(
+        &scheduler,
+        state.clone(),
+        shutdown.clone(),
+        "audit_checkpoint",
+        &checkpoint_cron,
+        |s| Box::pin(audit_checkpoint_job(s)),
+    )
+    .await?;
+    add_leased_job(
+        &scheduler,
+        state,
+        shutdown,
+        "permission_audits",
+        &permission_cron,
+        |s| Box::pin(permission_audit_job(s)),
+    )
+    .await?;
     scheduler.start().await?;
     Ok(scheduler)
 }

@@ -528,6 +528,94 @@ pub enum FindingKind {
     IncompleteAudit,
 }
 
+impl FindingKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [FindingKind; 10] = [
+        Self::PolicyViolation,
+        Self::NewPrincipalWithPii,
+        Self::Escalation,
+        Self::NotAllowListed,
+        Self::OwnAppOverGranted,
+        Self::AllResources,
+        Self::BearerTokensEnabled,
+        Self::StaleAdmin,
+        Self::ExternalAdmin,
+        Self::IncompleteAudit,
+    ];
+
+    /// The stored form (snake_case, as serialized).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PolicyViolation => "policy_violation",
+            Self::NewPrincipalWithPii => "new_principal_with_pii",
+            Self::Escalation => "escalation",
+            Self::NotAllowListed => "not_allow_listed",
+            Self::OwnAppOverGranted => "own_app_over_granted",
+            Self::AllResources => "all_resources",
+            Self::BearerTokensEnabled => "bearer_tokens_enabled",
+            Self::StaleAdmin => "stale_admin",
+            Self::ExternalAdmin => "external_admin",
+            Self::IncompleteAudit => "incomplete_audit",
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// The first part of a finding key. A new unlisted principal and the same principal still
+    /// unlisted at the next run are one finding (its kind moves on, its review carries over).
+    pub fn key_base(self) -> &'static str {
+        match self {
+            Self::NewPrincipalWithPii => Self::NotAllowListed.as_str(),
+            other => other.as_str(),
+        }
+    }
+
+    /// A short label for the console.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::PolicyViolation => "Exceeds allow-list",
+            Self::NewPrincipalWithPii => "New, reaches personal data",
+            Self::Escalation => "Gained access",
+            Self::NotAllowListed => "Not allow-listed",
+            Self::OwnAppOverGranted => "LeakGuard over-granted",
+            Self::AllResources => "All resources",
+            Self::BearerTokensEnabled => "Bearer tokens enabled",
+            Self::StaleAdmin => "Stale admin",
+            Self::ExternalAdmin => "External admin",
+            Self::IncompleteAudit => "Incomplete audit",
+        }
+    }
+}
+
+impl Level {
+    /// The stored form (lowercase, as serialized).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Low => "low",
+            Self::Medium => "medium",
+            Self::High => "high",
+            Self::Critical => "critical",
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::None,
+            Self::Low,
+            Self::Medium,
+            Self::High,
+            Self::Critical,
+        ]
+        .into_iter()
+        .find(|l| l.as_str() == s)
+    }
+}
+
 /// One finding for review.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
@@ -554,14 +642,7 @@ fn finding(
     message: String,
 ) -> Finding {
     let pkey = principal.map(|p| p.key.clone());
-    let key = format!(
-        "{}:{}",
-        serde_json::to_value(kind)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default(),
-        pkey.as_deref().unwrap_or("*")
-    );
+    let key = format!("{}:{}", kind.key_base(), pkey.as_deref().unwrap_or("*"));
     Finding {
         key,
         kind,
@@ -1027,6 +1108,24 @@ mod tests {
             state(Some(&Decision::MarkForRevocation), &f2, 10),
             FindingState::RevocationRequested
         );
+    }
+
+    #[test]
+    fn a_new_unlisted_principal_keeps_its_finding_key_at_the_next_run() {
+        let before = shop(vec![]);
+        let first = shop(vec![app("spy", &["read_customers"])]);
+        let new = evaluate(Some(&before), &first, &Policy::default(), &BTreeSet::new());
+        assert_eq!(new[0].kind, FindingKind::NewPrincipalWithPii);
+        let standing = evaluate(Some(&first), &first, &Policy::default(), &BTreeSet::new());
+        assert_eq!(standing[0].kind, FindingKind::NotAllowListed);
+        assert_eq!(new[0].key, standing[0].key);
+        for k in FindingKind::ALL {
+            assert_eq!(FindingKind::parse(k.as_str()), Some(k));
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+        }
+        for l in [Level::None, Level::Low, Level::Medium, Level::High, Level::Critical] {
+            assert_eq!(Level::parse(l.as_str()), Some(l));
+        }
     }
 
     #[test]

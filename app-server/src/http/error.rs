@@ -30,6 +30,8 @@ pub enum ErrorCode {
     Unavailable,
     /// Something failed on our side.
     Internal,
+    /// A cookie-authenticated unsafe request without a valid CSRF token.
+    CsrfFailed,
 }
 
 impl ErrorCode {
@@ -46,6 +48,7 @@ impl ErrorCode {
             Self::RateLimited => "rate_limited",
             Self::Unavailable => "unavailable",
             Self::Internal => "internal",
+            Self::CsrfFailed => "csrf_failed",
         }
     }
 
@@ -61,6 +64,7 @@ impl ErrorCode {
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::CsrfFailed => StatusCode::FORBIDDEN,
         }
     }
 
@@ -68,7 +72,10 @@ impl ErrorCode {
     pub fn kind(self) -> &'static str {
         match self {
             Self::InvalidRequest | Self::PayloadTooLarge => "invalid_request",
-            Self::MissingCredentials | Self::InvalidCredentials | Self::InsufficientRole => "auth",
+            Self::MissingCredentials
+            | Self::InvalidCredentials
+            | Self::InsufficientRole
+            | Self::CsrfFailed => "auth",
             Self::NotFound | Self::Conflict => "state",
             Self::RateLimited | Self::Unavailable => "availability",
             Self::Internal => "internal",
@@ -142,6 +149,11 @@ impl ApiError {
     pub fn code(&self) -> ErrorCode {
         self.code
     }
+
+    /// The message safe to show.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
 }
 
 impl fmt::Debug for ApiError {
@@ -199,6 +211,18 @@ impl From<crate::tenants::TenantError> for ApiError {
             E::Invalid(m) => Self::invalid(m),
             E::Exists(m) => Self::new(ErrorCode::Conflict, format!("{m} already exists")),
             E::NotFound => Self::not_found(),
+            E::Unexpected(e) => Self::internal(e),
+        }
+    }
+}
+
+impl From<crate::audits::AuditsError> for ApiError {
+    fn from(e: crate::audits::AuditsError) -> Self {
+        use crate::audits::AuditsError as E;
+        match e {
+            E::Invalid(m) => Self::invalid(m),
+            E::NotFound => Self::not_found(),
+            E::Forbidden => Self::forbidden(),
             E::Unexpected(e) => Self::internal(e),
         }
     }

@@ -148,3 +148,39 @@ impl TenantScoped for entities::secrets::Entity {
         entities::secrets::Column::TenantId
     }
 }
+
+impl TenantScoped for entities::perm_audit_runs::Entity {
+    fn tenant_column() -> Self::Column {
+        entities::perm_audit_runs::Column::TenantId
+    }
+}
+
+impl TenantScoped for entities::perm_audit_snapshots::Entity {
+    fn tenant_column() -> Self::Column {
+        entities::perm_audit_snapshots::Column::TenantId
+    }
+}
+
+impl TenantScoped for entities::perm_findings::Entity {
+    fn tenant_column() -> Self::Column {
+        entities::perm_findings::Column::TenantId
+    }
+}
+
+impl TenantScoped for entities::perm_reviews::Entity {
+    fn tenant_column() -> Self::Column {
+        entities::perm_reviews::Column::TenantId
+    }
+}
+
+impl TenantScoped for entities::perm_policies::Entity {
+    fn tenant_column() -> Self::Column {
+        entities::perm_policies::Column::TenantId
+    }
+}
+
+impl TenantScoped for entities::perm_audit_schedules::Entity {
+    fn tenant_column() -> Self::Column {
+        entities::perm_audit_schedules::Column::TenantId
+    }
+}

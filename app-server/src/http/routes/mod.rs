@@ -1,7 +1,9 @@
 //! Route modules, one per resource. `configure` is the only place routes are registered.
 
 pub mod audit;
+pub mod console_pages;
 pub mod health;
+pub mod permissions;
 pub mod tenant;
 pub mod users;
 
@@ -24,6 +26,48 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .route("/audit/entries", web::get().to(audit::list))
                 .route("/audit/entries/{seq}", web::get().to(audit::get))
-                .route("/audit/verify", web::get().to(audit::verify)),
+                .route("/audit/verify", web::get().to(audit::verify))
+                .route("/permissions/overview", web::get().to(permissions::overview))
+                .route("/permissions/principals", web::get().to(permissions::principals))
+                .route("/permissions/changes", web::get().to(permissions::changes))
+                .route("/permissions/findings", web::get().to(permissions::findings))
+                .route("/permissions/findings/{id}", web::get().to(permissions::finding))
+                .route(
+                    "/permissions/findings/{id}/reviews",
+                    web::post().to(permissions::review),
+                )
+                .route("/permissions/reviews", web::get().to(permissions::reviews))
+                .route("/permissions/runs", web::get().to(permissions::runs))
+                .route("/permissions/runs", web::post().to(permissions::run_now))
+                .route("/permissions/runs/{id}", web::get().to(permissions::run))
+                .route("/permissions/report", web::get().to(permissions::report))
+                .route("/permissions/policy", web::get().to(permissions::policy))
+                .route("/permissions/policy", web::put().to(permissions::put_policy))
+                .route("/permissions/schedule", web::get().to(permissions::schedule))
+                .route("/permissions/schedule", web::put().to(permissions::put_schedule)),
+        )
+        .service(
+            web::scope("/console")
+                .route("/static/console.css", web::get().to(console_pages::css))
+                .route("/static/console.js", web::get().to(console_pages::js))
+                .route("/login", web::get().to(console_pages::login_form))
+                .route("/login", web::post().to(console_pages::login))
+                .route("/permissions", web::get().to(console_pages::overview))
+                .route("/permissions/principals", web::get().to(console_pages::principals))
+                .route("/permissions/changes", web::get().to(console_pages::changes))
+                .route("/permissions/findings", web::get().to(console_pages::findings))
+                .route(
+                    "/permissions/findings/{finding_id}",
+                    web::get().to(console_pages::finding),
+                )
+                .route(
+                    "/permissions/findings/{finding_id}/review",
+                    web::post().to(console_pages::review),
+                )
+                .route("/permissions/runs", web::get().to(console_pages::runs))
+                .route("/permissions/runs", web::post().to(console_pages::run_now))
+                .route("/permissions/runs/{run_id}", web::get().to(console_pages::run))
+                .route("/permissions/report.csv", web::get().to(console_pages::report_csv))
+                .route("/permissions/report.json", web::get().to(console_pages::report_json)),
         );
 }

@@ -1,0 +1,222 @@
+//! Extractors of the console pages: [`ConsoleCtx`] (who is looking) and [`ConsoleForm`] (a
+//! posted form whose CSRF token is checked before the handler runs), and [`PageError`], which
+//! answers a browser with an HTML page and an API client with the JSON error body.
+//!
+//! Credentials, in order: an `Authorization` header (API key; App Bridge session tokens from
+//! the embedded Shopify admin, which need no CSRF token because they are not ambient), then the
+//! console session cookie (forms must carry its CSRF token).
+
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
+use futures::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+use std::fmt;
+
+use super::error::{ApiError, ErrorCode};
+use crate::console::session;
+use crate::startup::AppState;
+use crate::tenancy::TenantCtx;
+
+/// An error of a console page.
+pub struct PageError {
+    error: ApiError,
+    html: bool,
+    sign_in: bool,
+}
+
+impl PageError {
+    /// Wraps an API error for a page request.
+    pub fn new(error: impl Into<ApiError>, html: bool) -> Self {
+        Self {
+            error: error.into(),
+            html,
+            sign_in: false,
+        }
+    }
+}
+
+impl fmt::Debug for PageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl fmt::Display for PageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        self.error.status_code()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if self.sign_in && self.html {
+            return HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, "/console/login"))
+                .finish();
+        }
+        if !self.html {
+            return self.error.error_response();
+        }
+        // Let the API error log its cause once.
+        let _ = self.error.error_response();
+        let title = match self.error.code() {
+            ErrorCode::NotFound => "Not found",
+            ErrorCode::InsufficientRole => "Not allowed",
+            ErrorCode::CsrfFailed => "Please reload the page",
+            ErrorCode::InvalidRequest => "Check your input",
+            _ => "Something went wrong",
+        };
+        let body = crate::console::pages::render_plain(
+            "error.html",
+            minijinja::context! {title => title, message => self.error.message()},
+        )
+        .unwrap_or_else(|_| title.to_owned());
+        let mut response = HttpResponse::build(self.status_code());
+        response
+            .content_type("text/html; charset=utf-8")
+            .insert_header(("Cache-Control", "no-store"));
+        response.body(body)
+    }
+}
+
+fn wants_html(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"))
+}
+
+/// The console's viewer: a tenant context plus how it authenticated.
+pub struct ConsoleCtx {
+    /// The tenant context.
+    pub ctx: TenantCtx,
+    /// The session cookie, when the request came with one (forms then need its CSRF token).
+    pub cookie: Option<String>,
+    /// Whether errors should be HTML pages.
+    pub html: bool,
+}
+
+impl ConsoleCtx {
+    /// The CSRF token for this session's forms (empty without a cookie).
+    pub fn csrf(&self) -> String {
+        self.cookie
+            .as_deref()
+            .map(session::csrf_token)
+            .unwrap_or_default()
+    }
+
+    /// Wraps a service error for this request.
+    pub fn err(&self, e: impl Into<ApiError>) -> PageError {
+        PageError::new(e, self.html)
+    }
+}
+
+impl FromRequest for ConsoleCtx {
+    type Error = PageError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let html = wants_html(req);
+        let has_authorization = req.headers().contains_key(header::AUTHORIZATION);
+        let bearer = has_authorization.then(|| TenantCtx::from_request(req, payload));
+        let cookie = req
+            .cookie(session::SESSION_COOKIE)
+            .map(|c| c.value().to_owned());
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            if let Some(bearer) = bearer {
+                let ctx = bearer.await.map_err(|e| PageError::new(e, html))?;
+                return Ok(Self {
+                    ctx,
+                    cookie: None,
+                    html,
+                });
+            }
+            let state = state.ok_or_else(|| {
+                PageError::new(ApiError::internal(anyhow::anyhow!("app state missing")), html)
+            })?;
+            let sign_in = || PageError {
+                error: ApiError::new(
+                    ErrorCode::MissingCredentials,
+                    "sign in to the console first",
+                ),
+                html,
+                sign_in: true,
+            };
+            let Some(cookie) = cookie else {
+                return Err(sign_in());
+            };
+            let ctx = session::open(&state.db, &state.keyring, &cookie, crate::db::now_ms())
+                .await
+                .map_err(|e| PageError::new(e, html))?
+                .ok_or_else(sign_in)?;
+            Ok(Self {
+                ctx,
+                cookie: Some(cookie),
+                html,
+            })
+        })
+    }
+}
+
+/// A posted console form: the viewer and the fields (all strings), after the CSRF check of a
+/// cookie session (token in the `csrf_token` field or the `X-CSRF-Token` header).
+pub struct ConsoleForm<T> {
+    /// The viewer.
+    pub cc: ConsoleCtx,
+    /// The fields.
+    pub form: T,
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for ConsoleForm<T> {
+    type Error = PageError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let html = wants_html(req);
+        let viewer = ConsoleCtx::from_request(req, payload);
+        let fields = web::Form::<Vec<(String, String)>>::from_request(req, payload);
+        let header_token = req
+            .headers()
+            .get(session::CSRF_HEADER)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+            .map(str::to_owned);
+        Box::pin(async move {
+            let cc = viewer.await?;
+            let fields = fields
+                .await
+                .map_err(|_| PageError::new(ApiError::invalid("the form could not be read"), html))?
+                .into_inner();
+            let mut map = serde_json::Map::new();
+            let mut token = header_token;
+            for (name, value) in fields {
+                if name == session::CSRF_FIELD {
+                    token = Some(value);
+                } else {
+                    map.insert(name, serde_json::Value::String(value));
+                }
+            }
+            if let Some(cookie) = &cc.cookie {
+                if !token.is_some_and(|t| session::csrf_ok(cookie, &t)) {
+                    return Err(PageError::new(
+                        ApiError::new(
+                            ErrorCode::CsrfFailed,
+                            "the form is out of date or was not sent by the console; reload the page and try again",
+                        ),
+                        html,
+                    ));
+                }
+            }
+            let form = serde_json::from_value(serde_json::Value::Object(map)).map_err(|e| {
+                PageError::new(ApiError::invalid(format!("invalid form: {e}")), html)
+            })?;
+            Ok(Self { cc, form })
+        })
+    }
+}

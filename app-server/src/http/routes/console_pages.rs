@@ -1,0 +1,421 @@
+//! `/console/*`: the server-rendered console of permission audits, its sign-in and its static
+//! files. Pages send a strict CSP: scripts and styles from this server only (plus App Bridge
+//! from Shopify's CDN when embedded in production), framing only by the shop's admin for Shopify
+//! tenants and by no one for Magento tenants.
+
+use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use minijinja::{Value, context};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::audits::{self, AuditsError, FindingFilter, ReviewInput, Trigger};
+use crate::console::pages::{self, Chrome, format_date};
+use crate::console::session;
+use crate::db::now_ms;
+use crate::http::console_auth::{ConsoleCtx, ConsoleForm, PageError};
+use crate::http::error::ApiError;
+use crate::startup::AppState;
+
+const DAY_MS: i64 = 86_400_000;
+
+fn csp(frame_ancestors: &str, app_bridge: bool) -> String {
+    let cdn = if app_bridge {
+        " https://cdn.shopify.com"
+    } else {
+        ""
+    };
+    let connect = if app_bridge {
+        " https://*.shopify.com"
+    } else {
+        ""
+    };
+    format!(
+        "default-src 'self'; script-src 'self'{cdn}; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self'{connect}; form-action 'self'; base-uri 'none'; object-src 'none'; \
+         frame-ancestors {frame_ancestors}"
+    )
+}
+
+async fn page(
+    state: &AppState,
+    cc: &ConsoleCtx,
+    template: &str,
+    active: &'static str,
+    values: Value,
+    flash: Option<String>,
+    error: Option<String>,
+    status: actix_web::http::StatusCode,
+) -> Result<HttpResponse, PageError> {
+    let tenant = audits::tenant_of(&state.db, &cc.ctx)
+        .await
+        .map_err(|e| cc.err(e))?;
+    let shopify_shop = (tenant.platform == "shopify")
+        .then(|| tenant.shop_domain.clone())
+        .flatten();
+    // App Bridge only when the app is configured (production); tests and Magento run without.
+    let app_bridge_key = shopify_shop
+        .as_ref()
+        .and(state.settings.shopify.api_key.clone());
+    let chrome = Chrome {
+        tenant_label: tenant
+            .shop_domain
+            .clone()
+            .or(tenant.base_url.clone())
+            .unwrap_or_default(),
+        role: cc.ctx.role.as_str().into(),
+        csrf: cc.csrf(),
+        can_review: cc.ctx.role.can_review(),
+        app_bridge_key: app_bridge_key.clone(),
+        active,
+        flash,
+        error,
+    };
+    let body =
+        pages::render(template, &chrome, values).map_err(|e| cc.err(ApiError::internal(e)))?;
+    let ancestors = match &shopify_shop {
+        Some(shop) => format!("https://{shop} https://admin.shopify.com"),
+        None => "'none'".to_owned(),
+    };
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .insert_header(("Referrer-Policy", "no-referrer"))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .insert_header((
+            "Content-Security-Policy",
+            csp(&ancestors, app_bridge_key.is_some()),
+        ))
+        .body(body))
+}
+
+fn ok() -> actix_web::http::StatusCode {
+    actix_web::http::StatusCode::OK
+}
+
+fn see_other(location: String) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+/// `GET /console/static/console.css`.
+pub async fn css() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header(("Cache-Control", "public, max-age=300"))
+        .body(pages::CSS)
+}
+
+/// `GET /console/static/console.js`.
+pub async fn js() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header(("Cache-Control", "public, max-age=300"))
+        .body(pages::JS)
+}
+
+fn login_page(error: Option<&str>, status: actix_web::http::StatusCode) -> HttpResponse {
+    let body = pages::render_plain("login.html", context! {error => error})
+        .unwrap_or_else(|_| "LeakGuard console".into());
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .insert_header(("Content-Security-Policy", csp("'none'", false)))
+        .body(body)
+}
+
+/// `GET /console/login`.
+pub async fn login_form() -> HttpResponse {
+    login_page(None, ok())
+}
+
+/// Form of `POST /console/login`.
+#[derive(Deserialize)]
+pub struct LoginForm {
+    api_key: String,
+}
+
+/// `POST /console/login`: an API key opens a console session (cookie) and goes to the overview.
+pub async fn login(
+    state: web::Data<AppState>,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = crate::tenants::authenticate_api_key(&state.db, form.api_key.trim()).await?;
+    let Some(cookie) = ctx.and_then(|ctx| session::issue(&state.keyring, &ctx, now_ms())) else {
+        return Ok(login_page(
+            Some("That API key is not valid."),
+            actix_web::http::StatusCode::UNAUTHORIZED,
+        ));
+    };
+    let secure = state.settings.effective_public_url().starts_with("https://");
+    Ok(HttpResponse::SeeOther()
+        .cookie(
+            Cookie::build(session::SESSION_COOKIE, cookie)
+                .path("/")
+                .http_only(true)
+                .secure(secure)
+                .same_site(SameSite::Strict)
+                .max_age(CookieDuration::milliseconds(session::SESSION_TTL_MS))
+                .finish(),
+        )
+        .insert_header((header::LOCATION, "/console/permissions"))
+        .finish())
+}
+
+/// `GET /console/permissions`: overview.
+pub async fn overview(state: web::Data<AppState>, cc: ConsoleCtx) -> Result<HttpResponse, PageError> {
+    let data = audits::overview(&state.db, &cc.ctx, now_ms())
+        .await
+        .map_err(|e| cc.err(e))?;
+    let values = context! {overview => pages::value(&data)};
+    page(&state, &cc, "overview.html", "overview", values, None, None, ok()).await
+}
+
+/// `GET /console/permissions/principals`.
+pub async fn principals(
+    state: web::Data<AppState>,
+    cc: ConsoleCtx,
+) -> Result<HttpResponse, PageError> {
+    let data = audits::principals(&state.db, &cc.ctx)
+        .await
+        .map_err(|e| cc.err(e))?;
+    let values = context! {view => pages::value(&data)};
+    page(&state, &cc, "principals.html", "principals", values, None, None, ok()).await
+}
+
+/// `GET /console/permissions/changes`.
+pub async fn changes(state: web::Data<AppState>, cc: ConsoleCtx) -> Result<HttpResponse, PageError> {
+    let data = audits::changes_over_time(&state.db, &cc.ctx, 30)
+        .await
+        .map_err(|e| cc.err(e))?;
+    let values = context! {runs => pages::value(&data)};
+    page(&state, &cc, "changes.html", "changes", values, None, None, ok()).await
+}
+
+/// Query of the findings page.
+#[derive(Deserialize)]
+pub struct FindingsQuery {
+    state: Option<String>,
+}
+
+const FILTERS: [(&str, &str); 4] = [
+    ("active", "Active"),
+    ("open", "Needs review"),
+    ("resolved", "Resolved"),
+    ("all", "All"),
+];
+
+/// `GET /console/permissions/findings`.
+pub async fn findings(
+    state: web::Data<AppState>,
+    cc: ConsoleCtx,
+    q: web::Query<FindingsQuery>,
+) -> Result<HttpResponse, PageError> {
+    let filter_id = q.state.as_deref().unwrap_or("active");
+    let filter = FindingFilter::parse(filter_id)
+        .ok_or_else(|| cc.err(ApiError::invalid("unknown filter")))?;
+    let data = audits::list_findings(&state.db, &cc.ctx, filter, now_ms())
+        .await
+        .map_err(|e| cc.err(e))?;
+    let filters: Vec<serde_json::Value> = FILTERS
+        .iter()
+        .map(|(id, label)| serde_json::json!({"id": id, "label": label}))
+        .collect();
+    let values = context! {
+        findings => pages::value(&data),
+        filter => filter_id,
+        filters => pages::value(&filters),
+    };
+    page(&state, &cc, "findings.html", "findings", values, None, None, ok()).await
+}
+
+/// Query of the finding page.
+#[derive(Deserialize)]
+pub struct FindingQuery {
+    saved: Option<String>,
+}
+
+async fn finding_page(
+    state: &AppState,
+    cc: &ConsoleCtx,
+    id: Uuid,
+    flash: Option<String>,
+    error: Option<String>,
+    status: actix_web::http::StatusCode,
+) -> Result<HttpResponse, PageError> {
+    let now = now_ms();
+    let detail = audits::get_finding(&state.db, &cc.ctx, id, now)
+        .await
+        .map_err(|e| cc.err(e))?;
+    let values = context! {
+        detail => pages::value(&detail),
+        max_days => audits::MAX_ACCEPT_DAYS,
+        min_date => format_date(now),
+        max_date => format_date(now + (audits::MAX_ACCEPT_DAYS - 1) * DAY_MS),
+    };
+    page(state, cc, "finding.html", "findings", values, flash, error, status).await
+}
+
+/// `GET /console/permissions/findings/{id}`.
+pub async fn finding(
+    state: web::Data<AppState>,
+    cc: ConsoleCtx,
+    id: web::Path<Uuid>,
+    q: web::Query<FindingQuery>,
+) -> Result<HttpResponse, PageError> {
+    let flash = q.saved.as_ref().map(|_| "Decision saved.".to_owned());
+    finding_page(&state, &cc, *id, flash, None, ok()).await
+}
+
+/// Fields of the review form.
+#[derive(Deserialize)]
+pub struct ReviewForm {
+    decision: Option<String>,
+    justification: Option<String>,
+    /// `YYYY-MM-DD`: the risk is accepted until the end of that day (UTC).
+    expires_on: Option<String>,
+}
+
+fn end_of_day_ms(date: &str) -> Option<i64> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let day = time::Date::parse(date.trim(), format).ok()?;
+    let next = day.next_day()?.midnight().assume_utc();
+    i64::try_from(next.unix_timestamp_nanos() / 1_000_000)
+        .ok()
+        .map(|ms| ms - 1)
+}
+
+/// `POST /console/permissions/findings/{id}/review`.
+pub async fn review(
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    ConsoleForm { cc, form }: ConsoleForm<ReviewForm>,
+) -> Result<HttpResponse, PageError> {
+    let expires = form
+        .expires_on
+        .as_deref()
+        .filter(|d| !d.trim().is_empty())
+        .map(|d| end_of_day_ms(d).ok_or(()));
+    let result = match expires {
+        Some(Err(())) => Err(AuditsError::Invalid(
+            "the expiry date must be a date (YYYY-MM-DD)".into(),
+        )),
+        other => {
+            let input = ReviewInput {
+                decision: form.decision.unwrap_or_default(),
+                justification: form.justification,
+                // An expiry typed for another decision is ignored by the form, not an error.
+                expires_at_ms: other.and_then(Result::ok),
+            };
+            let input = if input.decision == "accept_risk" {
+                input
+            } else {
+                ReviewInput {
+                    expires_at_ms: None,
+                    ..input
+                }
+            };
+            audits::review(&state.db, &cc.ctx, *id, input, now_ms()).await
+        }
+    };
+    match result {
+        Ok(_) => Ok(see_other(format!(
+            "/console/permissions/findings/{}?saved=1",
+            *id
+        ))),
+        Err(AuditsError::Invalid(message)) => {
+            finding_page(
+                &state,
+                &cc,
+                *id,
+                None,
+                Some(message),
+                actix_web::http::StatusCode::BAD_REQUEST,
+            )
+            .await
+        }
+        Err(e) => Err(cc.err(e)),
+    }
+}
+
+/// Query of the runs page.
+pub async fn runs(state: web::Data<AppState>, cc: ConsoleCtx) -> Result<HttpResponse, PageError> {
+    let now = now_ms();
+    let data = audits::list_runs(&state.db, &cc.ctx, 100)
+        .await
+        .map_err(|e| cc.err(e))?;
+    let default = &state.settings.jobs.permission_audit_default_schedule;
+    let schedule = audits::get_schedule(&state.db, &cc.ctx, default, now)
+        .await
+        .map_err(|e| cc.err(e))?;
+    let values = context! {
+        runs => pages::value(&data),
+        schedule => pages::value(&schedule),
+    };
+    page(&state, &cc, "runs.html", "runs", values, None, None, ok()).await
+}
+
+/// `GET /console/permissions/runs/{id}`.
+pub async fn run(
+    state: web::Data<AppState>,
+    cc: ConsoleCtx,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, PageError> {
+    let detail = audits::get_run(&state.db, &cc.ctx, *id)
+        .await
+        .map_err(|e| cc.err(e))?;
+    let values = context! {detail => pages::value(&detail)};
+    page(&state, &cc, "run.html", "runs", values, None, None, ok()).await
+}
+
+/// No fields.
+#[derive(Deserialize)]
+pub struct Empty {}
+
+/// `POST /console/permissions/runs`: run now, then show the run.
+pub async fn run_now(
+    state: web::Data<AppState>,
+    ConsoleForm { cc, form: Empty {} }: ConsoleForm<Empty>,
+) -> Result<HttpResponse, PageError> {
+    let run = audits::run_for_tenant(&state, &cc.ctx, Trigger::Manual, now_ms())
+        .await
+        .map_err(|e| cc.err(e))?;
+    Ok(see_other(format!("/console/permissions/runs/{}", run.id)))
+}
+
+/// `GET /console/permissions/report.csv`.
+pub async fn report_csv(
+    state: web::Data<AppState>,
+    cc: ConsoleCtx,
+) -> Result<HttpResponse, PageError> {
+    let report = audits::report(&state.db, &cc.ctx, now_ms())
+        .await
+        .map_err(|e| cc.err(e))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .insert_header((
+            "Content-Disposition",
+            "attachment; filename=\"permission-report.csv\"",
+        ))
+        .body(audits::report_csv(&report)))
+}
+
+/// `GET /console/permissions/report.json`.
+pub async fn report_json(
+    state: web::Data<AppState>,
+    cc: ConsoleCtx,
+) -> Result<HttpResponse, PageError> {
+    let report = audits::report(&state.db, &cc.ctx, now_ms())
+        .await
+        .map_err(|e| cc.err(e))?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .insert_header((
+            "Content-Disposition",
+            "attachment; filename=\"permission-report.json\"",
+        ))
+        .json(report))
+}

@@ -1,0 +1,218 @@
+//! `/api/v1/permissions/*`: permission audits of apps, integrations and admin users.
+
+use actix_web::{HttpResponse, web};
+use leakguard_domain::permissions::Policy;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::audits::{self, FindingFilter, ReviewInput, Trigger};
+use crate::db::now_ms;
+use crate::http::error::ApiError;
+use crate::startup::AppState;
+use crate::tenancy::TenantCtx;
+
+/// Query of the finding list.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FindingsQuery {
+    state: Option<String>,
+}
+
+/// Query of lists with a limit.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitQuery {
+    limit: Option<u64>,
+    pending_revocations: Option<bool>,
+}
+
+fn limit(q: &LimitQuery) -> Result<u64, ApiError> {
+    match q.limit.unwrap_or(50) {
+        n @ 1..=500 => Ok(n),
+        _ => Err(ApiError::invalid("limit must be 1 to 500")),
+    }
+}
+
+/// Body of a review.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewBody {
+    decision: String,
+    justification: Option<String>,
+    /// Unix ms.
+    expires_at: Option<i64>,
+}
+
+/// Body of the schedule.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleBody {
+    cron: String,
+    #[serde(default = "yes")]
+    enabled: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Query of the report.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportQuery {
+    format: Option<String>,
+}
+
+/// Counts and the most severe open findings.
+pub async fn overview(state: web::Data<AppState>, ctx: TenantCtx) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(audits::overview(&state.db, &ctx, now_ms()).await?))
+}
+
+/// The latest snapshot's principals with their grants and risk.
+pub async fn principals(
+    state: web::Data<AppState>,
+    ctx: TenantCtx,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(audits::principals(&state.db, &ctx).await?))
+}
+
+/// Changes between runs, newest first.
+pub async fn changes(
+    state: web::Data<AppState>,
+    ctx: TenantCtx,
+    q: web::Query<LimitQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let n = limit(&q)?;
+    Ok(HttpResponse::Ok().json(audits::changes_over_time(&state.db, &ctx, n).await?))
+}
+
+/// Findings (`?state=active|open|resolved|all`).
+pub async fn findings(
+    state: web::Data<AppState>,
+    ctx: TenantCtx,
+    q: web::Query<FindingsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let filter = match q.state.as_deref() {
+        None => FindingFilter::Active,
+        Some(s) => FindingFilter::parse(s)
+            .ok_or_else(|| ApiError::invalid("state must be active, open, resolved or all"))?,
+    };
+    Ok(HttpResponse::Ok().json(audits::list_findings(&state.db, &ctx, filter, now_ms()).await?))
+}
+
+/// One finding with its review history.
+pub async fn finding(
+    state: web::Data<AppState>,
+    ctx: TenantCtx,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(audits::get_finding(&state.db, &ctx, *id, now_ms()).await?))
+}
+
+/// Records a review decision.
+pub async fn review(
+    state: web::Data<AppState>,
+    ctx: TenantCtx,
+    id: web::Path<Uuid>,
+    body: web::Json<ReviewBody>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let input = ReviewInput {
+        decision: body.decision,
+        justification: body.justification,
+        expires_at_ms: body.expires_at,
+    };
+    let review = audits::review(&state.db, &ctx, *id, input, now_ms()).await?;
+    Ok(HttpResponse::Created().json(review))
+}
+
+/// Review history (`?pending_revocations=true` for the ticketing step).
+pub async fn reviews(
+    state: web::Data<AppState>,
+    ctx: TenantCtx,
+    q: web::Query<LimitQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let n = limit(&q)?;
+    let pending = q.pending_revocations.unwrap_or(false);
+    Ok(HttpResponse::Ok().json(audits::list_reviews(&state.db, &ctx, pending, n).await?))
+}
+
+/// Audit runs, newest first.
+pub async fn runs(
+    state: web::Data<AppState>,
+    ctx: TenantCtx,
+    q: web::Query<LimitQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let n = limit(&q)?;
+    Ok(HttpResponse::Ok().json(audits::list_runs(&state.db, &ctx, n).await?))
+}
+
+/// One run with its changes.
+pub async fn run(
+    state: web::Data<AppState>,
+    ctx: TenantCtx,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(audits::get_run(&state.db, &ctx, *id).await?))
+}
+
+/// Runs the audit now.
+pub async fn run_now(state: web::Data<AppState>, ctx: TenantCtx) -> Result<HttpResponse, ApiError> {
+    let run = audits::run_for_tenant(&state, &ctx, Trigger::Manual, now_ms()).await?;
+    Ok(HttpResponse::Created().json(run))
+}
+
+/// The permission report (`?format=json|csv`).
+pub async fn report(
+    state: web::Data<AppState>,
+    ctx: TenantCtx,
+    q: web::Query<ReportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let report = audits::report(&state.db, &ctx, now_ms()).await?;
+    match q.format.as_deref().unwrap_or("json") {
+        "json" => Ok(HttpResponse::Ok().json(report)),
+        "csv" => Ok(HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .insert_header((
+                "Content-Disposition",
+                "attachment; filename=\"permission-report.csv\"",
+            ))
+            .body(audits::report_csv(&report))),
+        _ => Err(ApiError::invalid("format must be json or csv")),
+    }
+}
+
+/// The allow-list policy.
+pub async fn policy(state: web::Data<AppState>, ctx: TenantCtx) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(audits::get_policy(&state.db, &ctx).await?))
+}
+
+/// Replaces the allow-list policy (admins).
+pub async fn put_policy(
+    state: web::Data<AppState>,
+    ctx: TenantCtx,
+    body: web::Json<Policy>,
+) -> Result<HttpResponse, ApiError> {
+    let policy = audits::put_policy(&state.db, &ctx, body.into_inner(), now_ms()).await?;
+    Ok(HttpResponse::Ok().json(policy))
+}
+
+/// The audit schedule.
+pub async fn schedule(
+    state: web::Data<AppState>,
+    ctx: TenantCtx,
+) -> Result<HttpResponse, ApiError> {
+    let default = &state.settings.jobs.permission_audit_default_schedule;
+    Ok(HttpResponse::Ok().json(audits::get_schedule(&state.db, &ctx, default, now_ms()).await?))
+}
+
+/// Sets the audit schedule (admins).
+pub async fn put_schedule(
+    state: web::Data<AppState>,
+    ctx: TenantCtx,
+    body: web::Json<ScheduleBody>,
+) -> Result<HttpResponse, ApiError> {
+    let view =
+        audits::put_schedule(&state.db, &ctx, &body.cron, body.enabled, now_ms()).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
