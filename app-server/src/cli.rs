@@ -47,6 +47,12 @@ pub enum Command {
         #[command(subcommand)]
         action: AuditAction,
     },
+    /// Permission audits of apps, integrations and admin users.
+    Permissions {
+        /// What to do.
+        #[command(subcommand)]
+        action: PermissionsAction,
+    },
     /// Secrets at rest.
     Secrets {
         /// What to do.
@@ -130,6 +136,20 @@ pub enum AuditAction {
     },
 }
 
+/// `permissions` actions.
+#[derive(Subcommand, Debug)]
+pub enum PermissionsAction {
+    /// Run a tenant's permission audit now and print principals, grants, risk and findings.
+    Audit {
+        /// Tenant (id, shop or base URL).
+        #[arg(long)]
+        tenant: String,
+        /// Print JSON (`{"run", "report"}`) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
 /// `secrets` actions.
 #[derive(Subcommand, Debug)]
 pub enum SecretsAction {
@@ -180,6 +200,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit { action } => {
             let state = AppState::init(settings).await?;
             audit_command(&state, action).await
+        }
+        Command::Permissions {
+            action: PermissionsAction::Audit { tenant, json },
+        } => {
+            let state = AppState::init(settings).await?;
+            crate::permissions_cli::audit(&state, &tenant, json).await
         }
         Command::Classify { .. } => Ok(ExitCode::SUCCESS),
         Command::Secrets {

@@ -12,6 +12,7 @@ pub mod db;
 pub mod http;
 pub mod jobs;
 pub mod metrics;
+pub mod permissions_cli;
 pub mod secrets;
 pub mod startup;
 pub mod telemetry;

@@ -10,11 +10,44 @@ use std::collections::BTreeSet;
 struct Objects {
     user_id: String,
     audit_seq: String,
+    finding_id: String,
+    run_id: String,
 }
 
-/// (method, route template as registered, concrete path for B's object).
+/// (method, route template as registered, concrete path for B's object). `FORM` posts
+/// `decision=acknowledge` as a console form; `REVIEW` posts the same decision as JSON.
 fn probes(b: &Objects) -> Vec<(&'static str, &'static str, String)> {
     vec![
+        (
+            "GET",
+            "/permissions/findings/{id}",
+            format!("/api/v1/permissions/findings/{}", b.finding_id),
+        ),
+        (
+            "REVIEW",
+            "/permissions/findings/{id}/reviews",
+            format!("/api/v1/permissions/findings/{}/reviews", b.finding_id),
+        ),
+        (
+            "GET",
+            "/permissions/runs/{id}",
+            format!("/api/v1/permissions/runs/{}", b.run_id),
+        ),
+        (
+            "GET",
+            "/permissions/findings/{finding_id}",
+            format!("/console/permissions/findings/{}", b.finding_id),
+        ),
+        (
+            "FORM",
+            "/permissions/findings/{finding_id}/review",
+            format!("/console/permissions/findings/{}/review", b.finding_id),
+        ),
+        (
+            "GET",
+            "/permissions/runs/{run_id}",
+            format!("/console/permissions/runs/{}", b.run_id),
+        ),
         ("GET", "/users/{id}", format!("/api/v1/users/{}", b.user_id)),
         (
             "POST",
@@ -45,6 +78,18 @@ async fn call(app: &TestApp, method: &str, path: &str, key: &str) -> reqwest::Re
     match method {
         "GET" => app.get(path, key).await,
         "POST" => app.post_json(path, key, serde_json::json!({})).await,
+        "REVIEW" => {
+            app.post_json(path, key, serde_json::json!({"decision": "acknowledge"}))
+                .await
+        }
+        "FORM" => app
+            .client
+            .post(app.url(path))
+            .bearer_auth(key)
+            .form(&[("decision", "acknowledge")])
+            .send()
+            .await
+            .unwrap(),
         other => panic!("add method {other} to the harness"),
     }
 }
@@ -64,9 +109,32 @@ async fn no_tenant_reaches_another_tenants_objects(backend: Backend) {
             .await;
         assert_eq!(res.status(), 201);
     }
+    // B has a permission audit run with a finding.
+    let b_ctx = app_server::tenancy::TenantCtx::system(leakguard_domain::ids::TenantId(b.id), "test");
+    let now = app_server::db::now_ms();
+    let b_run = app_server::audits::run_now(
+        &app.state.db,
+        &b_ctx,
+        &crate::permissions::static_source(),
+        app_server::audits::Trigger::Manual,
+        now,
+    )
+    .await
+    .unwrap();
+    let b_finding = app_server::audits::list_findings(
+        &app.state.db,
+        &b_ctx,
+        app_server::audits::FindingFilter::Active,
+        now,
+    )
+    .await
+    .unwrap()
+    .remove(0);
     let b_objects = Objects {
         user_id: b.owner.to_string(),
         audit_seq: app.audit_count(b.id).await.to_string(),
+        finding_id: b_finding.id.to_string(),
+        run_id: b_run.id.to_string(),
     };
     assert!(app.audit_count(a.id).await < app.audit_count(b.id).await);
 

@@ -150,12 +150,17 @@ pub struct TestTenant {
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// `spawn_app` with settings changed by `configure` (e.g. pointing Shopify at a fake).
+pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> TestApp {
     app_server::install_crypto_provider();
     let dir = tempfile::tempdir().unwrap();
     let db = TestDb::new(backend, dir.path()).await;
-    let app = Application::build(test_settings(dir.path(), &db))
-        .await
-        .unwrap();
+    let mut settings = test_settings(dir.path(), &db);
+    configure(&mut settings);
+    let app = Application::build(settings).await.unwrap();
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state();
     tokio::spawn(app.run_until_stopped());
@@ -185,6 +190,47 @@ impl TestApp {
             key: created.owner_api_key.expose_secret().to_owned(),
             owner: created.owner.as_uuid(),
         }
+    }
+
+    /// A Shopify tenant with a stored Admin API token.
+    pub async fn create_shopify_tenant_with_token(&self, shop: &str, token: &str) -> TestTenant {
+        let created = app_server::tenants::create_tenant(
+            &self.state.db,
+            &self.state.keyring,
+            app_server::tenants::PlatformAddress::parse("shopify", shop).unwrap(),
+            Some(secrecy::SecretString::from(token.to_owned())),
+            &leakguard_domain::audit::Actor::new("operator", "test"),
+        )
+        .await
+        .unwrap();
+        TestTenant {
+            id: created.tenant.id,
+            key: created.owner_api_key.expose_secret().to_owned(),
+            owner: created.owner.as_uuid(),
+        }
+    }
+
+    /// Adds a user with `role` to a tenant and returns an API key of theirs.
+    pub async fn user_key(&self, tenant: &TestTenant, external_id: &str, role: &str) -> String {
+        let res = self
+            .post_json(
+                "/api/v1/users",
+                &tenant.key,
+                serde_json::json!({"external_id": external_id, "display_name": external_id, "role": role}),
+            )
+            .await;
+        assert_eq!(res.status(), 201);
+        let user: serde_json::Value = res.json().await.unwrap();
+        let res = self
+            .post_json(
+                &format!("/api/v1/users/{}/api-keys", user["id"].as_str().unwrap()),
+                &tenant.key,
+                serde_json::json!({}),
+            )
+            .await;
+        assert_eq!(res.status(), 201);
+        let body: serde_json::Value = res.json().await.unwrap();
+        body["api_key"].as_str().unwrap().to_owned()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -236,6 +282,16 @@ pub fn binary() -> PathBuf {
 
 /// Runs the binary with only the given data directory and database as configuration.
 pub fn cli_with(dir: &std::path::Path, db_url: &str, args: &[&str]) -> std::process::Output {
+    cli_with_env(dir, db_url, args, &[])
+}
+
+/// `cli_with` plus extra environment variables.
+pub fn cli_with_env(
+    dir: &std::path::Path,
+    db_url: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> std::process::Output {
     std::process::Command::new(binary())
         .args(args)
         .env_clear()
@@ -243,6 +299,7 @@ pub fn cli_with(dir: &std::path::Path, db_url: &str, args: &[&str]) -> std::proc
         .env("LEAKGUARD_DATA_DIR", dir)
         .env("LEAKGUARD_DATABASE_URL", db_url)
         .env("LEAKGUARD_LOG_LEVEL", "warn")
+        .envs(env.iter().copied())
         .output()
         .unwrap()
 }
