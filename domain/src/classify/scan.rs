@@ -173,6 +173,17 @@ pub fn scan(text: &str, field: Option<Hint>) -> Vec<Found> {
         }
     }
 
+    if field == Some(Hint::NotPersonal) && hits.is_empty() {
+        // Ids, prices, timestamps, cities: only self-evident identifiers can hide here.
+        if text.contains('@') {
+            scan_emails(text, patterns, &mut found);
+        }
+        if text.contains('.') || text.contains(':') {
+            scan_digit_runs(text, patterns, &ctx, &mut found);
+            scan_ipv6(text, patterns, &mut found);
+        }
+        return resolve_overlaps(found);
+    }
     scan_key_values(text, &hits, &mut found);
     if text.contains('@') {
         scan_emails(text, patterns, &mut found);
@@ -945,118 +956,135 @@ fn sign_off_end(text: &str, end: usize) -> bool {
     rest.is_empty() || rest.starts_with('\n')
 }
 
-const NAME_STOPWORDS: &[&str] = &[
-    "Dear",
-    "Hi",
-    "Hello",
-    "Hey",
-    "Thanks",
-    "Thank",
-    "Regards",
-    "Sincerely",
-    "Best",
-    "Cheers",
-    "The",
-    "This",
-    "That",
-    "Our",
-    "Your",
-    "My",
-    "Please",
-    "Customer",
-    "Client",
-    "Agent",
-    "Order",
-    "Ship",
-    "Shipped",
-    "Billing",
-    "Shipping",
-    "Contact",
-    "Card",
-    "Account",
-    "Holder",
-    "Cardholder",
-    "Name",
-    "Attn",
-    "From",
-    "To",
-    "Re",
-    "Subject",
-    "Note",
-    "Support",
-    "Team",
-    "Mr",
-    "Mrs",
-    "Ms",
-    "Miss",
-    "Mx",
-    "Dr",
-    "Prof",
-    "Mr.",
-    "Mrs.",
-    "Ms.",
-    "Dr.",
-    "Mx.",
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-    "Customers",
-    "Passport",
-    "License",
-    "Phone",
-    "Email",
-    "Address",
-    "Street",
-    "Ave",
-    "Apt",
-    "Suite",
-    "Unit",
-    "Date",
-    "Birth",
-    "Born",
-    "Social",
-    "Security",
-    "Visa",
-    "Mastercard",
-    "Amex",
-    "Discover",
-    "Routing",
-    "Bank",
-    "Checking",
-    "Savings",
-    "Tax",
-    "Status",
-    "Refund",
-    "Return",
-    "Total",
-    "Tracking",
-    "Gift",
-    "New",
-    "Inc",
-    "Llc",
-    "Ltd",
-    "Co",
-];
+/// Capitalised words that start or end a sentence around a name but are not part of it.
+fn is_name_stopword(word: &str) -> bool {
+    matches!(
+        word,
+        "Dear"
+            | "Hi"
+            | "Hello"
+            | "Hey"
+            | "Thanks"
+            | "Thank"
+            | "Regards"
+            | "Sincerely"
+            | "Best"
+            | "Cheers"
+            | "The"
+            | "This"
+            | "That"
+            | "Our"
+            | "Your"
+            | "My"
+            | "Please"
+            | "Customer"
+            | "Client"
+            | "Agent"
+            | "Order"
+            | "Ship"
+            | "Shipped"
+            | "Billing"
+            | "Shipping"
+            | "Contact"
+            | "Card"
+            | "Account"
+            | "Holder"
+            | "Cardholder"
+            | "Name"
+            | "Attn"
+            | "From"
+            | "To"
+            | "Re"
+            | "Subject"
+            | "Note"
+            | "Support"
+            | "Team"
+            | "Mr"
+            | "Mrs"
+            | "Ms"
+            | "Miss"
+            | "Mx"
+            | "Dr"
+            | "Prof"
+            | "Mr."
+            | "Mrs."
+            | "Ms."
+            | "Dr."
+            | "Mx."
+            | "January"
+            | "February"
+            | "March"
+            | "April"
+            | "May"
+            | "June"
+            | "July"
+            | "August"
+            | "September"
+            | "October"
+            | "November"
+            | "December"
+            | "Monday"
+            | "Tuesday"
+            | "Wednesday"
+            | "Thursday"
+            | "Friday"
+            | "Saturday"
+            | "Sunday"
+            | "Customers"
+            | "Passport"
+            | "License"
+            | "Phone"
+            | "Email"
+            | "Address"
+            | "Street"
+            | "Ave"
+            | "Apt"
+            | "Suite"
+            | "Unit"
+            | "Date"
+            | "Birth"
+            | "Born"
+            | "Social"
+            | "Security"
+            | "Visa"
+            | "Mastercard"
+            | "Amex"
+            | "Discover"
+            | "Routing"
+            | "Bank"
+            | "Checking"
+            | "Savings"
+            | "Tax"
+            | "Status"
+            | "Refund"
+            | "Return"
+            | "Total"
+            | "Tracking"
+            | "Gift"
+            | "New"
+            | "Inc"
+            | "Llc"
+            | "Ltd"
+            | "Co"
+    )
+}
 
-const TITLES: &[&str] = &[
-    "Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof", "Mr.", "Mrs.", "Ms.", "Dr.", "Mx.",
-];
+fn is_title(word: &str) -> bool {
+    matches!(
+        word,
+        "Mr" | "Mrs"
+            | "Ms"
+            | "Miss"
+            | "Mx"
+            | "Dr"
+            | "Prof"
+            | "Mr."
+            | "Mrs."
+            | "Ms."
+            | "Dr."
+            | "Mx."
+    )
+}
 
 /// Capitalised word sequences that a name dictionary, a title or the context confirms.
 fn scan_names(text: &str, patterns: &Patterns, ctx: &Context, found: &mut Vec<Found>) {
@@ -1090,7 +1118,7 @@ fn scan_names(text: &str, patterns: &Patterns, ctx: &Context, found: &mut Vec<Fo
             let after_title = words[next].0 == prev_end + 2
                 && bytes[prev_end] == b'.'
                 && bytes[prev_end + 1] == b' '
-                && TITLES.contains(&&text[run[run.len() - 1].0..prev_end]);
+                && is_title(&text[run[run.len() - 1].0..prev_end]);
             if spaced || after_title {
                 run.push(words[next]);
                 next += 1;
@@ -1103,8 +1131,8 @@ fn scan_names(text: &str, patterns: &Patterns, ctx: &Context, found: &mut Vec<Fo
         let mut titled = false;
         while let Some(first) = run.first() {
             let w = word(first);
-            if NAME_STOPWORDS.contains(&w) {
-                titled |= TITLES.contains(&w);
+            if is_name_stopword(w) {
+                titled |= is_title(w);
                 run.remove(0);
             } else {
                 break;
@@ -1112,7 +1140,7 @@ fn scan_names(text: &str, patterns: &Patterns, ctx: &Context, found: &mut Vec<Fo
         }
         while run.last().is_some_and(|last| {
             let w = word(last);
-            NAME_STOPWORDS.contains(&w) || w.ends_with('.')
+            is_name_stopword(w) || w.ends_with('.')
         }) {
             run.pop();
         }
