@@ -472,12 +472,34 @@ fn scan_key_values(text: &str, hits: &[KeywordHit], found: &mut Vec<Found>) {
         };
         let value = raw.trim_end();
         let value = value.strip_suffix('.').unwrap_or(value);
+        if is_name_hint(hint) && !plausible_name_in_text(value) {
+            continue;
+        }
         if let Some(mut whole) = whole_value(value, hint) {
             whole.start += start;
             whole.end += start;
             found.push(whole);
         }
     }
+}
+
+fn is_name_hint(hint: Hint) -> bool {
+    matches!(
+        hint,
+        Hint::GivenName | Hint::FamilyName | Hint::FullName | Hint::MaybeName
+    )
+}
+
+/// In prose a `Name: …` value must look like a name: capitalised words, not a greeting.
+fn plausible_name_in_text(value: &str) -> bool {
+    let mut words = value.split_whitespace();
+    let Some(first) = words.next() else {
+        return false;
+    };
+    !is_name_stopword(first.trim_end_matches([',', '.']))
+        && std::iter::once(first)
+            .chain(words)
+            .all(|w| w.chars().next().is_some_and(char::is_uppercase))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -566,7 +588,7 @@ fn scan_digit_runs(text: &str, patterns: &Patterns, ctx: &Context, found: &mut V
         let (start, end) = (m.start(), m.end());
         let bytes = text.as_bytes();
         let before = start.checked_sub(1).map(|i| bytes[i]);
-        if before.is_some_and(|b| is_word_byte(b) || b == b'$' || b == b'-' || b == b'.') {
+        if before.is_some_and(|b| is_word_byte(b) || matches!(b, b'$' | b'-' | b'.' | b'/')) {
             continue;
         }
         if end < bytes.len() && (is_word_byte(bytes[end]) || bytes[end] == b'%') {
@@ -1388,6 +1410,22 @@ mod tests {
             [(EntityType::UsPassport, "123456789")]
         );
         assert!(types("account_number=81248576 trace=100724853523384").len() == 1);
+    }
+
+    #[test]
+    fn held_out_shapes_are_handled() {
+        assert_eq!(
+            types(r#"{"msg":"login failed","user":"kim88","pass":"Tr0ub4dor"}"#),
+            [
+                (EntityType::Username, "kim88"),
+                (EntityType::Password, "Tr0ub4dor")
+            ]
+        );
+        assert_eq!(
+            types("Customer: Hi, I'm Giacomo Leopardi."),
+            [(EntityType::Person, "Giacomo Leopardi")]
+        );
+        assert!(types("gid://shopify/Customer/4111111111111").is_empty());
     }
 
     #[test]
