@@ -10,6 +10,7 @@ pub mod db;
 pub mod http;
 pub mod jobs;
 pub mod metrics;
+pub mod retention;
 pub mod secrets;
 pub mod startup;
 pub mod telemetry;

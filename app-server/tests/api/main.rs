@@ -9,6 +9,7 @@ mod classify;
 mod cross_tenant;
 mod health;
 mod jobs;
+mod retention;
 mod secrets;
 mod serve;
 mod users;

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod health;
+pub mod retention;
 pub mod tenant;
 pub mod users;
 
@@ -24,6 +25,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .route("/audit/entries", web::get().to(audit::list))
                 .route("/audit/entries/{seq}", web::get().to(audit::get))
-                .route("/audit/verify", web::get().to(audit::verify)),
+                .route("/audit/verify", web::get().to(audit::verify))
+                .route("/retention/policy", web::get().to(retention::get_policy))
+                .route("/retention/policy", web::put().to(retention::put_policy))
+                .route("/retention/runs", web::get().to(retention::list_runs))
+                .route("/retention/runs", web::post().to(retention::run_now))
+                .route("/retention/runs/{id}", web::get().to(retention::get_run))
+                .route("/retention/inventory", web::get().to(retention::inventory)),
         );
 }
