@@ -152,16 +152,12 @@ async fn past_rows_are_cleared_once_and_fresh_rows_stay(backend: Backend) {
         audit_before + 2,
         "run started and completed are in the chain"
     );
-    let (ok, text) = (
-        app.cli(&["audit", "verify", "--tenant", &t.id.to_string()]),
-        (),
-    );
+    let verified = app.cli(&["audit", "verify", "--tenant", &t.id.to_string()]);
     assert!(
-        ok.status.success(),
+        verified.status.success(),
         "{}",
-        String::from_utf8_lossy(&ok.stdout)
+        String::from_utf8_lossy(&verified.stdout)
     );
-    let _ = text;
 
     let again = retention::enforce_own_store(&app.state.db, &ctx, options(3), &|_| Ok(()))
         .await
