@@ -155,7 +155,11 @@ pub fn scan(text: &str, field: Option<Hint>) -> Vec<Found> {
     let Some(patterns) = patterns() else {
         return Vec::new();
     };
-    let hits = keyword_hits(text);
+    let hits = if text.bytes().any(|b| b.is_ascii_alphabetic()) {
+        keyword_hits(text)
+    } else {
+        Vec::new()
+    };
     let ctx = Context {
         text,
         hits: &hits,
