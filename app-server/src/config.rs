@@ -35,6 +35,8 @@ pub struct JobSettings {
     pub permission_audit_cron: String,
     /// A tenant's permission audit schedule until it sets its own (six fields, UTC).
     pub permission_audit_default_schedule: String,
+    /// Cron expression of the daily retention enforcement (a missed day runs at start).
+    pub retention_cron: String,
 }
 
 impl Default for JobSettings {
@@ -45,6 +47,7 @@ impl Default for JobSettings {
             audit_checkpoint_cron: "0 */5 * * * *".into(),
             permission_audit_cron: "30 */5 * * * *".into(),
             permission_audit_default_schedule: "0 0 3 * * *".into(),
+            retention_cron: "0 15 3 * * *".into(),
         }
     }
 }
@@ -232,26 +235,29 @@ impl Settings {
         if self.max_body_bytes < 1024 {
             return Err(ConfigError::new("max_body_bytes", "must be at least 1024"));
         }
-        if let Err(e) = tokio_cron_scheduler::Job::new_async(
-            self.jobs.audit_checkpoint_cron.as_str(),
-            |_, _| Box::pin(async {}),
-        ) {
-            return Err(ConfigError::new(
+        for (key, cron) in [
+            (
                 "jobs.audit_checkpoint_cron",
-                format!("not a cron expression: {e}"),
-            ));
-        }
-        if let Err(e) = tokio_cron_scheduler::Job::new_async(
-            self.jobs.permission_audit_cron.as_str(),
-            |_, _| Box::pin(async {}),
-        ) {
-            return Err(ConfigError::new(
+                &self.jobs.audit_checkpoint_cron,
+            ),
+            ("jobs.retention_cron", &self.jobs.retention_cron),
+            (
                 "jobs.permission_audit_cron",
-                format!("not a cron expression: {e}"),
-            ));
+                &self.jobs.permission_audit_cron,
+            ),
+        ] {
+            if let Err(e) =
+                tokio_cron_scheduler::Job::new_async(cron.as_str(), |_, _| Box::pin(async {}))
+            {
+                return Err(ConfigError::new(key, format!("not a cron expression: {e}")));
+            }
         }
-        if let Err(e) = crate::audits::schedule::parse(&self.jobs.permission_audit_default_schedule) {
-            return Err(ConfigError::new("jobs.permission_audit_default_schedule", e));
+        if let Err(e) = crate::audits::schedule::parse(&self.jobs.permission_audit_default_schedule)
+        {
+            return Err(ConfigError::new(
+                "jobs.permission_audit_default_schedule",
+                e,
+            ));
         }
         if let Some(base) = &self.shopify.admin_base_url {
             url::Url::parse(base).map_err(|e| {

@@ -13,6 +13,7 @@ pub mod http;
 pub mod jobs;
 pub mod metrics;
 pub mod permissions_cli;
+pub mod retention;
 pub mod secrets;
 pub mod startup;
 pub mod telemetry;

@@ -34,7 +34,11 @@ pub async fn audit(state: &AppState, tenant: &str, json: bool) -> anyhow::Result
         }
         println!(
             "  {} principals, {} changes, {} findings ({} new, {} resolved)",
-            run.principals, run.changes, run.findings_active, run.findings_new, run.findings_resolved
+            run.principals,
+            run.changes,
+            run.findings_active,
+            run.findings_new,
+            run.findings_resolved
         );
         println!();
         println!("Principals");

@@ -148,28 +148,117 @@ type JobFn = for<'a> fn(
     Box<dyn std::future::Future<Output = anyhow::Result<usize>> + Send + 'a>,
 >;
 
-async fn add_leased_job(
-    scheduler: &tokio_cron_scheduler::JobScheduler,
-    state: Arc<web::Data<AppState>>,
-    shutdown: watch::Receiver<bool>,
+/// One tick of a job that returns a count: run it under its lease and count the outcome.
+async fn leased_tick(
+    state: &AppState,
     name: &'static str,
-    cron: &str,
+    ttl: Duration,
+    shutdown: watch::Receiver<bool>,
     job: JobFn,
-) -> anyhow::Result<()> {
-    use tokio_cron_scheduler::Job;
+) {
+    let run = crate::jobs::run_leased(
+        &state.db,
+        name,
+        &state.instance_id,
+        ttl,
+        Some(shutdown),
+        |_stop| job(state),
+    )
+    .await;
+    let outcome = match run {
+        Ok(crate::jobs::LeasedRun::Ran(Ok(_))) => "ok",
+        Ok(crate::jobs::LeasedRun::Busy) => "busy",
+        Ok(crate::jobs::LeasedRun::Ran(Err(e))) => {
+            tracing::error!(job = name, error = format!("{e:#}"), "Job failed.");
+            "failed"
+        }
+        Err(e) => {
+            tracing::error!(job = name, error = %e, "Job lease failed.");
+            "failed"
+        }
+    };
+    state
+        .metrics
+        .job_runs
+        .get_or_create(&JobLabels {
+            job: name.into(),
+            outcome: outcome.into(),
+        })
+        .inc();
+}
+
+async fn retention_tick(state: &AppState, ttl: Duration, shutdown: watch::Receiver<bool>) {
+    let name = "retention";
+    let now = crate::db::now_ms();
+    let run = crate::jobs::run_leased(
+        &state.db,
+        name,
+        &state.instance_id,
+        ttl,
+        Some(shutdown),
+        |_stop| {
+            crate::retention::run_job(
+                &state.db,
+                &state.instance_id,
+                crate::retention::daily_slot(now),
+                now,
+            )
+        },
+    )
+    .await;
+    let outcome = match run {
+        Ok(crate::jobs::LeasedRun::Ran(Ok(crate::retention::JobOutcome::Ran {
+            failed: 0,
+            ..
+        }))) => "ok",
+        Ok(crate::jobs::LeasedRun::Ran(Ok(crate::retention::JobOutcome::Ran { .. }))) => "failed",
+        Ok(crate::jobs::LeasedRun::Ran(Ok(crate::retention::JobOutcome::AlreadyRan)))
+        | Ok(crate::jobs::LeasedRun::Busy) => "busy",
+        Ok(crate::jobs::LeasedRun::Ran(Err(e))) => {
+            tracing::error!(job = name, error = %e, "Job failed.");
+            "failed"
+        }
+        Err(e) => {
+            tracing::error!(job = name, error = %e, "Job lease failed.");
+            "failed"
+        }
+    };
+    state
+        .metrics
+        .job_runs
+        .get_or_create(&JobLabels {
+            job: name.into(),
+            outcome: outcome.into(),
+        })
+        .inc();
+}
+
+async fn start_scheduler(
+    state: web::Data<AppState>,
+    shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<tokio_cron_scheduler::JobScheduler> {
+    use tokio_cron_scheduler::{Job, JobScheduler};
+    let scheduler = JobScheduler::new().await?;
     let ttl = Duration::from_secs(state.settings.jobs.lease_ttl_secs);
+    let cron = state.settings.jobs.audit_checkpoint_cron.clone();
+    let retention_cron = state.settings.jobs.retention_cron.clone();
+    let permission_cron = state.settings.jobs.permission_audit_cron.clone();
+    let job_state = Arc::new(state);
+    let checkpoint_state = job_state.clone();
+    let checkpoint_shutdown = shutdown.clone();
     scheduler
-        .add(Job::new_async(cron, move |_, _| {
-            let state = state.clone();
-            let shutdown = shutdown.clone();
+        .add(Job::new_async(cron.as_str(), move |_, _| {
+            let state = checkpoint_state.clone();
+            let shutdown = checkpoint_shutdown.clone();
             Box::pin(async move {
+                let name = "audit_checkpoint";
                 let run = crate::jobs::run_leased(
                     &state.db,
                     name,
                     &state.instance_id,
                     ttl,
                     Some(shutdown),
-                    |_stop| job(&state),
+                    |_stop| audit_checkpoint_job(&state),
                 )
                 .await;
                 let outcome = match run {
@@ -195,35 +284,39 @@ async fn add_leased_job(
             })
         })?)
         .await?;
-    Ok(())
-}
-
-async fn start_scheduler(
-    state: web::Data<AppState>,
-    shutdown: watch::Receiver<bool>,
-) -> anyhow::Result<tokio_cron_scheduler::JobScheduler> {
-    let scheduler = tokio_cron_scheduler::JobScheduler::new().await?;
-    let checkpoint_cron = state.settings.jobs.audit_checkpoint_cron.clone();
-    let permission_cron = state.settings.jobs.permission_audit_cron.clone();
-    let state = Arc::new(state);
-    add_leased_job(
-        &scheduler,
-        state.clone(),
-        shutdown.clone(),
-        "audit_checkpoint",
-        &checkpoint_cron,
-        |s| Box::pin(audit_checkpoint_job(s)),
-    )
-    .await?;
-    add_leased_job(
-        &scheduler,
-        state,
-        shutdown,
-        "permission_audits",
-        &permission_cron,
-        |s| Box::pin(permission_audit_job(s)),
-    )
-    .await?;
+    {
+        let state = job_state.clone();
+        let shutdown = shutdown.clone();
+        scheduler
+            .add(Job::new_async(retention_cron.as_str(), move |_, _| {
+                let state = state.clone();
+                let shutdown = shutdown.clone();
+                Box::pin(async move { retention_tick(&state, ttl, shutdown).await })
+            })?)
+            .await?;
+    }
+    {
+        let state = job_state.clone();
+        let shutdown = shutdown.clone();
+        scheduler
+            .add(Job::new_async(permission_cron.as_str(), move |_, _| {
+                let state = state.clone();
+                let shutdown = shutdown.clone();
+                Box::pin(async move {
+                    leased_tick(&state, "permission_audits", ttl, shutdown, |s| {
+                        Box::pin(permission_audit_job(s))
+                    })
+                    .await
+                })
+            })?)
+            .await?;
+    }
+    // A day missed while the server was down runs now (once across replicas: the slot is claimed).
+    {
+        let state = job_state.clone();
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move { retention_tick(&state, ttl, shutdown).await });
+    }
     scheduler.start().await?;
     Ok(scheduler)
 }

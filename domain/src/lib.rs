@@ -9,4 +9,5 @@ pub mod audit;
 pub mod classify;
 pub mod ids;
 pub mod permissions;
+pub mod retention;
 pub mod shop;

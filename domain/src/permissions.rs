@@ -1123,7 +1123,13 @@ mod tests {
             assert_eq!(FindingKind::parse(k.as_str()), Some(k));
             assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
         }
-        for l in [Level::None, Level::Low, Level::Medium, Level::High, Level::Critical] {
+        for l in [
+            Level::None,
+            Level::Low,
+            Level::Medium,
+            Level::High,
+            Level::Critical,
+        ] {
             assert_eq!(Level::parse(l.as_str()), Some(l));
         }
     }

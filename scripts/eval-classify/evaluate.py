@@ -73,7 +73,10 @@ def score(gold, kinds, preds, threshold):
             g, n, tpp, tpg, ex = n_gold[t], n_pred[t], tp_pred[t], tp_gold[t], exact[t]
         p = tpp / n if n else None
         r = tpg / g if g else None
-        f1 = 2 * p * r / (p + r) if p is not None and r is not None and p + r > 0 else 0.0
+        if g == 0 and n == 0:
+            f1 = None
+        else:
+            f1 = 2 * p * r / (p + r) if p is not None and r is not None and p + r > 0 else 0.0
         rows[t] = {"gold": g, "predicted": n, "precision": p, "recall": r, "f1": f1, "exact": ex / tpp if tpp else None}
     return {"threshold": threshold, "types": rows, "decoy_false_positives": decoy_fp}
 
@@ -103,9 +106,10 @@ def main():
     for t in TYPES + ["ALL"]:
         cells = []
         for n in names:
-            best = max(report["tools"][n], key=lambda s: s["types"][t]["f1"])
+            best = max(report["tools"][n], key=lambda s: s["types"][t]["f1"] or 0.0)
             row = best["types"][t]
-            cells += [fmt(row["precision"]), fmt(row["recall"]), fmt(row["f1"]) + ("" if len(thresholds) == 1 else f" @{best['threshold']}")]
+            suffix = "" if len(thresholds) == 1 or row["f1"] is None else f" @{best['threshold']}"
+            cells += [fmt(row["precision"]), fmt(row["recall"]), fmt(row["f1"]) + suffix]
         gold_n = report["tools"][names[0]][0]["types"][t]["gold"]
         print(f"| {t} | {gold_n} | " + " | ".join(cells) + " |")
     for n in names:

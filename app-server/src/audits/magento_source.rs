@@ -82,7 +82,11 @@ pub fn snapshot_from_report(report: &Value, now_ms: i64) -> Result<Snapshot, Str
         let mut attributes = BTreeMap::new();
         let status = i.get("status").and_then(Value::as_str).unwrap_or("unknown");
         // `recreated` integrations are live ones whose tokens were re-issued.
-        let status = if status == "recreated" { "active" } else { status };
+        let status = if status == "recreated" {
+            "active"
+        } else {
+            status
+        };
         attributes.insert("status".into(), Value::from(status));
         for key in ["all_resources", "has_active_access_token"] {
             if let Some(v) = i.get(key).and_then(Value::as_bool) {
@@ -188,7 +192,10 @@ impl<R: ModuleReports> SnapshotSource for MagentoSource<R> {
         Platform::Magento
     }
 
-    fn collect(&self, ctx: &TenantCtx) -> impl Future<Output = Result<Collected, SourceError>> + Send {
+    fn collect(
+        &self,
+        ctx: &TenantCtx,
+    ) -> impl Future<Output = Result<Collected, SourceError>> + Send {
         let ctx = ctx.clone();
         async move {
             let Some((report, received_at)) = self.reports.latest(&ctx).await? else {
@@ -196,8 +203,8 @@ impl<R: ModuleReports> SnapshotSource for MagentoSource<R> {
                     "The LeakGuard module has not sent a permission report yet. Run `bin/magento leakguard:permissions:report` on the Magento host, or wait for its cron.".into(),
                 ));
             };
-            let mut snapshot = snapshot_from_report(&report, self.now_ms)
-                .map_err(SourceError::Unavailable)?;
+            let mut snapshot =
+                snapshot_from_report(&report, self.now_ms).map_err(SourceError::Unavailable)?;
             let mut notice = None;
             if self.now_ms - received_at > STALE_REPORT_MS {
                 snapshot.complete = false;
@@ -255,11 +262,15 @@ mod tests {
         assert_eq!(agency.key, "magento_admin:2");
         assert_eq!(agency.attributes["external"], Value::Bool(true));
         assert!(agency.attributes["last_login_days"].as_i64().unwrap_or(0) > 90);
-        assert_eq!(snap.principals[2].attributes["external"], Value::Bool(false));
-        let kinds: BTreeSet<FindingKind> = evaluate(None, &snap, &Policy::default(), &BTreeSet::new())
-            .into_iter()
-            .map(|f| f.kind)
-            .collect();
+        assert_eq!(
+            snap.principals[2].attributes["external"],
+            Value::Bool(false)
+        );
+        let kinds: BTreeSet<FindingKind> =
+            evaluate(None, &snap, &Policy::default(), &BTreeSet::new())
+                .into_iter()
+                .map(|f| f.kind)
+                .collect();
         for k in [
             FindingKind::AllResources,
             FindingKind::BearerTokensEnabled,

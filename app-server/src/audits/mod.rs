@@ -14,8 +14,8 @@
 pub mod magento_source;
 pub mod schedule;
 pub mod shopify_source;
-pub mod sources;
 pub mod source;
+pub mod sources;
 
 use leakguard_domain::audit::Subject;
 use leakguard_domain::permissions::{
@@ -350,7 +350,10 @@ async fn lock_tenant<C: ConnectionTrait>(txn: &C, ctx: &TenantCtx) -> Result<(),
 }
 
 /// The tenant's allow-list policy (empty when none was set).
-pub async fn get_policy<C: ConnectionTrait>(db: &C, ctx: &TenantCtx) -> Result<Policy, AuditsError> {
+pub async fn get_policy<C: ConnectionTrait>(
+    db: &C,
+    ctx: &TenantCtx,
+) -> Result<Policy, AuditsError> {
     match scoped::<perm_policies::Entity>(ctx).one(db).await? {
         Some(row) => Ok(serde_json::from_str(&row.policy)?),
         None => Ok(Policy::default()),
@@ -367,12 +370,19 @@ pub async fn put_policy(
     if !ctx.role.can_administer() {
         return Err(AuditsError::Forbidden);
     }
-    if policy.allowed.keys().any(|k| k.trim().is_empty() || k.len() > 512) {
+    if policy
+        .allowed
+        .keys()
+        .any(|k| k.trim().is_empty() || k.len() > 512)
+    {
         return Err(AuditsError::Invalid(
             "allow-list keys must be principal keys of 1 to 512 characters".into(),
         ));
     }
-    if policy.stale_admin_days.is_some_and(|d| !(1..=3650).contains(&d)) {
+    if policy
+        .stale_admin_days
+        .is_some_and(|d| !(1..=3650).contains(&d))
+    {
         return Err(AuditsError::Invalid(
             "stale_admin_days must be 1 to 3650".into(),
         ));
@@ -504,7 +514,14 @@ pub async fn run_now<S: SnapshotSource>(
         }
     };
     if collected.snapshot.platform != platform {
-        record_failure(db, ctx, run_id, "the source returned another platform", now_ms).await?;
+        record_failure(
+            db,
+            ctx,
+            run_id,
+            "the source returned another platform",
+            now_ms,
+        )
+        .await?;
         return Ok(load_run(db, ctx, run_id).await?.into());
     }
     apply(db, ctx, run_id, collected, now_ms).await?;
@@ -575,7 +592,10 @@ async fn apply(
                         Expr::value(f.severity.as_str()),
                     )
                     .col_expr(perm_findings::Column::Grants, Expr::value(grants.clone()))
-                    .col_expr(perm_findings::Column::Message, Expr::value(f.message.clone()))
+                    .col_expr(
+                        perm_findings::Column::Message,
+                        Expr::value(f.message.clone()),
+                    )
                     .col_expr(
                         perm_findings::Column::PrincipalName,
                         Expr::value(principal_name.clone()),
@@ -698,19 +718,31 @@ async fn apply(
     perm_audit_runs::Entity::update_many()
         .col_expr(perm_audit_runs::Column::Status, Expr::value("succeeded"))
         .col_expr(perm_audit_runs::Column::FinishedAt, Expr::value(now_ms))
-        .col_expr(perm_audit_runs::Column::Complete, Expr::value(next.complete))
+        .col_expr(
+            perm_audit_runs::Column::Complete,
+            Expr::value(next.complete),
+        )
         .col_expr(
             perm_audit_runs::Column::Principals,
             Expr::value(count(next.principals.len())),
         )
-        .col_expr(perm_audit_runs::Column::Changes, Expr::value(count(changes.len())))
+        .col_expr(
+            perm_audit_runs::Column::Changes,
+            Expr::value(count(changes.len())),
+        )
         .col_expr(
             perm_audit_runs::Column::FindingsActive,
             Expr::value(count(findings.len())),
         )
         .col_expr(perm_audit_runs::Column::FindingsNew, Expr::value(n_new))
-        .col_expr(perm_audit_runs::Column::FindingsResolved, Expr::value(n_resolved))
-        .col_expr(perm_audit_runs::Column::Notice, Expr::value(collected.notice))
+        .col_expr(
+            perm_audit_runs::Column::FindingsResolved,
+            Expr::value(n_resolved),
+        )
+        .col_expr(
+            perm_audit_runs::Column::Notice,
+            Expr::value(collected.notice),
+        )
         .filter(perm_audit_runs::Column::TenantId.eq(ctx.tenant_id.as_uuid()))
         .filter(perm_audit_runs::Column::Id.eq(run_id))
         .exec(&txn)
@@ -832,7 +864,11 @@ pub async fn review(
                     "this finding concerns no app, integration or user to revoke".into(),
                 ));
             }
-            (Decision::MarkForRevocation, None, Some("pending".to_owned()))
+            (
+                Decision::MarkForRevocation,
+                None,
+                Some("pending".to_owned()),
+            )
         }
         _ => {
             return Err(AuditsError::Invalid(
@@ -1089,7 +1125,11 @@ pub struct ChangeView {
     pub level: String,
 }
 
-fn change_views(changes: &[Change], next: &Snapshot, prev_names: &BTreeMap<String, String>) -> Vec<ChangeView> {
+fn change_views(
+    changes: &[Change],
+    next: &Snapshot,
+    prev_names: &BTreeMap<String, String>,
+) -> Vec<ChangeView> {
     let platform = next.platform;
     let name = |key: &str| {
         next.principals
@@ -1180,9 +1220,7 @@ async fn snapshot_changes(
 ) -> Result<Vec<ChangeView>, AuditsError> {
     let next: Snapshot = serde_json::from_str(&snap.snapshot)?;
     let changes: Vec<Change> = serde_json::from_str(&snap.changes)?;
-    let needs_prev = changes
-        .iter()
-        .any(|c| matches!(c, Change::Removed { .. }));
+    let needs_prev = changes.iter().any(|c| matches!(c, Change::Removed { .. }));
     let mut prev_names = BTreeMap::new();
     if needs_prev {
         if let Some(prev) = scoped::<perm_audit_snapshots::Entity>(ctx)

@@ -47,7 +47,11 @@ pub fn next_slot(expr: &str, now_ms: i64) -> Option<i64> {
 /// Job: runs the permission audit of every tenant with a due, unclaimed slot. Returns how many
 /// runs were made. Tests call it with the time they want.
 pub async fn permission_audit_job(state: &AppState, now_ms: i64) -> anyhow::Result<usize> {
-    let default_cron = state.settings.jobs.permission_audit_default_schedule.clone();
+    let default_cron = state
+        .settings
+        .jobs
+        .permission_audit_default_schedule
+        .clone();
     let active = tenants::Entity::find()
         .filter(tenants::Column::Status.eq("active"))
         .all(&state.db)

@@ -141,7 +141,9 @@ impl AdminGraphql for HttpAdminGraphql {
                     .json(&body)
                     .send()
                     .await
-                    .map_err(|e| GraphqlError::Failed(format!("Shopify is unreachable: {}", e.without_url())))?;
+                    .map_err(|e| {
+                        GraphqlError::Failed(format!("Shopify is unreachable: {}", e.without_url()))
+                    })?;
                 let status = response.status().as_u16();
                 if status == 401 {
                     return Err(GraphqlError::Failed(
@@ -163,7 +165,10 @@ impl AdminGraphql for HttpAdminGraphql {
                     tokio::time::sleep(throttle_wait(raw.get("extensions"))).await;
                     continue;
                 }
-                if let Some(denied) = errors.iter().find(|e| error_code(e) == Some("ACCESS_DENIED")) {
+                if let Some(denied) = errors
+                    .iter()
+                    .find(|e| error_code(e) == Some("ACCESS_DENIED"))
+                {
                     let path = denied
                         .get("path")
                         .map(Value::to_string)
@@ -275,7 +280,10 @@ impl<G: AdminGraphql> SnapshotSource for ShopifySource<G> {
         Platform::Shopify
     }
 
-    fn collect(&self, ctx: &TenantCtx) -> impl Future<Output = Result<Collected, SourceError>> + Send {
+    fn collect(
+        &self,
+        ctx: &TenantCtx,
+    ) -> impl Future<Output = Result<Collected, SourceError>> + Send {
         let ctx = ctx.clone();
         async move {
             let own_scopes_used: BTreeSet<String> =
@@ -291,7 +299,9 @@ impl<G: AdminGraphql> SnapshotSource for ShopifySource<G> {
                 Err(GraphqlError::AccessDenied { .. }) => None,
                 Err(e) => return Err(SourceError::Unavailable(e.to_string())),
             };
-            let own_app_id = own.as_ref().map(|p| p.key.trim_start_matches("shopify_app:").to_owned());
+            let own_app_id = own
+                .as_ref()
+                .map(|p| p.key.trim_start_matches("shopify_app:").to_owned());
 
             let mut principals: Vec<Principal> = Vec::new();
             let mut after: Option<String> = None;
@@ -366,7 +376,8 @@ impl<G: AdminGraphql> SnapshotSource for ShopifySource<G> {
                 }
             } else if !complete {
                 return Err(SourceError::Unavailable(
-                    "Shopify denied access to the store's apps and to LeakGuard's own installation".into(),
+                    "Shopify denied access to the store's apps and to LeakGuard's own installation"
+                        .into(),
                 ));
             }
             principals.sort_by(|a, b| a.key.cmp(&b.key));
@@ -399,12 +410,14 @@ mod tests {
     #[test]
     fn an_installation_node_becomes_a_principal() {
         let node = json!({"id": "gid://shopify/AppInstallation/9", "app": {"id": "gid://shopify/App/1", "title": "Reviews"}, "accessScopes": [{"handle": "read_products"}, {"handle": "read_customers"}]});
-        let p = principal_from(&node, Some("gid://shopify/App/2")).unwrap_or_else(|| panic!("no principal"));
+        let p = principal_from(&node, Some("gid://shopify/App/2"))
+            .unwrap_or_else(|| panic!("no principal"));
         assert_eq!(p.key, "shopify_app:gid://shopify/App/1");
         assert_eq!(p.kind, PrincipalKind::App);
         assert_eq!(p.name, "Reviews");
         assert!(p.grants.contains("read_customers"));
-        let own = principal_from(&node, Some("gid://shopify/App/1")).unwrap_or_else(|| panic!("no principal"));
+        let own = principal_from(&node, Some("gid://shopify/App/1"))
+            .unwrap_or_else(|| panic!("no principal"));
         assert_eq!(own.kind, PrincipalKind::OwnApp);
     }
 }

@@ -48,7 +48,10 @@ impl SnapshotSource for PlatformSource {
         }
     }
 
-    fn collect(&self, ctx: &TenantCtx) -> impl Future<Output = Result<Collected, SourceError>> + Send {
+    fn collect(
+        &self,
+        ctx: &TenantCtx,
+    ) -> impl Future<Output = Result<Collected, SourceError>> + Send {
         let ctx = ctx.clone();
         async move {
             match self {

@@ -33,8 +33,7 @@ pub fn value<T: Serialize>(v: T) -> Value {
 
 /// Formats Unix ms as `2026-11-28 10:30 UTC`.
 pub fn format_ts(ms: i64) -> String {
-    let Ok(t) = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-    else {
+    let Ok(t) = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000) else {
         return String::new();
     };
     format!(
@@ -184,7 +183,10 @@ mod tests {
         .unwrap_or_else(|e| panic!("{e:#}"));
         assert!(html.contains("&lt;script&gt;alert(1)"));
         assert!(!html.contains("<script>alert(1)"));
-        assert!(!html.contains("cdn.shopify.com"), "no App Bridge without a key");
+        assert!(
+            !html.contains("cdn.shopify.com"),
+            "no App Bridge without a key"
+        );
     }
 
     #[test]

@@ -64,7 +64,8 @@ pub async fn open(
     now_ms: i64,
 ) -> Result<Option<TenantCtx>, DbErr> {
     let mut parts = cookie.split('.');
-    let (Some(k), Some(n), Some(c), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(k), Some(n), Some(c), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Ok(None);
     };

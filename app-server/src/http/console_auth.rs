@@ -139,7 +139,10 @@ impl FromRequest for ConsoleCtx {
                 });
             }
             let state = state.ok_or_else(|| {
-                PageError::new(ApiError::internal(anyhow::anyhow!("app state missing")), html)
+                PageError::new(
+                    ApiError::internal(anyhow::anyhow!("app state missing")),
+                    html,
+                )
             })?;
             let sign_in = || PageError {
                 error: ApiError::new(

@@ -4,6 +4,7 @@
 //! the probe table fails the suite: add it here when you add the route.
 
 use crate::helpers::{Backend, TestApp, TestTenant, spawn_app};
+use sea_orm::EntityTrait;
 use std::collections::BTreeSet;
 
 /// Ids of tenant B's objects that probes substitute into route templates.
@@ -12,6 +13,7 @@ struct Objects {
     audit_seq: String,
     finding_id: String,
     run_id: String,
+    retention_run_id: String,
 }
 
 /// (method, route template as registered, concrete path for B's object). `FORM` posts
@@ -58,6 +60,11 @@ fn probes(b: &Objects) -> Vec<(&'static str, &'static str, String)> {
             "GET",
             "/audit/entries/{seq}",
             format!("/api/v1/audit/entries/{}", b.audit_seq),
+        ),
+        (
+            "GET",
+            "/retention/runs/{id}",
+            format!("/api/v1/retention/runs/{}", b.retention_run_id),
         ),
     ]
 }
@@ -110,7 +117,8 @@ async fn no_tenant_reaches_another_tenants_objects(backend: Backend) {
         assert_eq!(res.status(), 201);
     }
     // B has a permission audit run with a finding.
-    let b_ctx = app_server::tenancy::TenantCtx::system(leakguard_domain::ids::TenantId(b.id), "test");
+    let b_ctx =
+        app_server::tenancy::TenantCtx::system(leakguard_domain::ids::TenantId(b.id), "test");
     let now = app_server::db::now_ms();
     let b_run = app_server::audits::run_now(
         &app.state.db,
@@ -130,11 +138,44 @@ async fn no_tenant_reaches_another_tenants_objects(backend: Backend) {
     .await
     .unwrap()
     .remove(0);
+    let retention_run_id = {
+        use sea_orm::ActiveValue::Set;
+        let id = uuid::Uuid::now_v7();
+        app_server::db::entities::webhook_deliveries::Entity::insert(
+            app_server::db::entities::webhook_deliveries::ActiveModel {
+                id: Set(id),
+                tenant_id: Set(Some(b.id)),
+                source: Set("shopify".into()),
+                delivery_id: Set(format!("x-{id}")),
+                topic: Set("orders/create".into()),
+                shop_domain: Set("tenant-b.myshopify.com".into()),
+                received_at: Set(0),
+                status: Set("processed".into()),
+                attempts: Set(1),
+                next_attempt_at: Set(0),
+                last_error: Set(None),
+                payload: Set(Some(b"{}".to_vec())),
+            },
+        )
+        .exec_without_returning(&app.state.db)
+        .await
+        .unwrap();
+        let res = app
+            .client
+            .post(app.url("/api/v1/retention/runs"))
+            .bearer_auth(&b.key)
+            .send()
+            .await
+            .unwrap();
+        let reports: Vec<serde_json::Value> = res.json().await.unwrap();
+        reports[0]["run_id"].as_str().unwrap().to_owned()
+    };
     let b_objects = Objects {
         user_id: b.owner.to_string(),
         audit_seq: app.audit_count(b.id).await.to_string(),
         finding_id: b_finding.id.to_string(),
         run_id: b_run.id.to_string(),
+        retention_run_id,
     };
     assert!(app.audit_count(a.id).await < app.audit_count(b.id).await);
 

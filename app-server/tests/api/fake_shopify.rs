@@ -118,7 +118,8 @@ async fn graphql(
             "extensions": cost(12, 900),
         }));
     }
-    HttpResponse::Ok().json(json!({"errors": [{"message": "unknown query", "extensions": {"code": "UNKNOWN"}}]}))
+    HttpResponse::Ok()
+        .json(json!({"errors": [{"message": "unknown query", "extensions": {"code": "UNKNOWN"}}]}))
 }
 
 impl FakeShopify {

@@ -11,6 +11,7 @@ mod fake_shopify;
 mod health;
 mod jobs;
 mod permissions;
+mod retention;
 mod secrets;
 mod serve;
 mod users;

@@ -19,7 +19,11 @@ const REVIEWS: &str = "shopify_app:gid://shopify/App/2";
 pub async fn setup(backend: Backend) -> (TestApp, FakeShopify, TestTenant) {
     let fake = FakeShopify::start(
         TOKEN,
-        app(1, "LeakGuard", &["read_customers", "read_orders", "write_products"]),
+        app(
+            1,
+            "LeakGuard",
+            &["read_customers", "read_orders", "write_products"],
+        ),
         vec![
             app(2, "Reviews", &["read_products"]),
             app(3, "Mailer", &["read_customers"]),
@@ -84,8 +88,16 @@ async fn a_shopify_audit_pages_through_every_app_and_finds_an_escalation(backend
         assert_eq!(s.pages_served, 3, "5 installations in pages of 2");
     }
     let active = findings(&app, &t.key, "active").await;
-    assert!(find(&active, "not_allow_listed", MAILER).is_some(), "{active:?}");
-    let own = find(&active, "own_app_over_granted", "shopify_app:gid://shopify/App/1").unwrap();
+    assert!(
+        find(&active, "not_allow_listed", MAILER).is_some(),
+        "{active:?}"
+    );
+    let own = find(
+        &active,
+        "own_app_over_granted",
+        "shopify_app:gid://shopify/App/1",
+    )
+    .unwrap();
     assert_eq!(own["grants"], json!(["read_products", "write_products"]));
     assert!(find(&active, "escalation", REVIEWS).is_none());
 
@@ -101,7 +113,10 @@ async fn a_shopify_audit_pages_through_every_app_and_finds_an_escalation(backend
 
     let run_detail: Value = app
         .get(
-            &format!("/api/v1/permissions/runs/{}", second["id"].as_str().unwrap()),
+            &format!(
+                "/api/v1/permissions/runs/{}",
+                second["id"].as_str().unwrap()
+            ),
             &t.key,
         )
         .await
@@ -136,9 +151,17 @@ async fn a_shopify_audit_pages_through_every_app_and_finds_an_escalation(backend
         "permission_finding.opened",
         "permission_finding.resolved",
     ] {
-        assert!(acts.iter().any(|a| a == action), "{action} not in the audit chain");
+        assert!(
+            acts.iter().any(|a| a == action),
+            "{action} not in the audit chain"
+        );
     }
-    let verify: Value = app.get("/api/v1/audit/verify", &t.key).await.json().await.unwrap();
+    let verify: Value = app
+        .get("/api/v1/audit/verify", &t.key)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(verify["ok"], true, "{verify}");
 
     let principals: Value = app
@@ -162,7 +185,10 @@ async fn a_shopify_audit_pages_through_every_app_and_finds_an_escalation(backend
         .await
         .unwrap();
     assert!(csv.starts_with("principal_key,principal_kind"));
-    assert!(csv.contains("\"Mailer\",\"high\",\"read_customers\",\"high\""), "{csv}");
+    assert!(
+        csv.contains("\"Mailer\",\"high\",\"read_customers\",\"high\""),
+        "{csv}"
+    );
 }
 
 async fn an_accepted_risk_reopens_when_it_expires_or_the_grant_grows(backend: Backend) {
@@ -228,7 +254,10 @@ async fn an_accepted_risk_reopens_when_it_expires_or_the_grant_grows(backend: Ba
             let list = audits::list_findings(&db, &ctx, FindingFilter::Active, ms)
                 .await
                 .unwrap();
-            list.into_iter().find(|f| f.principal.as_deref() == Some(MAILER) && f.kind == "not_allow_listed").unwrap().state
+            list.into_iter()
+                .find(|f| f.principal.as_deref() == Some(MAILER) && f.kind == "not_allow_listed")
+                .unwrap()
+                .state
         }
     };
     assert_eq!(at(until - 1).await, "risk_accepted");
@@ -240,7 +269,10 @@ async fn an_accepted_risk_reopens_when_it_expires_or_the_grant_grows(backend: Ba
     assert!(open_later.iter().any(|f| f.id.to_string() == id));
 
     // The grant grows: the accepted risk re-opens at once.
-    fake.set_scopes("Mailer", &["read_customers", "read_customer_payment_methods"]);
+    fake.set_scopes(
+        "Mailer",
+        &["read_customers", "read_customer_payment_methods"],
+    );
     run(&app, &t.key).await;
     let detail: Value = app
         .get(&format!("/api/v1/permissions/findings/{id}"), &t.key)
@@ -250,15 +282,27 @@ async fn an_accepted_risk_reopens_when_it_expires_or_the_grant_grows(backend: Ba
         .unwrap();
     assert_eq!(detail["finding"]["state"], "open", "{detail}");
     assert_eq!(detail["finding"]["severity"], "critical");
-    assert!(actions(&app, &t.key).await.iter().any(|a| a == "permission_finding.changed"));
+    assert!(
+        actions(&app, &t.key)
+            .await
+            .iter()
+            .any(|a| a == "permission_finding.changed")
+    );
 
     // Mark for revocation: kept for the ticketing step.
     let res = app
-        .post_json(&review_path, &t.key, json!({"decision": "mark_for_revocation", "justification": "no longer needed"}))
+        .post_json(
+            &review_path,
+            &t.key,
+            json!({"decision": "mark_for_revocation", "justification": "no longer needed"}),
+        )
         .await;
     assert_eq!(res.status(), 201);
     let pending: Vec<Value> = app
-        .get("/api/v1/permissions/reviews?pending_revocations=true", &t.key)
+        .get(
+            "/api/v1/permissions/reviews?pending_revocations=true",
+            &t.key,
+        )
         .await
         .json()
         .await
@@ -366,7 +410,12 @@ async fn a_magento_audit_reads_the_module_report(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(failed.status, "failed");
-    assert!(failed.error.unwrap().contains("has not sent a permission report"));
+    assert!(
+        failed
+            .error
+            .unwrap()
+            .contains("has not sent a permission report")
+    );
 
     let reports = Reports(std::sync::Mutex::new(Some((
         magento_report(&["Magento_Sales::sales_order"]),
@@ -420,7 +469,10 @@ async fn scheduled_audits_run_once_per_slot_and_follow_the_tenant_schedule(backe
         .await
         .unwrap();
     assert_eq!(runs.len(), 2);
-    assert!(runs.iter().all(|r| r["trigger"] == "schedule" && r["status"] == "succeeded"));
+    assert!(
+        runs.iter()
+            .all(|r| r["trigger"] == "schedule" && r["status"] == "succeeded")
+    );
 
     let viewer = app.user_key(&t, "viewer-2", "viewer").await;
     let put = |key: String, body: Value| {
@@ -435,9 +487,19 @@ async fn scheduled_audits_run_once_per_slot_and_follow_the_tenant_schedule(backe
                 .unwrap()
         }
     };
-    assert_eq!(put(viewer, json!({"cron": "0 0 * * * *"})).await.status(), 403);
-    assert_eq!(put(t.key.clone(), json!({"cron": "daily"})).await.status(), 400);
-    let res = put(t.key.clone(), json!({"cron": "0 0 3 * * *", "enabled": false})).await;
+    assert_eq!(
+        put(viewer, json!({"cron": "0 0 * * * *"})).await.status(),
+        403
+    );
+    assert_eq!(
+        put(t.key.clone(), json!({"cron": "daily"})).await.status(),
+        400
+    );
+    let res = put(
+        t.key.clone(),
+        json!({"cron": "0 0 3 * * *", "enabled": false}),
+    )
+    .await;
     assert_eq!(res.status(), 200);
     assert_eq!(job(now + 2 * DAY_MS).await, 0, "paused");
     let res = put(t.key.clone(), json!({"cron": "0 0 */6 * * *"})).await;
@@ -458,7 +520,11 @@ async fn the_cli_runs_an_audit_and_prints_the_report(backend: Backend) {
         &["permissions", "audit", "--tenant", SHOP, "--json"],
         &env,
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["run"]["status"], "succeeded");
     assert_eq!(report["run"]["trigger"], "cli");
@@ -471,7 +537,10 @@ async fn the_cli_runs_an_audit_and_prints_the_report(backend: Backend) {
     );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success());
-    assert!(text.contains("Mailer") && text.contains("read_customers"), "{text}");
+    assert!(
+        text.contains("Mailer") && text.contains("read_customers"),
+        "{text}"
+    );
     assert!(text.contains("Findings"));
     let missing = cli_with_env(
         app.dir.path(),
@@ -490,7 +559,10 @@ fn session_cookie(res: &reqwest::Response) -> String {
         .map(|v| v.to_str().unwrap().to_owned())
         .find(|c| c.starts_with("lg_session="))
         .expect("session cookie");
-    assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"), "{set}");
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
     set.split(';').next().unwrap().to_owned()
 }
 
@@ -529,9 +601,17 @@ async fn the_console_shows_findings_and_records_a_review_with_csrf(backend: Back
         req.send()
     };
     let res = page("/console/permissions", None).await.unwrap();
-    assert_eq!(res.status(), 303, "a browser without a session is sent to sign in");
+    assert_eq!(
+        res.status(),
+        303,
+        "a browser without a session is sent to sign in"
+    );
     assert_eq!(res.headers()["location"], "/console/login");
-    let res = client.get(app.url("/console/permissions")).send().await.unwrap();
+    let res = client
+        .get(app.url("/console/permissions"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 401);
     let res = client
         .post(app.url("/console/login"))
@@ -544,11 +624,22 @@ async fn the_console_shows_findings_and_records_a_review_with_csrf(backend: Back
     let cookie = console_login(&app, &t.key).await;
     let res = page("/console/permissions", Some(&cookie)).await.unwrap();
     assert_eq!(res.status(), 200);
-    let csp = res.headers()["content-security-policy"].to_str().unwrap().to_owned();
-    assert!(csp.contains(&format!("frame-ancestors https://{SHOP} https://admin.shopify.com")), "{csp}");
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains(&format!(
+            "frame-ancestors https://{SHOP} https://admin.shopify.com"
+        )),
+        "{csp}"
+    );
     assert!(!csp.contains("unsafe-inline"));
     let html = res.text().await.unwrap();
-    assert!(!html.contains("cdn.shopify.com"), "App Bridge loads only in production");
+    assert!(
+        !html.contains("cdn.shopify.com"),
+        "App Bridge loads only in production"
+    );
     let csrf = csrf_of(&html);
 
     // Run now from the console (CSRF checked).
@@ -582,7 +673,10 @@ async fn the_console_shows_findings_and_records_a_review_with_csrf(backend: Back
         .text()
         .await
         .unwrap();
-    assert!(principals.contains("&lt;script&gt;alert("), "app titles are escaped");
+    assert!(
+        principals.contains("&lt;script&gt;alert("),
+        "app titles are escaped"
+    );
     assert!(!principals.contains("<script>alert("));
 
     let active = findings(&app, &t.key, "active").await;
@@ -594,7 +688,11 @@ async fn the_console_shows_findings_and_records_a_review_with_csrf(backend: Back
     let res = client
         .post(app.url(&review))
         .header("cookie", &cookie)
-        .form(&[("decision", "accept_risk"), ("justification", "x"), ("expires_on", "2099-01-01")])
+        .form(&[
+            ("decision", "accept_risk"),
+            ("justification", "x"),
+            ("expires_on", "2099-01-01"),
+        ])
         .send()
         .await
         .unwrap();
@@ -603,13 +701,19 @@ async fn the_console_shows_findings_and_records_a_review_with_csrf(backend: Back
         .post(app.url(&review))
         .header("cookie", &cookie)
         .header("accept", "text/html")
-        .form(&[("csrf_token", csrf.as_str()), ("decision", "accept_risk"), ("justification", ""), ("expires_on", "")])
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("decision", "accept_risk"),
+            ("justification", ""),
+            ("expires_on", ""),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 400);
     assert!(res.text().await.unwrap().contains("needs a justification"));
-    let in_30_days = app_server::console::pages::format_date(app_server::db::now_ms() + 30 * DAY_MS);
+    let in_30_days =
+        app_server::console::pages::format_date(app_server::db::now_ms() + 30 * DAY_MS);
     let res = client
         .post(app.url(&review))
         .header("cookie", &cookie)
@@ -623,12 +727,15 @@ async fn the_console_shows_findings_and_records_a_review_with_csrf(backend: Back
         .await
         .unwrap();
     assert_eq!(res.status(), 303);
-    let html = page(&format!("/console/permissions/findings/{id}?saved=1"), Some(&cookie))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = page(
+        &format!("/console/permissions/findings/{id}?saved=1"),
+        Some(&cookie),
+    )
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
     assert!(html.contains("Decision saved."));
     assert!(html.contains("Contract reviewed by legal"));
     assert!(html.contains("Risk accepted"));

@@ -6,6 +6,8 @@
 //! an SSN only when something says so) and to reject look-alikes (a 10-digit order number).
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 /// What the surrounding context says a value is.
@@ -111,6 +113,42 @@ const PRODUCT_PARENTS: &[&str] = &[
 /// The hint a structured field name gives. `parent` is the enclosing key, used to tell a
 /// customer's `name` from a line item's `name`.
 pub fn field_hint(key: &str, parent: Option<&str>) -> Option<Hint> {
+    // Field names repeat across records, so answers are memoised per thread (bounded).
+    type Cache = HashMap<Box<str>, HashMap<Box<str>, Option<Hint>>>;
+    thread_local! {
+        static CACHE: RefCell<Cache> = RefCell::new(HashMap::new());
+    }
+    const MAX_CACHED_PARENTS: usize = 1024;
+    const MAX_CACHED_KEYS: usize = 1024;
+    if key.len() > 64 || parent.is_some_and(|p| p.len() > 64) {
+        return compute_field_hint(key, parent);
+    }
+    let parent_key = parent.unwrap_or("");
+    let cached = CACHE.with(|cache| {
+        cache
+            .borrow()
+            .get(parent_key)
+            .and_then(|keys| keys.get(key).copied())
+    });
+    if let Some(hint) = cached {
+        return hint;
+    }
+    let hint = compute_field_hint(key, parent);
+    CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= MAX_CACHED_PARENTS {
+            cache.clear();
+        }
+        let keys = cache.entry(parent_key.into()).or_default();
+        if keys.len() >= MAX_CACHED_KEYS {
+            keys.clear();
+        }
+        keys.insert(key.into(), hint);
+    });
+    hint
+}
+
+fn compute_field_hint(key: &str, parent: Option<&str>) -> Option<Hint> {
     let words = field_words(key);
     let has = |w: &str| words.iter().any(|x| x == w);
     let has_prefix = |p: &str| words.iter().any(|x| x.starts_with(p));
@@ -467,6 +505,8 @@ const KEYWORDS: &[(&str, Hint)] = &[
     ("passwd", Hint::Password),
     ("pwd", Hint::Password),
     ("passcode", Hint::Password),
+    ("pass", Hint::Password),
+    ("pw", Hint::Password),
     ("first_name", Hint::GivenName),
     ("firstname", Hint::GivenName),
     ("first name", Hint::GivenName),
@@ -486,6 +526,8 @@ const KEYWORDS: &[(&str, Hint)] = &[
     ("address2", Hint::StreetUnit),
     ("customer", Hint::FullName),
     ("my name is", Hint::FullName),
+    ("i'm", Hint::FullName),
+    ("i am", Hint::FullName),
     ("this is", Hint::FullName),
     ("signed", Hint::FullName),
     ("best", Hint::Greeting),

@@ -155,7 +155,11 @@ pub fn scan(text: &str, field: Option<Hint>) -> Vec<Found> {
     let Some(patterns) = patterns() else {
         return Vec::new();
     };
-    let hits = keyword_hits(text);
+    let hits = if text.bytes().any(|b| b.is_ascii_alphabetic()) {
+        keyword_hits(text)
+    } else {
+        Vec::new()
+    };
     let ctx = Context {
         text,
         hits: &hits,
@@ -173,6 +177,17 @@ pub fn scan(text: &str, field: Option<Hint>) -> Vec<Found> {
         }
     }
 
+    if field == Some(Hint::NotPersonal) && hits.is_empty() {
+        // Ids, prices, timestamps, cities: only self-evident identifiers can hide here.
+        if text.contains('@') {
+            scan_emails(text, patterns, &mut found);
+        }
+        if text.contains('.') || text.contains(':') {
+            scan_digit_runs(text, patterns, &ctx, &mut found);
+            scan_ipv6(text, patterns, &mut found);
+        }
+        return resolve_overlaps(found);
+    }
     scan_key_values(text, &hits, &mut found);
     if text.contains('@') {
         scan_emails(text, patterns, &mut found);
@@ -461,12 +476,34 @@ fn scan_key_values(text: &str, hits: &[KeywordHit], found: &mut Vec<Found>) {
         };
         let value = raw.trim_end();
         let value = value.strip_suffix('.').unwrap_or(value);
+        if is_name_hint(hint) && !plausible_name_in_text(value) {
+            continue;
+        }
         if let Some(mut whole) = whole_value(value, hint) {
             whole.start += start;
             whole.end += start;
             found.push(whole);
         }
     }
+}
+
+fn is_name_hint(hint: Hint) -> bool {
+    matches!(
+        hint,
+        Hint::GivenName | Hint::FamilyName | Hint::FullName | Hint::MaybeName
+    )
+}
+
+/// In prose a `Name: …` value must look like a name: capitalised words, not a greeting.
+fn plausible_name_in_text(value: &str) -> bool {
+    let mut words = value.split_whitespace();
+    let Some(first) = words.next() else {
+        return false;
+    };
+    !is_name_stopword(first.trim_end_matches([',', '.']))
+        && std::iter::once(first)
+            .chain(words)
+            .all(|w| w.chars().next().is_some_and(char::is_uppercase))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -555,7 +592,7 @@ fn scan_digit_runs(text: &str, patterns: &Patterns, ctx: &Context, found: &mut V
         let (start, end) = (m.start(), m.end());
         let bytes = text.as_bytes();
         let before = start.checked_sub(1).map(|i| bytes[i]);
-        if before.is_some_and(|b| is_word_byte(b) || b == b'$' || b == b'-' || b == b'.') {
+        if before.is_some_and(|b| is_word_byte(b) || matches!(b, b'$' | b'-' | b'.' | b'/')) {
             continue;
         }
         if end < bytes.len() && (is_word_byte(bytes[end]) || bytes[end] == b'%') {
@@ -945,118 +982,135 @@ fn sign_off_end(text: &str, end: usize) -> bool {
     rest.is_empty() || rest.starts_with('\n')
 }
 
-const NAME_STOPWORDS: &[&str] = &[
-    "Dear",
-    "Hi",
-    "Hello",
-    "Hey",
-    "Thanks",
-    "Thank",
-    "Regards",
-    "Sincerely",
-    "Best",
-    "Cheers",
-    "The",
-    "This",
-    "That",
-    "Our",
-    "Your",
-    "My",
-    "Please",
-    "Customer",
-    "Client",
-    "Agent",
-    "Order",
-    "Ship",
-    "Shipped",
-    "Billing",
-    "Shipping",
-    "Contact",
-    "Card",
-    "Account",
-    "Holder",
-    "Cardholder",
-    "Name",
-    "Attn",
-    "From",
-    "To",
-    "Re",
-    "Subject",
-    "Note",
-    "Support",
-    "Team",
-    "Mr",
-    "Mrs",
-    "Ms",
-    "Miss",
-    "Mx",
-    "Dr",
-    "Prof",
-    "Mr.",
-    "Mrs.",
-    "Ms.",
-    "Dr.",
-    "Mx.",
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-    "Customers",
-    "Passport",
-    "License",
-    "Phone",
-    "Email",
-    "Address",
-    "Street",
-    "Ave",
-    "Apt",
-    "Suite",
-    "Unit",
-    "Date",
-    "Birth",
-    "Born",
-    "Social",
-    "Security",
-    "Visa",
-    "Mastercard",
-    "Amex",
-    "Discover",
-    "Routing",
-    "Bank",
-    "Checking",
-    "Savings",
-    "Tax",
-    "Status",
-    "Refund",
-    "Return",
-    "Total",
-    "Tracking",
-    "Gift",
-    "New",
-    "Inc",
-    "Llc",
-    "Ltd",
-    "Co",
-];
+/// Capitalised words that start or end a sentence around a name but are not part of it.
+fn is_name_stopword(word: &str) -> bool {
+    matches!(
+        word,
+        "Dear"
+            | "Hi"
+            | "Hello"
+            | "Hey"
+            | "Thanks"
+            | "Thank"
+            | "Regards"
+            | "Sincerely"
+            | "Best"
+            | "Cheers"
+            | "The"
+            | "This"
+            | "That"
+            | "Our"
+            | "Your"
+            | "My"
+            | "Please"
+            | "Customer"
+            | "Client"
+            | "Agent"
+            | "Order"
+            | "Ship"
+            | "Shipped"
+            | "Billing"
+            | "Shipping"
+            | "Contact"
+            | "Card"
+            | "Account"
+            | "Holder"
+            | "Cardholder"
+            | "Name"
+            | "Attn"
+            | "From"
+            | "To"
+            | "Re"
+            | "Subject"
+            | "Note"
+            | "Support"
+            | "Team"
+            | "Mr"
+            | "Mrs"
+            | "Ms"
+            | "Miss"
+            | "Mx"
+            | "Dr"
+            | "Prof"
+            | "Mr."
+            | "Mrs."
+            | "Ms."
+            | "Dr."
+            | "Mx."
+            | "January"
+            | "February"
+            | "March"
+            | "April"
+            | "May"
+            | "June"
+            | "July"
+            | "August"
+            | "September"
+            | "October"
+            | "November"
+            | "December"
+            | "Monday"
+            | "Tuesday"
+            | "Wednesday"
+            | "Thursday"
+            | "Friday"
+            | "Saturday"
+            | "Sunday"
+            | "Customers"
+            | "Passport"
+            | "License"
+            | "Phone"
+            | "Email"
+            | "Address"
+            | "Street"
+            | "Ave"
+            | "Apt"
+            | "Suite"
+            | "Unit"
+            | "Date"
+            | "Birth"
+            | "Born"
+            | "Social"
+            | "Security"
+            | "Visa"
+            | "Mastercard"
+            | "Amex"
+            | "Discover"
+            | "Routing"
+            | "Bank"
+            | "Checking"
+            | "Savings"
+            | "Tax"
+            | "Status"
+            | "Refund"
+            | "Return"
+            | "Total"
+            | "Tracking"
+            | "Gift"
+            | "New"
+            | "Inc"
+            | "Llc"
+            | "Ltd"
+            | "Co"
+    )
+}
 
-const TITLES: &[&str] = &[
-    "Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof", "Mr.", "Mrs.", "Ms.", "Dr.", "Mx.",
-];
+fn is_title(word: &str) -> bool {
+    matches!(
+        word,
+        "Mr" | "Mrs"
+            | "Ms"
+            | "Miss"
+            | "Mx"
+            | "Dr"
+            | "Prof"
+            | "Mr."
+            | "Mrs."
+            | "Ms."
+            | "Dr."
+            | "Mx."
+    )
+}
 
 /// Capitalised word sequences that a name dictionary, a title or the context confirms.
 fn scan_names(text: &str, patterns: &Patterns, ctx: &Context, found: &mut Vec<Found>) {
@@ -1090,7 +1144,7 @@ fn scan_names(text: &str, patterns: &Patterns, ctx: &Context, found: &mut Vec<Fo
             let after_title = words[next].0 == prev_end + 2
                 && bytes[prev_end] == b'.'
                 && bytes[prev_end + 1] == b' '
-                && TITLES.contains(&&text[run[run.len() - 1].0..prev_end]);
+                && is_title(&text[run[run.len() - 1].0..prev_end]);
             if spaced || after_title {
                 run.push(words[next]);
                 next += 1;
@@ -1103,8 +1157,8 @@ fn scan_names(text: &str, patterns: &Patterns, ctx: &Context, found: &mut Vec<Fo
         let mut titled = false;
         while let Some(first) = run.first() {
             let w = word(first);
-            if NAME_STOPWORDS.contains(&w) {
-                titled |= TITLES.contains(&w);
+            if is_name_stopword(w) {
+                titled |= is_title(w);
                 run.remove(0);
             } else {
                 break;
@@ -1112,7 +1166,7 @@ fn scan_names(text: &str, patterns: &Patterns, ctx: &Context, found: &mut Vec<Fo
         }
         while run.last().is_some_and(|last| {
             let w = word(last);
-            NAME_STOPWORDS.contains(&w) || w.ends_with('.')
+            is_name_stopword(w) || w.ends_with('.')
         }) {
             run.pop();
         }
@@ -1360,6 +1414,22 @@ mod tests {
             [(EntityType::UsPassport, "123456789")]
         );
         assert!(types("account_number=81248576 trace=100724853523384").len() == 1);
+    }
+
+    #[test]
+    fn held_out_shapes_are_handled() {
+        assert_eq!(
+            types(r#"{"msg":"login failed","user":"kim88","pass":"Tr0ub4dor"}"#),
+            [
+                (EntityType::Username, "kim88"),
+                (EntityType::Password, "Tr0ub4dor")
+            ]
+        );
+        assert_eq!(
+            types("Customer: Hi, I'm Giacomo Leopardi."),
+            [(EntityType::Person, "Giacomo Leopardi")]
+        );
+        assert!(types("gid://shopify/Customer/4111111111111").is_empty());
     }
 
     #[test]

@@ -13,6 +13,8 @@ pub mod perm_audit_snapshots;
 pub mod perm_findings;
 pub mod perm_policies;
 pub mod perm_reviews;
+pub mod retention_policies;
+pub mod retention_runs;
 pub mod secrets;
 pub mod tenants;
 pub mod users;

@@ -149,7 +149,10 @@ pub async fn login(
             actix_web::http::StatusCode::UNAUTHORIZED,
         ));
     };
-    let secure = state.settings.effective_public_url().starts_with("https://");
+    let secure = state
+        .settings
+        .effective_public_url()
+        .starts_with("https://");
     Ok(HttpResponse::SeeOther()
         .cookie(
             Cookie::build(session::SESSION_COOKIE, cookie)
@@ -165,12 +168,25 @@ pub async fn login(
 }
 
 /// `GET /console/permissions`: overview.
-pub async fn overview(state: web::Data<AppState>, cc: ConsoleCtx) -> Result<HttpResponse, PageError> {
+pub async fn overview(
+    state: web::Data<AppState>,
+    cc: ConsoleCtx,
+) -> Result<HttpResponse, PageError> {
     let data = audits::overview(&state.db, &cc.ctx, now_ms())
         .await
         .map_err(|e| cc.err(e))?;
     let values = context! {overview => pages::value(&data)};
-    page(&state, &cc, "overview.html", "overview", values, None, None, ok()).await
+    page(
+        &state,
+        &cc,
+        "overview.html",
+        "overview",
+        values,
+        None,
+        None,
+        ok(),
+    )
+    .await
 }
 
 /// `GET /console/permissions/principals`.
@@ -182,16 +198,39 @@ pub async fn principals(
         .await
         .map_err(|e| cc.err(e))?;
     let values = context! {view => pages::value(&data)};
-    page(&state, &cc, "principals.html", "principals", values, None, None, ok()).await
+    page(
+        &state,
+        &cc,
+        "principals.html",
+        "principals",
+        values,
+        None,
+        None,
+        ok(),
+    )
+    .await
 }
 
 /// `GET /console/permissions/changes`.
-pub async fn changes(state: web::Data<AppState>, cc: ConsoleCtx) -> Result<HttpResponse, PageError> {
+pub async fn changes(
+    state: web::Data<AppState>,
+    cc: ConsoleCtx,
+) -> Result<HttpResponse, PageError> {
     let data = audits::changes_over_time(&state.db, &cc.ctx, 30)
         .await
         .map_err(|e| cc.err(e))?;
     let values = context! {runs => pages::value(&data)};
-    page(&state, &cc, "changes.html", "changes", values, None, None, ok()).await
+    page(
+        &state,
+        &cc,
+        "changes.html",
+        "changes",
+        values,
+        None,
+        None,
+        ok(),
+    )
+    .await
 }
 
 /// Query of the findings page.
@@ -228,7 +267,17 @@ pub async fn findings(
         filter => filter_id,
         filters => pages::value(&filters),
     };
-    page(&state, &cc, "findings.html", "findings", values, None, None, ok()).await
+    page(
+        &state,
+        &cc,
+        "findings.html",
+        "findings",
+        values,
+        None,
+        None,
+        ok(),
+    )
+    .await
 }
 
 /// Query of the finding page.
@@ -255,7 +304,17 @@ async fn finding_page(
         min_date => format_date(now),
         max_date => format_date(now + (audits::MAX_ACCEPT_DAYS - 1) * DAY_MS),
     };
-    page(state, cc, "finding.html", "findings", values, flash, error, status).await
+    page(
+        state,
+        cc,
+        "finding.html",
+        "findings",
+        values,
+        flash,
+        error,
+        status,
+    )
+    .await
 }
 
 /// `GET /console/permissions/findings/{id}`.

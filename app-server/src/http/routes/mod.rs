@@ -4,6 +4,7 @@ pub mod audit;
 pub mod console_pages;
 pub mod health;
 pub mod permissions;
+pub mod retention;
 pub mod tenant;
 pub mod users;
 
@@ -27,11 +28,29 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/audit/entries", web::get().to(audit::list))
                 .route("/audit/entries/{seq}", web::get().to(audit::get))
                 .route("/audit/verify", web::get().to(audit::verify))
-                .route("/permissions/overview", web::get().to(permissions::overview))
-                .route("/permissions/principals", web::get().to(permissions::principals))
+                .route("/retention/policy", web::get().to(retention::get_policy))
+                .route("/retention/policy", web::put().to(retention::put_policy))
+                .route("/retention/runs", web::get().to(retention::list_runs))
+                .route("/retention/runs", web::post().to(retention::run_now))
+                .route("/retention/runs/{id}", web::get().to(retention::get_run))
+                .route("/retention/inventory", web::get().to(retention::inventory))
+                .route(
+                    "/permissions/overview",
+                    web::get().to(permissions::overview),
+                )
+                .route(
+                    "/permissions/principals",
+                    web::get().to(permissions::principals),
+                )
                 .route("/permissions/changes", web::get().to(permissions::changes))
-                .route("/permissions/findings", web::get().to(permissions::findings))
-                .route("/permissions/findings/{id}", web::get().to(permissions::finding))
+                .route(
+                    "/permissions/findings",
+                    web::get().to(permissions::findings),
+                )
+                .route(
+                    "/permissions/findings/{id}",
+                    web::get().to(permissions::finding),
+                )
                 .route(
                     "/permissions/findings/{id}/reviews",
                     web::post().to(permissions::review),
@@ -42,9 +61,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/permissions/runs/{id}", web::get().to(permissions::run))
                 .route("/permissions/report", web::get().to(permissions::report))
                 .route("/permissions/policy", web::get().to(permissions::policy))
-                .route("/permissions/policy", web::put().to(permissions::put_policy))
-                .route("/permissions/schedule", web::get().to(permissions::schedule))
-                .route("/permissions/schedule", web::put().to(permissions::put_schedule)),
+                .route(
+                    "/permissions/policy",
+                    web::put().to(permissions::put_policy),
+                )
+                .route(
+                    "/permissions/schedule",
+                    web::get().to(permissions::schedule),
+                )
+                .route(
+                    "/permissions/schedule",
+                    web::put().to(permissions::put_schedule),
+                ),
         )
         .service(
             web::scope("/console")
@@ -53,9 +81,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/login", web::get().to(console_pages::login_form))
                 .route("/login", web::post().to(console_pages::login))
                 .route("/permissions", web::get().to(console_pages::overview))
-                .route("/permissions/principals", web::get().to(console_pages::principals))
-                .route("/permissions/changes", web::get().to(console_pages::changes))
-                .route("/permissions/findings", web::get().to(console_pages::findings))
+                .route(
+                    "/permissions/principals",
+                    web::get().to(console_pages::principals),
+                )
+                .route(
+                    "/permissions/changes",
+                    web::get().to(console_pages::changes),
+                )
+                .route(
+                    "/permissions/findings",
+                    web::get().to(console_pages::findings),
+                )
                 .route(
                     "/permissions/findings/{finding_id}",
                     web::get().to(console_pages::finding),
@@ -66,8 +103,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .route("/permissions/runs", web::get().to(console_pages::runs))
                 .route("/permissions/runs", web::post().to(console_pages::run_now))
-                .route("/permissions/runs/{run_id}", web::get().to(console_pages::run))
-                .route("/permissions/report.csv", web::get().to(console_pages::report_csv))
-                .route("/permissions/report.json", web::get().to(console_pages::report_json)),
+                .route(
+                    "/permissions/runs/{run_id}",
+                    web::get().to(console_pages::run),
+                )
+                .route(
+                    "/permissions/report.csv",
+                    web::get().to(console_pages::report_csv),
+                )
+                .route(
+                    "/permissions/report.json",
+                    web::get().to(console_pages::report_json),
+                ),
         );
 }

@@ -64,7 +64,10 @@ pub struct ReportQuery {
 }
 
 /// Counts and the most severe open findings.
-pub async fn overview(state: web::Data<AppState>, ctx: TenantCtx) -> Result<HttpResponse, ApiError> {
+pub async fn overview(
+    state: web::Data<AppState>,
+    ctx: TenantCtx,
+) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(audits::overview(&state.db, &ctx, now_ms()).await?))
 }
 
@@ -212,7 +215,6 @@ pub async fn put_schedule(
     ctx: TenantCtx,
     body: web::Json<ScheduleBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let view =
-        audits::put_schedule(&state.db, &ctx, &body.cron, body.enabled, now_ms()).await?;
+    let view = audits::put_schedule(&state.db, &ctx, &body.cron, body.enabled, now_ms()).await?;
     Ok(HttpResponse::Ok().json(view))
 }

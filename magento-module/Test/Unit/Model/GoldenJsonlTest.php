@@ -58,4 +58,54 @@ class GoldenJsonlTest extends TestCase
         self::assertSame(5, substr_count($written, "\n"));
         self::assertStringNotContainsString('hunter2', $written);
     }
+
+    public function test_the_web_api_sample_file_matches_what_the_rest_plugin_writes(): void
+    {
+        $kit = new TestKit();
+        $calls = [
+            [1, 5, 'GET', '/V1/customers/search', ['searchCriteria' => ['pageSize' => '1000']], new \Magento\Webapi\Controller\Rest\Router\Route('Magento\Customer\Api\CustomerRepositoryInterface', 'getList', ['Magento_Customer::customer'], '/V1/customers/search'), ['items' => array_fill(0, 1000, ['id' => 1])]],
+            [2, 3, 'GET', '/V1/orders/15', [], new \Magento\Webapi\Controller\Rest\Router\Route('Magento\Sales\Api\OrderRepositoryInterface', 'get', ['Magento_Sales::actions_view'], '/V1/orders/:id'), ['entity_id' => 15]],
+            [4, null, 'POST', '/V1/integration/admin/token', [], null, null],
+        ];
+        foreach ($calls as $i => [$type, $id, $method, $path, $params, $route, $result]) {
+            $request = new Http('', $params, ['X-Request-Id' => 'req-api-000' . ($i + 1)], [], $method, $path);
+            $user = new class ($type, $id) implements \Magento\Authorization\Model\UserContextInterface {
+                public function __construct(private ?int $type, private ?int $id)
+                {
+                }
+
+                public function getUserId()
+                {
+                    return $this->id;
+                }
+
+                public function getUserType()
+                {
+                    return $this->type;
+                }
+            };
+            $state = new \LeakGuard\Connector\Model\WebApi\CallState();
+            $plugin = new \LeakGuard\Connector\Plugin\Webapi\Controller\RestPlugin(
+                $kit->config, $user, new \Magento\Webapi\Controller\Rest\InputParamsResolver($route), $state,
+                new \LeakGuard\Connector\Model\WebApi\CallLogger($kit->config, $kit->db, $kit->jsonl(), $kit->logger),
+                $kit->requestContext($request), new AttributionContext(new CommentFormatter()), $kit->clock
+            );
+            $plugin->aroundDispatch(new \Magento\Webapi\Controller\Rest(), function () use ($state, $result) {
+                $response = new \Magento\Framework\Webapi\Rest\Response();
+                if ($result === null) {
+                    return $response->setException(new \Magento\Framework\Webapi\Exception('The account sign-in was incorrect', 0, 401));
+                }
+                $state->setResultCount(\LeakGuard\Connector\Model\WebApi\CallState::count($result));
+                return $response;
+            }, $request);
+            $kit->clock->advance(3);
+        }
+        $written = (string) preg_replace('/"duration_ms":\d+/', '"duration_ms":0', (string) file_get_contents($kit->root . '/var/log/leakguard/webapi_calls.jsonl'));
+        $fixture = dirname(__DIR__, 2) . '/fixtures/webapi_calls.sample.jsonl';
+        if (getenv('LEAKGUARD_UPDATE_FIXTURES') === '1') {
+            file_put_contents($fixture, $written);
+        }
+        self::assertSame((string) file_get_contents($fixture), $written);
+        self::assertSame(3, substr_count($written, "\n"));
+    }
 }
