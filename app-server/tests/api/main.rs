@@ -5,6 +5,7 @@
 mod helpers;
 
 mod audit_chain;
+mod browser;
 mod classify;
 mod cross_tenant;
 mod fake_shopify;

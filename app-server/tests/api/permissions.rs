@@ -14,6 +14,7 @@ pub const TOKEN: &str = "shpat_fake_admin_token";
 pub const SHOP: &str = "perm-shop.myshopify.com";
 const DAY_MS: i64 = 86_400_000;
 const MAILER: &str = "shopify_app:gid://shopify/App/3";
+pub const MAILER_KEY: &str = MAILER;
 const REVIEWS: &str = "shopify_app:gid://shopify/App/2";
 
 pub async fn setup(backend: Backend) -> (TestApp, FakeShopify, TestTenant) {
