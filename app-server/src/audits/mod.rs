@@ -1222,8 +1222,8 @@ async fn snapshot_changes(
     let changes: Vec<Change> = serde_json::from_str(&snap.changes)?;
     let needs_prev = changes.iter().any(|c| matches!(c, Change::Removed { .. }));
     let mut prev_names = BTreeMap::new();
-    if needs_prev {
-        if let Some(prev) = scoped::<perm_audit_snapshots::Entity>(ctx)
+    if needs_prev
+        && let Some(prev) = scoped::<perm_audit_snapshots::Entity>(ctx)
             .filter(perm_audit_snapshots::Column::Platform.eq(snap.platform.clone()))
             .filter(perm_audit_snapshots::Column::CreatedAt.lte(snap.created_at))
             .filter(perm_audit_snapshots::Column::RunId.ne(snap.run_id))
@@ -1231,14 +1231,13 @@ async fn snapshot_changes(
             .order_by_desc(perm_audit_snapshots::Column::RunId)
             .one(db)
             .await?
-        {
-            let prev: Snapshot = serde_json::from_str(&prev.snapshot)?;
-            prev_names = prev
-                .principals
-                .into_iter()
-                .map(|p| (p.key, p.name))
-                .collect();
-        }
+    {
+        let prev: Snapshot = serde_json::from_str(&prev.snapshot)?;
+        prev_names = prev
+            .principals
+            .into_iter()
+            .map(|p| (p.key, p.name))
+            .collect();
     }
     Ok(change_views(&changes, &next, &prev_names))
 }

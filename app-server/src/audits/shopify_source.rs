@@ -125,12 +125,8 @@ fn error_code(error: &Value) -> Option<&str> {
 }
 
 impl AdminGraphql for HttpAdminGraphql {
-    fn execute(
-        &self,
-        query: &'static str,
-        variables: Value,
-    ) -> impl Future<Output = Result<Value, GraphqlError>> + Send {
-        async move {
+    async fn execute(&self, query: &'static str, variables: Value) -> Result<Value, GraphqlError> {
+        {
             let body = json!({"query": query, "variables": variables});
             for _ in 0..self.max_attempts {
                 let response = self

@@ -21,11 +21,8 @@ pub const DEFAULT_API_VERSION: &str = "2026-10";
 pub struct StoredReports;
 
 impl ModuleReports for StoredReports {
-    fn latest(
-        &self,
-        _ctx: &TenantCtx,
-    ) -> impl Future<Output = Result<Option<(Value, i64)>, SourceError>> + Send {
-        async { Ok(None) }
+    async fn latest(&self, _ctx: &TenantCtx) -> Result<Option<(Value, i64)>, SourceError> {
+        Ok(None)
     }
 }
 

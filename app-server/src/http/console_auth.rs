@@ -205,16 +205,16 @@ impl<T: DeserializeOwned + 'static> FromRequest for ConsoleForm<T> {
                     map.insert(name, serde_json::Value::String(value));
                 }
             }
-            if let Some(cookie) = &cc.cookie {
-                if !token.is_some_and(|t| session::csrf_ok(cookie, &t)) {
-                    return Err(PageError::new(
-                        ApiError::new(
-                            ErrorCode::CsrfFailed,
-                            "the form is out of date or was not sent by the console; reload the page and try again",
-                        ),
-                        html,
-                    ));
-                }
+            if let Some(cookie) = &cc.cookie
+                && !token.is_some_and(|t| session::csrf_ok(cookie, &t))
+            {
+                return Err(PageError::new(
+                    ApiError::new(
+                        ErrorCode::CsrfFailed,
+                        "the form is out of date or was not sent by the console; reload the page and try again",
+                    ),
+                    html,
+                ));
             }
             let form = serde_json::from_value(serde_json::Value::Object(map)).map_err(|e| {
                 PageError::new(ApiError::invalid(format!("invalid form: {e}")), html)

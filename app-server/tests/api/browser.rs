@@ -81,11 +81,11 @@ impl Driver {
         // Wait for chromedriver to accept connections (a process starting, not a clock).
         let mut ready = false;
         for _ in 0..200 {
-            if let Ok(res) = http.get(format!("{base}/status")).send().await {
-                if res.status().is_success() {
-                    ready = true;
-                    break;
-                }
+            if let Ok(res) = http.get(format!("{base}/status")).send().await
+                && res.status().is_success()
+            {
+                ready = true;
+                break;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }

@@ -38,16 +38,28 @@ fn csp(frame_ancestors: &str, app_bridge: bool) -> String {
     )
 }
 
+/// Messages and status of a rendered page.
+#[derive(Default)]
+struct Notes {
+    flash: Option<String>,
+    error: Option<String>,
+    status: Option<actix_web::http::StatusCode>,
+}
+
 async fn page(
     state: &AppState,
     cc: &ConsoleCtx,
     template: &str,
     active: &'static str,
     values: Value,
-    flash: Option<String>,
-    error: Option<String>,
-    status: actix_web::http::StatusCode,
+    notes: Notes,
 ) -> Result<HttpResponse, PageError> {
+    let Notes {
+        flash,
+        error,
+        status,
+    } = notes;
+    let status = status.unwrap_or(actix_web::http::StatusCode::OK);
     let tenant = audits::tenant_of(&state.db, &cc.ctx)
         .await
         .map_err(|e| cc.err(e))?;
@@ -182,9 +194,7 @@ pub async fn overview(
         "overview.html",
         "overview",
         values,
-        None,
-        None,
-        ok(),
+        Notes::default(),
     )
     .await
 }
@@ -204,9 +214,7 @@ pub async fn principals(
         "principals.html",
         "principals",
         values,
-        None,
-        None,
-        ok(),
+        Notes::default(),
     )
     .await
 }
@@ -226,9 +234,7 @@ pub async fn changes(
         "changes.html",
         "changes",
         values,
-        None,
-        None,
-        ok(),
+        Notes::default(),
     )
     .await
 }
@@ -273,9 +279,7 @@ pub async fn findings(
         "findings.html",
         "findings",
         values,
-        None,
-        None,
-        ok(),
+        Notes::default(),
     )
     .await
 }
@@ -310,9 +314,11 @@ async fn finding_page(
         "finding.html",
         "findings",
         values,
-        flash,
-        error,
-        status,
+        Notes {
+            flash,
+            error,
+            status: Some(status),
+        },
     )
     .await
 }
@@ -413,7 +419,7 @@ pub async fn runs(state: web::Data<AppState>, cc: ConsoleCtx) -> Result<HttpResp
         runs => pages::value(&data),
         schedule => pages::value(&schedule),
     };
-    page(&state, &cc, "runs.html", "runs", values, None, None, ok()).await
+    page(&state, &cc, "runs.html", "runs", values, Notes::default()).await
 }
 
 /// `GET /console/permissions/runs/{id}`.
@@ -426,7 +432,7 @@ pub async fn run(
         .await
         .map_err(|e| cc.err(e))?;
     let values = context! {detail => pages::value(&detail)};
-    page(&state, &cc, "run.html", "runs", values, None, None, ok()).await
+    page(&state, &cc, "run.html", "runs", values, Notes::default()).await
 }
 
 /// No fields.
