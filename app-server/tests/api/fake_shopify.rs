@@ -27,6 +27,8 @@ pub struct FakeState {
     pub own: FakeApp,
     pub apps: Vec<FakeApp>,
     pub deny_read_apps: bool,
+    /// Deny `currentAppInstallation` too (a token without any readable scope).
+    pub deny_current: bool,
     pub page_size: usize,
     /// Answer the next request for a later page with THROTTLED (once).
     pub throttle_next_page: bool,
@@ -69,6 +71,13 @@ async fn graphql(
         return HttpResponse::Unauthorized().json(json!({"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}));
     }
     let query = body["query"].as_str().unwrap_or("");
+    if query.contains("currentAppInstallation") && s.deny_current {
+        return HttpResponse::Ok().json(json!({
+            "errors": [{"message": "Access denied for currentAppInstallation field.",
+                "extensions": {"code": "ACCESS_DENIED"}, "path": ["currentAppInstallation"]}],
+            "data": null,
+        }));
+    }
     if query.contains("currentAppInstallation") {
         let own = s.own.clone();
         return HttpResponse::Ok().json(json!({
@@ -129,6 +138,7 @@ impl FakeShopify {
             own,
             apps,
             deny_read_apps: false,
+            deny_current: false,
             page_size: 2,
             throttle_next_page: true,
             throttled: 0,

@@ -364,6 +364,91 @@ async fn without_read_apps_the_audit_covers_what_is_visible_and_says_how_to_get_
     assert!(!active.iter().any(|f| f["kind"] == "incomplete_audit"));
 }
 
+async fn when_nothing_is_listable_the_last_scopes_update_stands_in(backend: Backend) {
+    let (app, fake, t) = setup(backend).await;
+    {
+        let mut s = fake.state.lock().unwrap();
+        s.deny_read_apps = true;
+        s.deny_current = true;
+    }
+    let failed = run(&app, &t.key).await;
+    assert_eq!(
+        failed["status"], "failed",
+        "nothing visible at all: {failed}"
+    );
+    // An app/scopes_update webhook recorded LeakGuard's scopes in the audit chain.
+    let ctx = TenantCtx::system(TenantId(t.id), "shopify_webhooks");
+    let txn = app_server::db::begin_write(&app.state.db).await.unwrap();
+    app_server::audit::record(
+        &txn,
+        &ctx,
+        "shopify.scopes_updated",
+        leakguard_domain::audit::Subject::new("tenant", t.id.to_string()),
+        json!({"current": ["read_customers", "read_orders", "write_orders"], "previous": ["read_customers"], "source": "app/scopes_update"}),
+    )
+    .await
+    .unwrap();
+    txn.commit().await.unwrap();
+    let run2 = run(&app, &t.key).await;
+    assert_eq!(run2["status"], "succeeded", "{run2}");
+    assert_eq!(run2["complete"], false);
+    let active = findings(&app, &t.key, "active").await;
+    let own = find(&active, "own_app_over_granted", "shopify_app:leakguard").unwrap();
+    assert_eq!(own["grants"], json!(["write_orders"]));
+}
+
+async fn the_allow_list_clears_listed_apps_and_flags_what_exceeds_it(backend: Backend) {
+    let (app, _fake, t) = setup(backend).await;
+    run(&app, &t.key).await;
+    let put = |key: &str, body: Value| {
+        app.client
+            .put(app.url("/api/v1/permissions/policy"))
+            .bearer_auth(key.to_owned())
+            .json(&body)
+            .send()
+    };
+    let analyst = app.user_key(&t, "analyst-3", "analyst").await;
+    let res = put(&analyst, json!({"allowed": {}})).await.unwrap();
+    assert_eq!(res.status(), 403, "only admins change the allow-list");
+    let viewer = app.user_key(&t, "viewer-3", "viewer").await;
+    let res = app
+        .post_json("/api/v1/permissions/runs", &viewer, json!({}))
+        .await;
+    assert_eq!(res.status(), 403, "a viewer cannot start a run");
+    let res = put(&t.key, json!({"allowed": {"": ["read_orders"]}}))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let res = put(
+        &t.key,
+        json!({"allowed": {MAILER: ["read_customers"], "shopify_app:gid://shopify/App/4": ["read_orders"]}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 200);
+    let third = run(&app, &t.key).await;
+    assert!(third["findings_resolved"].as_i64().unwrap() >= 1);
+    let active = findings(&app, &t.key, "active").await;
+    assert!(
+        find(&active, "not_allow_listed", MAILER).is_none(),
+        "allow-listed"
+    );
+    let violation = find(
+        &active,
+        "policy_violation",
+        "shopify_app:gid://shopify/App/4",
+    )
+    .unwrap();
+    assert_eq!(violation["grants"], json!(["read_shipping"]));
+    let policy: Value = app
+        .get("/api/v1/permissions/policy", &t.key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(policy["allowed"][MAILER], json!(["read_customers"]));
+}
+
 /// The module's reports, from memory.
 struct Reports(std::sync::Mutex<Option<(Value, i64)>>);
 
@@ -797,6 +882,8 @@ crate::on_both_backends!(
     a_shopify_audit_pages_through_every_app_and_finds_an_escalation,
     an_accepted_risk_reopens_when_it_expires_or_the_grant_grows,
     without_read_apps_the_audit_covers_what_is_visible_and_says_how_to_get_it,
+    when_nothing_is_listable_the_last_scopes_update_stands_in,
+    the_allow_list_clears_listed_apps_and_flags_what_exceeds_it,
     a_magento_audit_reads_the_module_report,
     scheduled_audits_run_once_per_slot_and_follow_the_tenant_schedule,
     the_cli_runs_an_audit_and_prints_the_report,
