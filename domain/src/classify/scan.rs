@@ -588,6 +588,12 @@ impl Run<'_> {
             .collect()
     }
 
+    /// True when the group is written with a leading `+` (international format).
+    fn plus_before(&self, group: usize) -> bool {
+        let start = self.groups[group].0;
+        start > 0 && self.text.as_bytes()[start - 1] == b'+'
+    }
+
     fn lens(&self, from: usize, to: usize) -> Vec<usize> {
         self.groups[from..to].iter().map(|(s, e)| e - s).collect()
     }
@@ -602,8 +608,15 @@ fn scan_digit_runs(text: &str, patterns: &Patterns, ctx: &Context, found: &mut V
             continue;
         }
         if end < bytes.len() && (is_word_byte(bytes[end]) || bytes[end] == b'%') {
-            // A timestamp (`2026-03-01T12:00`) or an alphanumeric code: not a number of ours.
-            continue;
+            // A timestamp (`2026-03-01T12:00`) or an alphanumeric code: not a number of ours,
+            // unless a birth-date field stores midnight of the birthday as a timestamp.
+            let birth_timestamp = bytes[end] == b'T'
+                && bytes.get(end + 1).is_some_and(u8::is_ascii_digit)
+                && start == 0
+                && ctx.field == Some(Hint::Dob);
+            if !birth_timestamp {
+                continue;
+            }
         }
         let mut groups = Vec::new();
         let mut group_start = start;
@@ -752,6 +765,20 @@ fn classify_groups(run: &Run, from: usize, to: usize, ctx: &Context) -> Option<(
             };
             if national.is_some_and(validate::nanp_phone) && (single || count <= 4) {
                 return Some((EntityType::Phone, 0.9));
+            }
+            // International numbers (E.164 allows up to 15 digits) next to a phone keyword.
+            if (8..=15).contains(&n) && count <= 5 && !digits.starts_with('0')
+                || (8..=15).contains(&n) && run.plus_before(from)
+            {
+                return Some((EntityType::Phone, 0.7));
+            }
+        }
+        Some(Hint::Dob) if single && n == 8 => {
+            let year = digits.get(0..4).and_then(|y| y.parse().ok()).unwrap_or(0);
+            let month = digits.get(4..6).and_then(|m| m.parse().ok()).unwrap_or(0);
+            let day = digits.get(6..8).and_then(|d| d.parse().ok()).unwrap_or(0);
+            if validate::birth_date(year, month, day) {
+                return Some((EntityType::DateOfBirth, 0.85));
             }
         }
         _ => {}
@@ -1420,6 +1447,24 @@ mod tests {
             [(EntityType::UsPassport, "123456789")]
         );
         assert!(types("account_number=81248576 trace=100724853523384").len() == 1);
+    }
+
+    #[test]
+    fn international_phones_and_compact_birth_dates_need_their_field() {
+        assert_eq!(
+            types_in_field("+44 20 7946 0958", Hint::Phone),
+            [(EntityType::Phone, "44 20 7946 0958")]
+        );
+        assert!(types("+44 20 7946 0958").is_empty());
+        assert_eq!(
+            types_in_field("19850412", Hint::Dob),
+            [(EntityType::DateOfBirth, "19850412")]
+        );
+        assert_eq!(
+            types_in_field("1985-04-12T00:00:00Z", Hint::Dob),
+            [(EntityType::DateOfBirth, "1985-04-12")]
+        );
+        assert!(types_in_field("19851340", Hint::Dob).is_empty());
     }
 
     #[test]
