@@ -219,6 +219,16 @@ fn read_exact_at(file: &File, offset: u64, len: u64) -> io::Result<Vec<u8>> {
     Ok(buffer)
 }
 
+/// Whether the bytes before `state.offset` in the file at `path` still hash to the marker.
+fn marker_matches(path: &Path, state: &FileState) -> bool {
+    if state.marker_len == 0 {
+        return true;
+    }
+    File::open(path)
+        .and_then(|file| read_exact_at(&file, state.offset - state.marker_len, state.marker_len))
+        .is_ok_and(|bytes| hash64(&bytes) == state.marker_hash)
+}
+
 fn is_compressed(path: &Path) -> bool {
     matches!(
         path.extension().and_then(|e| e.to_str()),
@@ -374,8 +384,10 @@ impl SourceTailer {
                     state.path = path.clone();
                     self.dirty = true;
                 }
-                // Fully read, or only an unterminated fragment that was already looked at.
-                if *size == state.offset || self.closed_at.get(key) == Some(size) {
+                // Fully read (and not rewritten to the same size: the offset marker still
+                // matches), or only an unterminated fragment that was already looked at.
+                let unchanged = *size == state.offset && marker_matches(path, state);
+                if unchanged || self.closed_at.get(key) == Some(size) {
                     continue;
                 }
             }
