@@ -4,10 +4,14 @@
 pub mod audit;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod crypto;
 pub mod db;
+pub mod enrollment;
 pub mod http;
+pub mod ingest;
 pub mod jobs;
+pub mod magento;
 pub mod metrics;
 pub mod secrets;
 pub mod startup;
