@@ -4,10 +4,13 @@
 
 mod helpers;
 
+mod agent;
 mod audit_chain;
+mod console;
 mod cross_tenant;
 mod health;
 mod jobs;
+mod magento;
 mod secrets;
 mod serve;
 mod users;
