@@ -127,12 +127,12 @@ async fn live_session(
     if !session_id.starts_with("lgcs_") || session_id.len() > 128 {
         return Ok(None);
     }
-    Ok(console_sessions::Entity::find()
+    console_sessions::Entity::find()
         .filter(console_sessions::Column::SessionHash.eq(hash(session_id)))
         .filter(console_sessions::Column::RevokedAt.is_null())
         .filter(console_sessions::Column::ExpiresAt.gt(now_ms))
         .one(db)
-        .await?)
+        .await
 }
 
 /// Resolves a session cookie to its tenant context. `csrf` is `Some` for unsafe methods: the
