@@ -213,6 +213,7 @@ impl FromRequest for IngestPermit {
                 .try_acquire_owned()
                 .map(Self)
                 .map_err(|_| {
+                    state.metrics.count_batch("busy");
                     ApiError::retry_after(
                         ErrorCode::RateLimited,
                         state.settings.ingest.retry_after_secs,

@@ -314,6 +314,23 @@ async fn an_overloaded_server_answers_429_with_retry_after(backend: Backend) {
     drop(held);
     let res = post_batch(&app, &agent.bearer, zstd(&batch(&agent.id, 0, 1))).await;
     assert_eq!(res.status(), 200);
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("leakguard_agent_batches_total{outcome=\"busy\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("leakguard_agent_batches_total{outcome=\"stored\"} 1"),
+        "{metrics}"
+    );
 }
 
 async fn agent_tokens_are_single_use_and_expire(backend: Backend) {

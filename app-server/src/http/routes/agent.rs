@@ -39,11 +39,20 @@ pub async fn batches(
 ) -> Result<HttpResponse, ApiError> {
     let cap = state.settings.ingest.max_decompressed_bytes;
     let encoding = body.encoding.clone();
-    let json = web::block(move || ingest::batches::decode(&body.body, encoding.as_deref(), cap))
-        .await
-        .map_err(ApiError::internal)??;
-    let ack = ingest::batches::store(&state.db, &agent, &json, now_ms()).await?;
-    Ok(HttpResponse::Ok().json(ack))
+    let result = async {
+        let json =
+            web::block(move || ingest::batches::decode(&body.body, encoding.as_deref(), cap))
+                .await
+                .map_err(ApiError::internal)??;
+        Ok::<_, ApiError>(ingest::batches::store(&state.db, &agent, &json, now_ms()).await?)
+    }
+    .await;
+    state.metrics.count_batch(match &result {
+        Ok(ack) if ack.duplicate => "duplicate",
+        Ok(_) => "stored",
+        Err(_) => "rejected",
+    });
+    Ok(HttpResponse::Ok().json(result?))
 }
 
 /// `GET /api/v1/agents`.
