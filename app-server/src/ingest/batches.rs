@@ -225,6 +225,18 @@ pub async fn store(
     let extras: Extras = serde_json::from_slice(json).unwrap_or_default();
     validate(agent, &batch)?;
     let tenant = agent.tenant.tenant_id.as_uuid();
+    // Fast path for a re-delivery: no write lock, no work on the records. A race between two
+    // first deliveries is settled by the unique index below.
+    let seen = agent_batches::Entity::find()
+        .filter(agent_batches::Column::TenantId.eq(tenant))
+        .filter(agent_batches::Column::AgentId.eq(agent.agent_id))
+        .filter(agent_batches::Column::FileId.eq(batch.source.file_id.as_str()))
+        .filter(agent_batches::Column::StartOffset.eq(clamp(batch.start_offset)))
+        .one(db)
+        .await?;
+    if seen.is_some() {
+        return duplicate(db, agent, now_ms).await;
+    }
 
     // Merge aggregates with the same key inside the batch first (one upsert per key).
     let mut sums: BTreeMap<String, Sum> = BTreeMap::new();
@@ -290,18 +302,8 @@ pub async fn store(
             .col_expr(agents::Column::LastSeenAt, Expr::value(now_ms))
     };
     if inserted == 0 {
-        agent_row()
-            .col_expr(
-                agents::Column::Duplicates,
-                Expr::col(agents::Column::Duplicates).add(1),
-            )
-            .exec(&txn)
-            .await?;
-        txn.commit().await?;
-        return Ok(BatchAck {
-            accepted: 0,
-            duplicate: true,
-        });
+        txn.rollback().await?;
+        return duplicate(db, agent, now_ms).await;
     }
 
     let rows: Vec<agent_aggregates::ActiveModel> = sums
@@ -436,6 +438,28 @@ pub async fn store(
     Ok(BatchAck {
         accepted,
         duplicate: false,
+    })
+}
+
+/// Counts a re-delivery and answers it.
+async fn duplicate(
+    db: &DatabaseConnection,
+    agent: &AgentCtx,
+    now_ms: i64,
+) -> Result<BatchAck, IngestError> {
+    agents::Entity::update_many()
+        .col_expr(agents::Column::LastSeenAt, Expr::value(now_ms))
+        .col_expr(
+            agents::Column::Duplicates,
+            Expr::col(agents::Column::Duplicates).add(1),
+        )
+        .filter(agents::Column::TenantId.eq(agent.tenant.tenant_id.as_uuid()))
+        .filter(agents::Column::Id.eq(agent.agent_id))
+        .exec(db)
+        .await?;
+    Ok(BatchAck {
+        accepted: 0,
+        duplicate: true,
     })
 }
 

@@ -417,7 +417,43 @@ async fn the_cli_prints_enrollment_tokens(backend: Backend) {
     assert!(!out.status.success());
 }
 
+async fn a_large_batch_is_stored_whole_in_one_go(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let t = app.create_magento_tenant("https://big-shop.example").await;
+    let agent = enroll_agent(&app, &t).await;
+    let template = batch(&agent.id, 0, 1);
+    let mut big = template.clone();
+    big.records.clear();
+    for i in 0..5000u64 {
+        let mut r = template.records[0].clone();
+        if let Record::SqlAggregate(a) = &mut r {
+            a.query_id = format!("{i:016X}");
+        }
+        big.records.push(r);
+    }
+    for _ in 0..500 {
+        big.records.push(template.records[1].clone());
+    }
+    let body = zstd(&big);
+    let started = std::time::Instant::now();
+    let res = post_batch(&app, &agent.bearer, body.clone()).await;
+    let elapsed = started.elapsed();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap()["accepted"], 5500);
+    let started = std::time::Instant::now();
+    let again = post_batch(&app, &agent.bearer, body.clone()).await;
+    let dup_elapsed = started.elapsed();
+    assert_eq!(again.json::<Value>().await.unwrap()["duplicate"], true);
+    assert_eq!(app.count_rows("agent_aggregates", t.id).await, 5000);
+    assert_eq!(app.count_rows("signals", t.id).await, 500);
+    eprintln!(
+        "{backend:?}: batch of 5,500 records ({} bytes zstd) stored in {elapsed:?}; duplicate answered in {dup_elapsed:?}",
+        body.len()
+    );
+}
+
 crate::on_both_backends!(
+    a_large_batch_is_stored_whole_in_one_go,
     an_agent_enrolls_and_its_batches_are_stored_exactly_once,
     ten_concurrent_deliveries_of_one_batch_store_it_once,
     bombs_odd_encodings_and_bad_batches_change_nothing,
