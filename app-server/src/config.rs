@@ -33,6 +33,8 @@ pub struct JobSettings {
     pub audit_checkpoint_cron: String,
     /// Cron expression of the job that prunes expired nonces, SSO token ids and sessions.
     pub prune_cron: String,
+    /// Cron expression of the daily retention enforcement (a missed day runs at start).
+    pub retention_cron: String,
 }
 
 impl Default for JobSettings {
@@ -42,6 +44,7 @@ impl Default for JobSettings {
             lease_ttl_secs: 60,
             audit_checkpoint_cron: "0 */5 * * * *".into(),
             prune_cron: "30 */10 * * * *".into(),
+            retention_cron: "0 15 3 * * *".into(),
         }
     }
 }
@@ -81,10 +84,11 @@ pub struct IngestSettings {
 impl Default for IngestSettings {
     fn default() -> Self {
         Self {
-            max_in_flight: 16,
+            max_in_flight: 8,
             retry_after_secs: 5,
-            max_batch_bytes: 4 * 1024 * 1024,
-            max_decompressed_bytes: 32 * 1024 * 1024,
+            // The agent closes a batch after 16 MiB of log input; its records are smaller.
+            max_batch_bytes: 16 * 1024 * 1024,
+            max_decompressed_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -279,14 +283,18 @@ impl Settings {
         if self.max_body_bytes < 1024 {
             return Err(ConfigError::new("max_body_bytes", "must be at least 1024"));
         }
-        if let Err(e) = tokio_cron_scheduler::Job::new_async(
-            self.jobs.audit_checkpoint_cron.as_str(),
-            |_, _| Box::pin(async {}),
-        ) {
-            return Err(ConfigError::new(
+        for (key, cron) in [
+            (
                 "jobs.audit_checkpoint_cron",
-                format!("not a cron expression: {e}"),
-            ));
+                &self.jobs.audit_checkpoint_cron,
+            ),
+            ("jobs.retention_cron", &self.jobs.retention_cron),
+        ] {
+            if let Err(e) =
+                tokio_cron_scheduler::Job::new_async(cron.as_str(), |_, _| Box::pin(async {}))
+            {
+                return Err(ConfigError::new(key, format!("not a cron expression: {e}")));
+            }
         }
         if let Err(e) =
             tokio_cron_scheduler::Job::new_async(self.jobs.prune_cron.as_str(), |_, _| {

@@ -2,6 +2,7 @@
 //! Magento installations. See ARCHITECTURE.md for the map and the invariants.
 
 pub mod audit;
+pub mod classify_cli;
 pub mod cli;
 pub mod config;
 pub mod console;
@@ -13,6 +14,7 @@ pub mod ingest;
 pub mod jobs;
 pub mod magento;
 pub mod metrics;
+pub mod retention;
 pub mod secrets;
 pub mod startup;
 pub mod telemetry;

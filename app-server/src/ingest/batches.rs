@@ -23,7 +23,7 @@ use crate::db::begin_write;
 use crate::db::entities::{agent_aggregates, agent_batches, agents, signals};
 
 /// Most records in one batch.
-pub const MAX_RECORDS: usize = 50_000;
+pub const MAX_RECORDS: usize = 250_000;
 /// Largest zstd window accepted (2^23 = 8 MiB), which bounds the decoder's memory.
 const WINDOW_LOG_MAX: u32 = 23;
 /// Source name of agent signals.
@@ -359,16 +359,16 @@ pub async fn store(
     }
 
     let n_events = events.len();
-    for (idx, event, at) in events {
-        let kind = serde_json::to_value(event.kind)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_else(|| "unknown".into());
-        signals::Entity::insert(signals::ActiveModel {
+    let signal_rows: Vec<signals::ActiveModel> = events
+        .into_iter()
+        .map(|(idx, event, at)| signals::ActiveModel {
             tenant_id: Set(tenant),
             id: Set(Uuid::now_v7()),
             source: Set(SOURCE.into()),
-            kind: Set(kind),
+            kind: Set(serde_json::to_value(event.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_else(|| "unknown".into())),
             dedup_key: Set(format!(
                 "{}/{}/{}/{idx}",
                 agent.agent_id, batch.source.file_id, batch.start_offset
@@ -378,17 +378,22 @@ pub async fn store(
             received_at: Set(now_ms),
             payload: Set(serde_json::to_string(event).unwrap_or_default()),
         })
-        .on_conflict(
-            OnConflict::columns([
-                signals::Column::TenantId,
-                signals::Column::Source,
-                signals::Column::DedupKey,
-            ])
-            .do_nothing()
-            .to_owned(),
-        )
-        .exec_without_returning(&txn)
-        .await?;
+        .collect();
+    let mut signal_rows = signal_rows.into_iter().peekable();
+    while signal_rows.peek().is_some() {
+        let chunk: Vec<_> = signal_rows.by_ref().take(500).collect();
+        signals::Entity::insert_many(chunk)
+            .on_conflict(
+                OnConflict::columns([
+                    signals::Column::TenantId,
+                    signals::Column::Source,
+                    signals::Column::DedupKey,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await?;
     }
 
     let accepted = batch.records.len() as u64;

@@ -141,10 +141,9 @@ pub async fn store(
         .map(parse_event)
         .collect::<Result<Vec<_>, _>>()?;
     let oversize = parsed.iter().filter(|p| p.oversize).count() as u64;
-    let txn = begin_write(db).await?;
-    let mut stored = 0u64;
-    for p in parsed {
-        let inserted = signals::Entity::insert(signals::ActiveModel {
+    let rows: Vec<signals::ActiveModel> = parsed
+        .into_iter()
+        .map(|p| signals::ActiveModel {
             tenant_id: Set(ctx.tenant_id.as_uuid()),
             id: Set(Uuid::now_v7()),
             source: Set(SOURCE.into()),
@@ -155,18 +154,24 @@ pub async fn store(
             received_at: Set(now_ms),
             payload: Set(p.payload),
         })
-        .on_conflict(
-            OnConflict::columns([
-                signals::Column::TenantId,
-                signals::Column::Source,
-                signals::Column::DedupKey,
-            ])
-            .do_nothing()
-            .to_owned(),
-        )
-        .exec_without_returning(&txn)
-        .await?;
-        stored += inserted;
+        .collect();
+    let txn = begin_write(db).await?;
+    let mut stored = 0u64;
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<_> = rows.by_ref().take(500).collect();
+        stored += signals::Entity::insert_many(chunk)
+            .on_conflict(
+                OnConflict::columns([
+                    signals::Column::TenantId,
+                    signals::Column::Source,
+                    signals::Column::DedupKey,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await?;
     }
     let received = events.len() as u64;
     let ack = EventsAck {

@@ -1,9 +1,9 @@
 //! Retention on Magento: the policy the module executes (`GET /api/v1/magento/retention-policy`)
 //! and the evidence it reports back (`POST /api/v1/magento/retention-reports`).
 //!
-//! The policy is served in the module's format (`{"version", "classes": [{"class",
-//! "max_age_days", "anchor", "action", "allow_keys"?}]}`, see the module's `Policy`). Until
-//! the retention capability adds editing, every tenant gets the built-in default, version 1.
+//! The policy is the tenant's versioned retention policy (`crate::retention`), served in the
+//! module's format (`{"version", "classes": [{"class", "max_age_days", "anchor", "action",
+//! "allow_keys"?}]}`, see the module's `Policy`).
 //! A report is stored once per `run_id` with an audit entry; alerts it carries (an encrypted
 //! card number or CVV still stored) become `findings` rows.
 
@@ -20,24 +20,13 @@ use crate::db::begin_write;
 use crate::db::entities::{findings, retention_reports};
 use crate::tenancy::{TenantCtx, scoped};
 
-/// Version of the built-in default policy.
-pub const DEFAULT_POLICY_VERSION: i64 = 1;
-
-/// The policy document for a tenant, as the module reads it.
-pub fn policy(_ctx: &TenantCtx) -> Value {
-    serde_json::json!({
-        "version": DEFAULT_POLICY_VERSION,
-        "classes": [
-            // Card-holder data is not needed once the order is complete; gateway references
-            // (cc_trans_id, last_trans_id) are kept by the module for refunds.
-            {"class": "card_holder_data", "max_age_days": 0, "anchor": "order_completion", "action": "null"},
-            {"class": "gateway_raw_response", "max_age_days": 30, "anchor": "order_completion", "action": "strip_raw_details"},
-            {"class": "vault_tokens", "max_age_days": 0, "anchor": "token_expiry", "action": "delete"},
-            {"class": "abandoned_checkout_payment", "max_age_days": 30, "anchor": "last_cart_update", "action": "null"},
-            {"class": "additional_information", "max_age_days": 90, "anchor": "order_completion", "action": "redact_keys",
-             "allow_keys": ["method_title", "cc_type", "cc_last_4", "last4", "card_type", "is_active_payment_token_enabler"]},
-        ],
-    })
+/// The tenant's current policy (`crate::retention`, versioned; the default until an admin
+/// saves one) in the module's form: only the classes the module enforces.
+pub async fn policy(db: &DatabaseConnection, ctx: &TenantCtx) -> Result<Value, MagentoError> {
+    let policy = crate::retention::current_policy(db, ctx)
+        .await
+        .map_err(|e| MagentoError::Unexpected(anyhow::anyhow!("{e}")))?;
+    Ok(policy.to_module_json())
 }
 
 /// One alert of a class run.
@@ -246,41 +235,4 @@ pub async fn store_report(
         duplicate: false,
         findings: opened,
     })
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    const MODULE_FIXTURE: &str =
-        include_str!("../../../magento-module/Test/fixtures/retention-policy.json");
-
-    #[test]
-    fn the_default_policy_has_the_modules_shape_and_classes() {
-        let ctx = TenantCtx::system(leakguard_domain::ids::TenantId::new(), "test");
-        let ours = policy(&ctx);
-        let theirs: Value = serde_json::from_str(MODULE_FIXTURE).unwrap();
-        assert!(ours["version"].is_i64());
-        let names = |v: &Value| {
-            v["classes"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|c| {
-                    let keys: Vec<String> = c.as_object().unwrap().keys().cloned().collect();
-                    (
-                        c["class"].as_str().unwrap().to_owned(),
-                        c["anchor"].clone(),
-                        c["action"].clone(),
-                        keys,
-                    )
-                })
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(names(&ours), names(&theirs));
-        for c in ours["classes"].as_array().unwrap() {
-            assert!(c["max_age_days"].as_i64().unwrap() >= 0);
-        }
-    }
 }

@@ -194,7 +194,8 @@ async fn an_agent_enrolls_and_its_batches_are_stored_exactly_once(backend: Backe
 }
 
 async fn ten_concurrent_deliveries_of_one_batch_store_it_once(backend: Backend) {
-    let app = spawn_app(backend).await;
+    // Room for all ten at once, so they really race.
+    let app = spawn_app_with(backend, |s| s.ingest.max_in_flight = 10).await;
     let t = app.create_magento_tenant("https://race-shop.example").await;
     let agent = enroll_agent(&app, &t).await;
     let body = zstd(&batch(&agent.id, 4096, 7));
@@ -230,10 +231,10 @@ async fn bombs_odd_encodings_and_bad_batches_change_nothing(backend: Backend) {
     let t = app.create_magento_tenant("https://bomb-shop.example").await;
     let agent = enroll_agent(&app, &t).await;
     let audit = app.audit_count(t.id).await;
-    // 40 MiB of JSON whitespace compresses to a few KiB; the cap is 32 MiB.
+    // 80 MiB of JSON whitespace compresses to a few KiB; the cap is 64 MiB.
     let mut padded = serde_json::to_vec(&batch(&agent.id, 0, 1)).unwrap();
-    padded.splice(1..1, std::iter::repeat_n(b' ', 40 * 1024 * 1024));
-    let bomb = zstd::encode_all(&padded[..], 19).unwrap();
+    padded.splice(1..1, std::iter::repeat_n(b' ', 80 * 1024 * 1024));
+    let bomb = zstd::encode_all(&padded[..], 1).unwrap();
     assert!(bomb.len() < 64 * 1024, "{}", bomb.len());
     let res = post_batch(&app, &agent.bearer, bomb).await;
     assert_eq!(res.status(), 413);

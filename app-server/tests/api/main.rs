@@ -6,11 +6,13 @@ mod helpers;
 
 mod agent;
 mod audit_chain;
+mod classify;
 mod console;
 mod cross_tenant;
 mod health;
 mod jobs;
 mod magento;
+mod retention;
 mod secrets;
 mod serve;
 mod users;

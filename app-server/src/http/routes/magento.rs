@@ -68,8 +68,12 @@ pub async fn permission_snapshots(
 }
 
 /// `GET /api/v1/magento/retention-policy`.
-pub async fn retention_policy(module: MagentoModule) -> HttpResponse {
-    HttpResponse::Ok().json(magento::retention::policy(&module.ctx))
+pub async fn retention_policy(
+    state: web::Data<AppState>,
+    module: MagentoModule,
+) -> Result<HttpResponse, ApiError> {
+    let policy = magento::retention::policy(&state.db, &module.ctx).await?;
+    Ok(HttpResponse::Ok().json(policy))
 }
 
 /// `POST /api/v1/magento/retention-reports`.

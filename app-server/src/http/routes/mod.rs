@@ -5,6 +5,7 @@ pub mod audit;
 pub mod console;
 pub mod health;
 pub mod magento;
+pub mod retention;
 pub mod tenant;
 pub mod users;
 
@@ -57,6 +58,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/agent/batches", web::post().to(agent::batches))
                 .route("/agents", web::get().to(agent::list))
                 .route("/agents/{id}", web::get().to(agent::get))
-                .route("/agents/{id}/revoke", web::post().to(agent::revoke)),
+                .route("/agents/{id}/revoke", web::post().to(agent::revoke))
+                .route("/retention/policy", web::get().to(retention::get_policy))
+                .route("/retention/policy", web::put().to(retention::put_policy))
+                .route("/retention/runs", web::get().to(retention::list_runs))
+                .route("/retention/runs", web::post().to(retention::run_now))
+                .route("/retention/runs/{id}", web::get().to(retention::get_run))
+                .route("/retention/inventory", web::get().to(retention::inventory)),
         );
 }
