@@ -152,6 +152,12 @@ impl FromRequest for MagentoModule {
                     "module requests are sent without Content-Encoding",
                 ));
             }
+            if key_id.is_none() || timestamp.is_none() || nonce.is_none() || signature.is_none() {
+                return Err(ApiError::new(
+                    ErrorCode::MissingCredentials,
+                    "X-LeakGuard-Key-Id, -Timestamp, -Nonce and -Signature are required",
+                ));
+            }
             let body = read_body(payload, MAGENTO_MAX_BODY).await?;
             let request = crate::magento::auth::SignedRequest {
                 key_id: key_id.as_deref(),

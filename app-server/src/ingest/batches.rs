@@ -221,7 +221,7 @@ pub async fn store(
     now_ms: i64,
 ) -> Result<BatchAck, IngestError> {
     let batch: Batch = serde_json::from_slice(json)
-        .map_err(|e| IngestError::Invalid(format!("invalid batch: {e}")))?;
+        .map_err(|e| IngestError::Invalid(crate::magento::json_error("invalid batch", &e)))?;
     let extras: Extras = serde_json::from_slice(json).unwrap_or_default();
     validate(agent, &batch)?;
     let tenant = agent.tenant.tenant_id.as_uuid();

@@ -125,7 +125,7 @@ pub async fn store(
     now_ms: i64,
 ) -> Result<EventsAck, MagentoError> {
     let document: Value = serde_json::from_slice(body)
-        .map_err(|e| MagentoError::Invalid(format!("invalid JSON body: {e}")))?;
+        .map_err(|e| MagentoError::Invalid(super::json_error("invalid JSON body", &e)))?;
     let Some(events) = document.get("events").and_then(Value::as_array) else {
         return Err(MagentoError::Invalid(
             "the body must be {\"events\": [...]}".into(),

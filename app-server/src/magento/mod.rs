@@ -75,9 +75,44 @@ impl From<EnrollmentError> for MagentoError {
     }
 }
 
+/// A JSON error message safe to show: serde's text, unless it quotes a value from the body.
+pub(crate) fn json_error(what: &str, e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    if text.contains('"') {
+        format!(
+            "{what}: a value has the wrong type at line {} column {}",
+            e.line(),
+            e.column()
+        )
+    } else {
+        format!("{what}: {text}")
+    }
+}
+
 /// Parses an RFC 3339 time into Unix ms.
 pub(crate) fn rfc3339_ms(text: &str) -> Option<i64> {
     let t =
         time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
     i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    #[test]
+    fn json_errors_never_echo_a_value_from_the_body() {
+        #[derive(Debug, serde::Deserialize)]
+        struct R {
+            #[allow(dead_code)]
+            n: i64,
+        }
+        let e = serde_json::from_str::<R>(r#"{"n": "jane@example.com"}"#).unwrap_err();
+        let text = super::json_error("invalid body", &e);
+        assert!(!text.contains("jane"), "{text}");
+        assert!(text.contains("line 1"), "{text}");
+        let e = serde_json::from_str::<R>("{}").unwrap_err();
+        assert!(super::json_error("invalid body", &e).contains("missing field `n`"));
+        assert_eq!(super::rfc3339_ms("1970-01-01T00:00:01Z"), Some(1000));
+        assert_eq!(super::rfc3339_ms("yesterday"), None);
+    }
 }

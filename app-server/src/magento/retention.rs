@@ -98,7 +98,7 @@ pub async fn store_report(
     now_ms: i64,
 ) -> Result<ReportAck, MagentoError> {
     let report: Report = serde_json::from_slice(body)
-        .map_err(|e| MagentoError::Invalid(format!("invalid retention report: {e}")))?;
+        .map_err(|e| MagentoError::Invalid(super::json_error("invalid retention report", &e)))?;
     let run_id = report.run_id.trim();
     if run_id.is_empty() || run_id.len() > 64 || !run_id.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(MagentoError::Invalid(

@@ -36,7 +36,7 @@ pub async fn store(
     now_ms: i64,
 ) -> Result<SnapshotAck, MagentoError> {
     let document: Value = serde_json::from_slice(body)
-        .map_err(|e| MagentoError::Invalid(format!("invalid JSON body: {e}")))?;
+        .map_err(|e| MagentoError::Invalid(super::json_error("invalid JSON body", &e)))?;
     let schema = document
         .get("schema")
         .and_then(Value::as_str)
