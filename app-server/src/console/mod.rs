@@ -6,7 +6,7 @@
 //! in `X-CSRF-Token` (or the `csrf_token` form field) on unsafe requests; a forged cross-site
 //! request cannot know it. Comparisons are constant-time. The clock is a parameter.
 
-use leakguard_domain::audit::{Actor, Subject};
+use leakguard_domain::audit::Subject;
 use leakguard_domain::ids::{TenantId, UserId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -263,11 +263,6 @@ pub fn escape_html(text: &str) -> String {
         }
     }
     out
-}
-
-/// The actor recorded for sign-ins before a user exists.
-pub fn sign_in_actor(issuer: &str) -> Actor {
-    Actor::new("magento_admin", issuer)
 }
 
 #[cfg(test)]

@@ -468,21 +468,6 @@ async fn duplicate(
     })
 }
 
-/// Records that an agent made an authenticated request (for health), outside a batch.
-pub async fn touch(
-    db: &DatabaseConnection,
-    agent: &AgentCtx,
-    now_ms: i64,
-) -> Result<(), IngestError> {
-    agents::Entity::update_many()
-        .col_expr(agents::Column::LastSeenAt, Expr::value(now_ms))
-        .filter(agents::Column::TenantId.eq(agent.tenant.tenant_id.as_uuid()))
-        .filter(agents::Column::Id.eq(agent.agent_id))
-        .exec(db)
-        .await?;
-    Ok(())
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

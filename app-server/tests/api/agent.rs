@@ -362,6 +362,38 @@ async fn agent_tokens_are_single_use_and_expire(backend: Backend) {
         enroll(t0 + 1).await,
         Err(app_server::ingest::IngestError::Unauthorized(_))
     ));
+    // Five agents racing for one token: exactly one enrolls.
+    let racing = issue(
+        &app.state.db,
+        &ctx,
+        TokenKind::Agent,
+        hour,
+        app_server::db::now_ms(),
+    )
+    .await
+    .unwrap();
+    let token = secrecy::ExposeSecret::expose_secret(&racing.token).to_owned();
+    let sends = (0..5).map(|i| {
+        app.client
+            .post(app.url("/api/v1/agent/enroll"))
+            .json(&json!({"token": token, "hostname": format!("h{i}"), "agent_version": "0.1.0"}))
+            .send()
+    });
+    let statuses: Vec<u16> = futures::future::join_all(sends)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().status().as_u16())
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 401).count(),
+        4,
+        "{statuses:?}"
+    );
     // A module token is no agent token, and HTTP says 401 for a used one.
     let res = app
         .client
@@ -377,7 +409,7 @@ async fn agent_tokens_are_single_use_and_expire(backend: Backend) {
         .json()
         .await
         .unwrap();
-    assert_eq!(agents.len(), 1);
+    assert_eq!(agents.len(), 2);
 }
 
 async fn the_cli_prints_enrollment_tokens(backend: Backend) {
