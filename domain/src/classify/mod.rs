@@ -132,6 +132,10 @@ pub struct Entity {
     /// JSON pointer to the string the offsets refer to (records only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// For a password stored as a hash: its scheme (`bcrypt`, `salted sha256`, `md5`, …).
+    /// Whether a hashed password still counts under § 1798.82(h)(2) is a legal call.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hash_algorithm: Option<&'static str>,
     #[serde(skip)]
     name_part: NamePart,
 }
@@ -203,6 +207,7 @@ fn to_entities(text: &str, found: Vec<scan::Found>, field: Option<&str>) -> Vec<
                 end,
                 score: f.score,
                 field: field.map(str::to_owned),
+                hash_algorithm: f.hash_algorithm,
                 name_part: f.name_part,
             }
         })

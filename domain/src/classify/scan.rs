@@ -33,6 +33,8 @@ pub struct Found {
     pub name_part: NamePart,
     /// Findings taken whole from a `key=value` pair win over pattern findings inside them.
     pub from_key: bool,
+    /// For passwords stored as a hash: the scheme, e.g. `bcrypt`.
+    pub hash_algorithm: Option<&'static str>,
 }
 
 impl Found {
@@ -44,6 +46,7 @@ impl Found {
             score,
             name_part: NamePart::NotAName,
             from_key: false,
+            hash_algorithm: None,
         }
     }
 }
@@ -155,7 +158,11 @@ pub fn scan(text: &str, field: Option<Hint>) -> Vec<Found> {
     let Some(patterns) = patterns() else {
         return Vec::new();
     };
-    let hits = keyword_hits(text);
+    let hits = if text.bytes().any(|b| b.is_ascii_alphabetic()) {
+        keyword_hits(text)
+    } else {
+        Vec::new()
+    };
     let ctx = Context {
         text,
         hits: &hits,
@@ -311,7 +318,10 @@ fn whole_value(value: &str, hint: Hint) -> Option<Found> {
             if value.chars().count() > 256 {
                 return None;
             }
-            Some(keyed(EntityType::Password, 0.9))
+            Some(Found {
+                hash_algorithm: validate::password_hash_scheme(value),
+                ..keyed(EntityType::Password, 0.9)
+            })
         }
         Hint::GivenName | Hint::FamilyName => {
             if !looks_like_name(value, 3) {
