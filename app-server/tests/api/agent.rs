@@ -485,7 +485,100 @@ async fn a_large_batch_is_stored_whole_in_one_go(backend: Backend) {
     );
 }
 
+/// The agent's own code (enrollment, record pipeline, encoding, sending) against this server.
+async fn the_real_agent_enrolls_and_ships_to_this_server(backend: Backend) {
+    use agent::ship::{SendOutcome, enroll, http_client, send_batch};
+    let app = spawn_app_with(backend, |s| s.ingest.retry_after_secs = 9).await;
+    let t = app
+        .create_magento_tenant("https://real-agent.example")
+        .await;
+    let token = agent_token(&app, &t).await;
+    let state_dir = tempfile::tempdir().unwrap();
+    let client = http_client(None).unwrap();
+    let credential = enroll(&client, &app.address, &token, state_dir.path())
+        .await
+        .unwrap();
+    assert!(
+        enroll(&client, &app.address, &token, state_dir.path())
+            .await
+            .is_err(),
+        "single use"
+    );
+
+    let log =
+        b"/usr/sbin/mariadbd, Version: 10.11.19-MariaDB-0+deb12u1-log (Debian 12). started with:\n\
+Tcp port: 3306  Unix socket: /run/mysqld/mysqld.sock\n\
+Time\t\t    Id Command\tArgument\n\
+261128  8:18:01\t   12 Connect\tmagento@localhost on magento using Socket\n\
+\t\t   12 Query\tSELECT * FROM customer_entity WHERE entity_id = 42\n\
+\t\t   12 Query\tSELECT * FROM customer_entity WHERE entity_id = 43\n\
+\t\t   12 Query\tSELECT email FROM customer_entity INTO OUTFILE '/tmp/x.csv'\n";
+    let records = agent::inspect::records_for(
+        SourceKind::MariadbGeneral,
+        log,
+        &agent::parse::ParserOptions::default(),
+        1024 * 1024,
+    );
+    assert!(!records.is_empty());
+    let wire = Batch {
+        schema: 1,
+        agent_id: credential.agent_id.clone(),
+        batch_id: uuid::Uuid::new_v4().to_string(),
+        source: SourceRef {
+            file_id: "2049:99:0123456789abcdef".into(),
+            path: "/var/log/mysql/general.log".into(),
+            kind: SourceKind::MariadbGeneral,
+        },
+        start_offset: 0,
+        end_offset: log.len() as u64,
+        lines: 7,
+        records: records.clone(),
+    };
+    let body = zstd::bulk::compress(&serde_json::to_vec(&wire).unwrap(), 3).unwrap();
+    assert_eq!(
+        send_batch(&client, &credential, body.clone()).await,
+        SendOutcome::Delivered { duplicate: false }
+    );
+    assert_eq!(
+        send_batch(&client, &credential, body.clone()).await,
+        SendOutcome::Delivered { duplicate: true }
+    );
+    let held: Vec<_> = (0..app.state.settings.ingest.max_in_flight)
+        .map(|_| app.state.ingest_slots.clone().try_acquire_owned().unwrap())
+        .collect();
+    assert_eq!(
+        send_batch(&client, &credential, body.clone()).await,
+        SendOutcome::Retry(Some(std::time::Duration::from_secs(9)))
+    );
+    drop(held);
+    let mut bad = wire.clone();
+    bad.start_offset = 10;
+    bad.end_offset = 10;
+    let bad = zstd::bulk::compress(&serde_json::to_vec(&bad).unwrap(), 3).unwrap();
+    assert_eq!(
+        send_batch(&client, &credential, bad).await,
+        SendOutcome::Rejected(400)
+    );
+    let agents: Vec<Value> = app
+        .get("/api/v1/agents", &t.key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(agents[0]["records"], records.len() as u64);
+    let outfile = records.iter().any(
+        |r| matches!(r, Record::SecurityEvent(e) if e.kind == SecurityEventKind::DbIntoOutfile),
+    );
+    assert!(
+        outfile,
+        "the agent reports SELECT … INTO OUTFILE: {records:?}"
+    );
+    assert_eq!(app.count_rows("signals", t.id).await, 1);
+    assert!(app.count_rows("agent_aggregates", t.id).await >= 1);
+}
+
 crate::on_both_backends!(
+    the_real_agent_enrolls_and_ships_to_this_server,
     a_large_batch_is_stored_whole_in_one_go,
     an_agent_enrolls_and_its_batches_are_stored_exactly_once,
     ten_concurrent_deliveries_of_one_batch_store_it_once,
