@@ -12,6 +12,7 @@ mod cross_tenant;
 mod health;
 mod jobs;
 mod magento;
+mod module_php;
 mod retention;
 mod secrets;
 mod serve;
