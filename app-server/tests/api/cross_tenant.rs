@@ -11,6 +11,7 @@ use std::collections::BTreeSet;
 struct Objects {
     user_id: String,
     audit_seq: String,
+    agent_id: String,
     retention_run_id: String,
 }
 
@@ -27,6 +28,16 @@ fn probes(b: &Objects) -> Vec<(&'static str, &'static str, String)> {
             "GET",
             "/audit/entries/{seq}",
             format!("/api/v1/audit/entries/{}", b.audit_seq),
+        ),
+        (
+            "GET",
+            "/agents/{id}",
+            format!("/api/v1/agents/{}", b.agent_id),
+        ),
+        (
+            "POST",
+            "/agents/{id}/revoke",
+            format!("/api/v1/agents/{}/revoke", b.agent_id),
         ),
         (
             "GET",
@@ -71,6 +82,8 @@ async fn no_tenant_reaches_another_tenants_objects(backend: Backend) {
             .await;
         assert_eq!(res.status(), 201);
     }
+    // An agent enrolled under B (its audit entries keep B's chain ahead of A's).
+    let b_agent = crate::agent::enroll_agent(&app, &b).await;
     let retention_run_id = {
         use sea_orm::ActiveValue::Set;
         let id = uuid::Uuid::now_v7();
@@ -107,6 +120,7 @@ async fn no_tenant_reaches_another_tenants_objects(backend: Backend) {
         user_id: b.owner.to_string(),
         audit_seq: app.audit_count(b.id).await.to_string(),
         retention_run_id,
+        agent_id: b_agent.id,
     };
     assert!(app.audit_count(a.id).await < app.audit_count(b.id).await);
 
