@@ -461,10 +461,8 @@ fn whole_value(value: &str, hint: Hint) -> Option<Found> {
             if !looks_like_name(value, 3) {
                 return None;
             }
-            let part = if value.split_whitespace().count() >= 2 && hint == Hint::GivenName {
-                // "John Q" in a first-name field is still a first name.
-                NamePart::Given
-            } else if hint == Hint::GivenName {
+            // "John Q" in a first-name field is still only a first name.
+            let part = if hint == Hint::GivenName {
                 NamePart::Given
             } else {
                 NamePart::Family

@@ -267,7 +267,8 @@ pub fn iban(compact: &str) -> bool {
 }
 
 /// A North American Numbering Plan number (10 digits): area code and exchange start with 2-9,
-/// neither is an N11 service code, and the area code is not 37X/96X reserved or 555.
+/// neither is an N11 service code, and the area code's middle digit is not 9 (reserved for
+/// expansion).
 pub fn nanp_phone(digits: &str) -> bool {
     if digits.len() != 10 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return false;
