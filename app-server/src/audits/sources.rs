@@ -2,6 +2,7 @@
 //! shop's stored token, or the Magento module's latest permission report.
 
 use leakguard_domain::permissions::Platform;
+use sea_orm::{DatabaseConnection, QueryOrder};
 use serde_json::Value;
 use std::future::Future;
 use std::time::Duration;
@@ -10,19 +11,41 @@ use super::AuditsError;
 use super::magento_source::{MagentoSource, ModuleReports};
 use super::shopify_source::{HttpAdminGraphql, ShopifySource};
 use super::source::{Collected, SnapshotSource, SourceError};
-use crate::db::entities::tenants;
+use crate::db::entities::{permission_snapshots, tenants};
 use crate::startup::AppState;
-use crate::tenancy::TenantCtx;
+use crate::tenancy::{TenantCtx, scoped};
 
 /// The Admin API version used when none is configured.
 pub const DEFAULT_API_VERSION: &str = "2026-10";
 
-/// The module's reports as stored by the Magento adapter.
-pub struct StoredReports;
+/// The module's reports as stored by the Magento adapter (`permission_snapshots`).
+pub struct StoredReports {
+    db: DatabaseConnection,
+}
+
+impl StoredReports {
+    /// Reads from `db`.
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
 
 impl ModuleReports for StoredReports {
-    async fn latest(&self, _ctx: &TenantCtx) -> Result<Option<(Value, i64)>, SourceError> {
-        Ok(None)
+    async fn latest(&self, ctx: &TenantCtx) -> Result<Option<(Value, i64)>, SourceError> {
+        let Some(row) = scoped::<permission_snapshots::Entity>(ctx)
+            .order_by_desc(permission_snapshots::Column::ReceivedAt)
+            .order_by_desc(permission_snapshots::Column::Id)
+            .one(&self.db)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let report: Value = serde_json::from_str(&row.snapshot).map_err(|e| {
+            SourceError::Unexpected(anyhow::anyhow!(
+                "stored permission snapshot is not JSON: {e}"
+            ))
+        })?;
+        Ok(Some((report, row.received_at)))
     }
 }
 
@@ -115,7 +138,7 @@ pub async fn for_tenant(
             )))
         }
         _ => Ok(PlatformSource::Magento(MagentoSource::new(
-            StoredReports,
+            StoredReports::new(state.db.clone()),
             now_ms,
         ))),
     }

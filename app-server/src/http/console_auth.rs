@@ -13,9 +13,10 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
 use futures::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 use std::fmt;
+use subtle::ConstantTimeEq;
 
 use super::error::{ApiError, ErrorCode};
-use crate::console::session;
+use crate::console::{self, ConsoleError};
 use crate::startup::AppState;
 use crate::tenancy::TenantCtx;
 
@@ -85,6 +86,15 @@ impl ResponseError for PageError {
     }
 }
 
+/// The form field carrying the CSRF token.
+pub const CSRF_FIELD: &str = "csrf_token";
+
+fn csrf_ok(session_id: &str, presented: &str) -> bool {
+    let expected = console::csrf_token(session_id);
+    expected.len() == presented.trim().len()
+        && bool::from(expected.as_bytes().ct_eq(presented.trim().as_bytes()))
+}
+
 fn wants_html(req: &HttpRequest) -> bool {
     req.headers()
         .get(header::ACCEPT)
@@ -107,7 +117,7 @@ impl ConsoleCtx {
     pub fn csrf(&self) -> String {
         self.cookie
             .as_deref()
-            .map(session::csrf_token)
+            .map(console::csrf_token)
             .unwrap_or_default()
     }
 
@@ -126,7 +136,7 @@ impl FromRequest for ConsoleCtx {
         let has_authorization = req.headers().contains_key(header::AUTHORIZATION);
         let bearer = has_authorization.then(|| TenantCtx::from_request(req, payload));
         let cookie = req
-            .cookie(session::SESSION_COOKIE)
+            .cookie(console::SESSION_COOKIE)
             .map(|c| c.value().to_owned());
         let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
@@ -155,10 +165,12 @@ impl FromRequest for ConsoleCtx {
             let Some(cookie) = cookie else {
                 return Err(sign_in());
             };
-            let ctx = session::open(&state.db, &state.keyring, &cookie, crate::db::now_ms())
-                .await
-                .map_err(|e| PageError::new(e, html))?
-                .ok_or_else(sign_in)?;
+            let ctx =
+                match console::authenticate(&state.db, &cookie, None, crate::db::now_ms()).await {
+                    Ok(ctx) => ctx,
+                    Err(ConsoleError::Unauthorized) => return Err(sign_in()),
+                    Err(e) => return Err(PageError::new(e, html)),
+                };
             Ok(Self {
                 ctx,
                 cookie: Some(cookie),
@@ -187,7 +199,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for ConsoleForm<T> {
         let fields = web::Form::<Vec<(String, String)>>::from_request(req, payload);
         let header_token = req
             .headers()
-            .get(session::CSRF_HEADER)
+            .get(console::CSRF_HEADER)
             .and_then(|v: &HeaderValue| v.to_str().ok())
             .map(str::to_owned);
         Box::pin(async move {
@@ -199,14 +211,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for ConsoleForm<T> {
             let mut map = serde_json::Map::new();
             let mut token = header_token;
             for (name, value) in fields {
-                if name == session::CSRF_FIELD {
+                if name == CSRF_FIELD {
                     token = Some(value);
                 } else {
                     map.insert(name, serde_json::Value::String(value));
                 }
             }
             if let Some(cookie) = &cc.cookie
-                && !token.is_some_and(|t| session::csrf_ok(cookie, &t))
+                && !token.is_some_and(|t| csrf_ok(cookie, &t))
             {
                 return Err(PageError::new(
                     ApiError::new(

@@ -13,6 +13,7 @@ struct Objects {
     audit_seq: String,
     finding_id: String,
     run_id: String,
+    agent_id: String,
     retention_run_id: String,
 }
 
@@ -60,6 +61,16 @@ fn probes(b: &Objects) -> Vec<(&'static str, &'static str, String)> {
             "GET",
             "/audit/entries/{seq}",
             format!("/api/v1/audit/entries/{}", b.audit_seq),
+        ),
+        (
+            "GET",
+            "/agents/{id}",
+            format!("/api/v1/agents/{}", b.agent_id),
+        ),
+        (
+            "POST",
+            "/agents/{id}/revoke",
+            format!("/api/v1/agents/{}/revoke", b.agent_id),
         ),
         (
             "GET",
@@ -138,6 +149,8 @@ async fn no_tenant_reaches_another_tenants_objects(backend: Backend) {
     .await
     .unwrap()
     .remove(0);
+    // An agent enrolled under B (its audit entries keep B's chain ahead of A's).
+    let b_agent = crate::agent::enroll_agent(&app, &b).await;
     let retention_run_id = {
         use sea_orm::ActiveValue::Set;
         let id = uuid::Uuid::now_v7();
@@ -176,6 +189,7 @@ async fn no_tenant_reaches_another_tenants_objects(backend: Backend) {
         finding_id: b_finding.id.to_string(),
         run_id: b_run.id.to_string(),
         retention_run_id,
+        agent_id: b_agent.id,
     };
     assert!(app.audit_count(a.id).await < app.audit_count(b.id).await);
 

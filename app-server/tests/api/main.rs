@@ -4,13 +4,17 @@
 
 mod helpers;
 
+mod agent;
 mod audit_chain;
 mod browser;
 mod classify;
+mod console;
 mod cross_tenant;
 mod fake_shopify;
 mod health;
 mod jobs;
+mod magento;
+mod module_php;
 mod permissions;
 mod retention;
 mod secrets;

@@ -858,6 +858,103 @@ async fn the_console_shows_findings_and_records_a_review_with_csrf(backend: Back
     assert_eq!(res.status(), 404);
 }
 
+async fn a_magento_admin_signs_in_from_the_module_and_reviews_its_report(backend: Backend) {
+    use crate::console::{BASE, claims, sign_in, token};
+    let app = spawn_app_with(backend, |_| {}).await;
+    let t = app.create_magento_tenant(BASE).await;
+    let key = app.enroll_module(&t, BASE).await;
+    let mut report = magento_report(&["Magento_Sales::sales_order"]);
+    report["base_url"] = json!(BASE);
+    report["integrations"][0]["all_resources"] = json!(true);
+    report["integrations"][0]["resources"] = json!(["Magento_Backend::all"]);
+    let res = app
+        .signed(
+            &key,
+            "POST",
+            "/api/v1/magento/permission-snapshots",
+            &report.to_string(),
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+
+    let (session, csrf, _) = sign_in(&app, &token(&key, &claims("12", "analyst"))).await;
+    let cookie = format!("lg_session={session}");
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let res = client
+        .get(app.url("/console/permissions"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("frame-ancestors 'none'"),
+        "standalone console: {csp}"
+    );
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Sign out"));
+    let res = client
+        .post(app.url("/console/permissions/runs"))
+        .header("cookie", &cookie)
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        303,
+        "the module's stored report is the source"
+    );
+    let runs: Vec<Value> = app
+        .get("/api/v1/permissions/runs", &t.key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(runs[0]["status"], "succeeded", "{runs:?}");
+    assert_eq!(runs[0]["platform"], "magento");
+    let active = findings(&app, &t.key, "active").await;
+    let all = find(&active, "all_resources", "magento_integration:7").expect("all resources");
+    let id = all["id"].as_str().unwrap().to_owned();
+    let res = client
+        .post(app.url(&format!("/console/permissions/findings/{id}/review")))
+        .header("cookie", &cookie)
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("decision", "mark_for_revocation"),
+            ("justification", "The ERP needs orders only."),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let detail: Value = app
+        .get(&format!("/api/v1/permissions/findings/{id}"), &t.key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail["finding"]["state"], "revocation_requested");
+    assert_eq!(detail["reviews"][0]["actor_name"], "Jane <Doe>");
+    let page = client
+        .get(app.url(&format!("/console/permissions/findings/{id}")))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Jane &lt;Doe&gt;"));
+}
+
 /// A snapshot with one app that reads customers, for tenants without a fake platform.
 pub fn static_source() -> StaticSource {
     StaticSource(audits::Collected {
@@ -884,6 +981,7 @@ crate::on_both_backends!(
     without_read_apps_the_audit_covers_what_is_visible_and_says_how_to_get_it,
     when_nothing_is_listable_the_last_scopes_update_stands_in,
     the_allow_list_clears_listed_apps_and_flags_what_exceeds_it,
+    a_magento_admin_signs_in_from_the_module_and_reviews_its_report,
     a_magento_audit_reads_the_module_report,
     scheduled_audits_run_once_per_slot_and_follow_the_tenant_schedule,
     the_cli_runs_an_audit_and_prints_the_report,

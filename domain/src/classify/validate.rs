@@ -267,7 +267,8 @@ pub fn iban(compact: &str) -> bool {
 }
 
 /// A North American Numbering Plan number (10 digits): area code and exchange start with 2-9,
-/// neither is an N11 service code, and the area code is not 37X/96X reserved or 555.
+/// neither is an N11 service code, and the area code's middle digit is not 9 (reserved for
+/// expansion).
 pub fn nanp_phone(digits: &str) -> bool {
     if digits.len() != 10 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return false;
@@ -297,6 +298,67 @@ pub fn birth_date(year: u32, month: u32, day: u32) -> bool {
         _ => 31,
     };
     day <= days
+}
+
+/// The scheme of a stored password hash, when the value is one (a plain password gives `None`).
+/// Salted and unsalted digests are told apart because the encryption safe harbor may turn on it.
+pub fn password_hash_scheme(value: &str) -> Option<&'static str> {
+    const PREFIXES: &[(&str, &str)] = &[
+        ("$2a$", "bcrypt"),
+        ("$2b$", "bcrypt"),
+        ("$2y$", "bcrypt"),
+        ("$argon2id$", "argon2id"),
+        ("$argon2i$", "argon2i"),
+        ("$argon2d$", "argon2d"),
+        ("$scrypt$", "scrypt"),
+        ("$7$", "scrypt"),
+        ("$6$", "sha512-crypt"),
+        ("$5$", "sha256-crypt"),
+        ("$1$", "md5-crypt"),
+        ("pbkdf2_sha256$", "pbkdf2-sha256"),
+        ("pbkdf2_sha1$", "pbkdf2-sha1"),
+        ("{SSHA}", "salted sha1"),
+        ("{SHA}", "sha1"),
+    ];
+    if let Some((_, scheme)) = PREFIXES
+        .iter()
+        .find(|(prefix, _)| value.starts_with(prefix))
+    {
+        return Some(scheme);
+    }
+    let is_hex = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit());
+    let unsalted = |len: usize| match len {
+        32 => Some("md5"),
+        40 => Some("sha1"),
+        64 => Some("sha256"),
+        128 => Some("sha512"),
+        _ => None,
+    };
+    // Magento 2: `hash:salt:version` (0 md5, 1 sha256, 2/3 argon2id13).
+    let parts: Vec<&str> = value.split(':').collect();
+    if let [digest, salt, version] = parts.as_slice()
+        && is_hex(digest)
+        && !salt.is_empty()
+    {
+        return match version.split('_').next() {
+            Some("0") => Some("salted md5"),
+            Some("1") => Some("salted sha256"),
+            Some("2") | Some("3") => Some("argon2id"),
+            _ => None,
+        };
+    }
+    if let [digest, salt] = parts.as_slice()
+        && is_hex(digest)
+        && unsalted(digest.len()).is_some()
+        && !salt.is_empty()
+        && salt.len() <= 64
+    {
+        return Some("salted digest");
+    }
+    if is_hex(value) {
+        return unsalted(value.len());
+    }
+    None
 }
 
 #[cfg(test)]
@@ -385,6 +447,21 @@ mod tests {
         assert!(!nanp_phone("4155112671"), "N11 exchange");
         assert!(!nanp_phone("9115552671"), "N11 area");
         assert!(!nanp_phone("415555267"));
+    }
+
+    #[test]
+    fn password_hashes_are_recognised_by_scheme() {
+        assert_eq!(
+            password_hash_scheme("$2y$10$abcdefghijklmnopqrstuv"),
+            Some("bcrypt")
+        );
+        assert_eq!(
+            password_hash_scheme(&format!("{}:{}:1", "a".repeat(64), "s4lt")),
+            Some("salted sha256")
+        );
+        assert_eq!(password_hash_scheme(&"0".repeat(32)), Some("md5"));
+        assert_eq!(password_hash_scheme("hunter2"), None);
+        assert_eq!(password_hash_scheme("deadbeef"), None);
     }
 
     #[test]

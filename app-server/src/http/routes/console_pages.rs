@@ -7,12 +7,12 @@ use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use minijinja::{Value, context};
+use secrecy::ExposeSecret;
 use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::audits::{self, AuditsError, FindingFilter, ReviewInput, Trigger};
 use crate::console::pages::{self, Chrome, format_date};
-use crate::console::session;
 use crate::db::now_ms;
 use crate::http::console_auth::{ConsoleCtx, ConsoleForm, PageError};
 use crate::http::error::ApiError;
@@ -149,32 +149,42 @@ pub struct LoginForm {
     api_key: String,
 }
 
-/// `POST /console/login`: an API key opens a console session (cookie) and goes to the overview.
+/// `POST /console/login`: an API key opens a console session (the same session as the Magento
+/// admin's SSO sign-in) and goes to the overview.
 pub async fn login(
     state: web::Data<AppState>,
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, ApiError> {
-    let ctx = crate::tenants::authenticate_api_key(&state.db, form.api_key.trim()).await?;
-    let Some(cookie) = ctx.and_then(|ctx| session::issue(&state.keyring, &ctx, now_ms())) else {
+    let ttl = i64::try_from(state.settings.console.session_ttl_secs).unwrap_or(i64::MAX);
+    let Some(session) =
+        crate::console::sign_in_with_api_key(&state.db, form.api_key.trim(), ttl, now_ms()).await?
+    else {
         return Ok(login_page(
             Some("That API key is not valid."),
             actix_web::http::StatusCode::UNAUTHORIZED,
         ));
     };
-    let secure = state
-        .settings
-        .effective_public_url()
-        .starts_with("https://");
+    let secure = state.settings.cookies_secure();
+    let cookie = |name: &'static str, value: String, http_only: bool| {
+        Cookie::build(name, value)
+            .path("/")
+            .http_only(http_only)
+            .secure(secure)
+            .same_site(SameSite::Strict)
+            .max_age(CookieDuration::seconds(session.max_age_secs))
+            .finish()
+    };
     Ok(HttpResponse::SeeOther()
-        .cookie(
-            Cookie::build(session::SESSION_COOKIE, cookie)
-                .path("/")
-                .http_only(true)
-                .secure(secure)
-                .same_site(SameSite::Strict)
-                .max_age(CookieDuration::milliseconds(session::SESSION_TTL_MS))
-                .finish(),
-        )
+        .cookie(cookie(
+            crate::console::SESSION_COOKIE,
+            session.session_id.expose_secret().to_owned(),
+            true,
+        ))
+        .cookie(cookie(
+            crate::console::CSRF_COOKIE,
+            session.csrf_token.clone(),
+            false,
+        ))
         .insert_header((header::LOCATION, "/console/permissions"))
         .finish())
 }
