@@ -104,6 +104,7 @@ pub async fn page(
          <dt>Tenant id</dt><dd id=\"tenant-id\">{tenant_id}</dd>\
          <dt>Signed in as</dt><dd id=\"user\">{user}</dd>\
          <dt>Role</dt><dd id=\"role\">{role}</dd></dl>\
+         <p><a href=\"/console/permissions\">Permission audits</a></p>\
          <form method=\"post\" action=\"/console/logout\">\
          <input type=\"hidden\" name=\"csrf_token\" value=\"{csrf}\">\
          <button type=\"submit\">Sign out</button></form></body></html>",
