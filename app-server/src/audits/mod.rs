@@ -524,7 +524,16 @@ pub async fn run_now<S: SnapshotSource>(
         .await?;
         return Ok(load_run(db, ctx, run_id).await?.into());
     }
-    apply(db, ctx, run_id, collected, now_ms).await?;
+    if let Err(e) = apply(db, ctx, run_id, collected, now_ms).await {
+        // The transaction rolled back; the run must not stay `running`.
+        if let Err(record) = record_failure(db, ctx, run_id, "internal error", now_ms).await {
+            tracing::warn!(
+                error = format!("{record:#}"),
+                "Could not record the failed permission audit run."
+            );
+        }
+        return Err(e);
+    }
     Ok(load_run(db, ctx, run_id).await?.into())
 }
 
