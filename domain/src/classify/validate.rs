@@ -35,6 +35,69 @@ pub enum CardBrand {
     Maestro,
 }
 
+impl CardBrand {
+    /// Lower-case wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CardBrand::Visa => "visa",
+            CardBrand::Mastercard => "mastercard",
+            CardBrand::Amex => "amex",
+            CardBrand::Discover => "discover",
+            CardBrand::DinersClub => "diners_club",
+            CardBrand::Jcb => "jcb",
+            CardBrand::UnionPay => "unionpay",
+            CardBrand::Maestro => "maestro",
+        }
+    }
+}
+
+/// The scope of an IP address written as text: `public`, `private`, `loopback`, `link_local`
+/// or `reserved` (documentation, multicast, unspecified, shared CGNAT space counts as private).
+pub fn ip_scope(text: &str) -> Option<&'static str> {
+    use std::net::IpAddr;
+    let ip: IpAddr = text.parse().ok()?;
+    let scope = match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            if v4.is_loopback() {
+                "loopback"
+            } else if v4.is_private() || (a == 100 && (64..=127).contains(&b)) {
+                "private"
+            } else if v4.is_link_local() {
+                "link_local"
+            } else if v4.is_documentation()
+                || v4.is_multicast()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || a >= 240
+                || a == 0
+            {
+                "reserved"
+            } else {
+                "public"
+            }
+        }
+        IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            if v6.is_loopback() {
+                "loopback"
+            } else if first & 0xfe00 == 0xfc00 {
+                "private"
+            } else if first & 0xffc0 == 0xfe80 {
+                "link_local"
+            } else if v6.is_multicast()
+                || v6.is_unspecified()
+                || first == 0x2001 && v6.segments()[1] == 0x0db8
+            {
+                "reserved"
+            } else {
+                "public"
+            }
+        }
+    };
+    Some(scope)
+}
+
 fn prefix_num(digits: &str, len: usize) -> Option<u32> {
     digits.get(..len)?.parse().ok()
 }
