@@ -262,6 +262,13 @@ impl Spool {
             );
             state.total += kept;
         }
+        // An acknowledgement past the end of its segment (emptied by recycling) restarts at
+        // 0: at worst delivered batches are sent again.
+        if let Some(segment) = state.segments.get(&state.ack_segment)
+            && state.ack_offset > segment.len
+        {
+            state.ack_offset = 0;
+        }
         let write_segment = last.unwrap_or(ack_segment.max(1));
         state.write_segment = write_segment;
         let write_len = state.segments.get(&write_segment).map_or(0, |s| s.len);
@@ -407,6 +414,13 @@ impl Spool {
         if !delivered {
             return Ok(());
         }
+        // The acknowledgement moves back to 0 before the segment is emptied: a crash in
+        // between only re-sends delivered batches, which the server de-duplicates.
+        fs::write(
+            self.dir.join("ack.tmp"),
+            format!("{}:0", self.write_segment),
+        )?;
+        fs::rename(self.dir.join("ack.tmp"), self.dir.join("ack"))?;
         let path = segment_path(&self.dir, self.write_segment);
         OpenOptions::new().write(true).open(&path)?.set_len(0)?;
         self.file = None;
@@ -416,11 +430,6 @@ impl Spool {
             entry.len = 0;
         }
         self.write_len = 0;
-        let _ = fs::write(
-            self.dir.join("ack.tmp"),
-            format!("{}:0", self.write_segment),
-        )
-        .and_then(|()| fs::rename(self.dir.join("ack.tmp"), self.dir.join("ack")));
         Ok(())
     }
 

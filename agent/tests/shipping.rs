@@ -388,3 +388,63 @@ fn the_status_endpoint_serves_prometheus_text() {
         assert!(body.contains(metric), "{metric} missing: {body}");
     }
 }
+
+#[test]
+fn inspect_prints_exactly_the_records_as_json_lines_without_a_network() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("slow.log");
+    fs::write(&path, SLOW).unwrap();
+    let output = Command::new(BIN)
+        .args(["inspect", "--format", "mariadb-slow"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let records: Vec<leakguard_domain::agent_wire::Record> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let expected = agent::inspect::records_for(
+        leakguard_domain::agent_wire::SourceKind::MariadbSlow,
+        SLOW.as_bytes(),
+        &agent::parse::ParserOptions::default(),
+        1024 * 1024,
+    );
+    assert_eq!(records, expected);
+    assert!(records.len() >= 2);
+    assert!(!stdout.contains("jane"));
+}
+
+#[test]
+fn check_config_names_an_unknown_key_and_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("agent.toml");
+    fs::write(
+        &config,
+        "[agent]\nserver = \"https://x\"\nstate_dir = \"/tmp/x\"\nsurprise = true\n",
+    )
+    .unwrap();
+    let output = Command::new(BIN)
+        .args(["check-config", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("surprise"));
+    fs::write(&config, include_str!("../dist/agent.toml")).unwrap();
+    let output = Command::new(BIN)
+        .args(["check-config", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

@@ -136,6 +136,13 @@ pub struct Entity {
     /// Whether a hashed password still counts under § 1798.82(h)(2) is a legal call.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hash_algorithm: Option<&'static str>,
+    /// For a card number: the brand its IIN belongs to (`visa`, `mastercard`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub card_brand: Option<&'static str>,
+    /// For an IP address: `public`, `private` (RFC 1918, unique local), `loopback`,
+    /// `link_local` or `reserved`. Internal addresses rarely identify a consumer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip_scope: Option<&'static str>,
     #[serde(skip)]
     name_part: NamePart,
 }
@@ -201,6 +208,16 @@ fn to_entities(text: &str, found: Vec<scan::Found>, field: Option<&str>) -> Vec<
         .map(|f| {
             let start = char_offset(f.start);
             let end = char_offset(f.end);
+            let value = text.get(f.start..f.end).unwrap_or("");
+            let card_brand = (f.entity_type == EntityType::CreditCard)
+                .then(|| {
+                    let digits: String = value.chars().filter(char::is_ascii_digit).collect();
+                    validate::card_brand(&digits).map(validate::CardBrand::as_str)
+                })
+                .flatten();
+            let ip_scope = (f.entity_type == EntityType::IpAddress)
+                .then(|| validate::ip_scope(value))
+                .flatten();
             Entity {
                 entity_type: f.entity_type,
                 start,
@@ -208,6 +225,8 @@ fn to_entities(text: &str, found: Vec<scan::Found>, field: Option<&str>) -> Vec<
                 score: f.score,
                 field: field.map(str::to_owned),
                 hash_algorithm: f.hash_algorithm,
+                card_brand,
+                ip_scope,
                 name_part: f.name_part,
             }
         })
@@ -422,6 +441,24 @@ mod tests {
             let span: String = chars[e.start..e.end].iter().collect();
             assert_eq!(span, "203.0.113.9");
         }
+    }
+
+    #[test]
+    fn cards_and_ips_carry_their_brand_and_scope() {
+        let c = classify_text("card 5555 5555 5555 4444 from 10.1.2.3 and 81.2.69.160");
+        let details: Vec<(EntityType, Option<&str>, Option<&str>)> = c
+            .entities
+            .iter()
+            .map(|e| (e.entity_type, e.card_brand, e.ip_scope))
+            .collect();
+        assert_eq!(
+            details,
+            [
+                (EntityType::CreditCard, Some("mastercard"), None),
+                (EntityType::IpAddress, None, Some("private")),
+                (EntityType::IpAddress, None, Some("public")),
+            ]
+        );
     }
 
     #[test]

@@ -907,7 +907,9 @@ fn classify_groups(run: &Run, from: usize, to: usize, ctx: &Context) -> Option<(
             return Some((EntityType::UsPassport, 0.85));
         }
         Some(Hint::DriverLicense)
-            if (5..=13).contains(&n) && (single || same_sep && seps[0] != b' ') =>
+            if (5..=13).contains(&n)
+                && (single || same_sep && seps[0] != b' ')
+                && state_allows_license(run.text, start, &digits) =>
         {
             return Some((EntityType::UsDriverLicense, 0.85));
         }
@@ -1037,7 +1039,9 @@ fn scan_alnum_ids(text: &str, patterns: &Patterns, ctx: &Context, found: &mut Ve
                 ));
             }
             Some(Hint::DriverLicense)
-                if (n_digits >= 4 || value.starts_with("WDL")) && value.len() <= 17 =>
+                if (n_digits >= 4 || value.starts_with("WDL"))
+                    && value.len() <= 17
+                    && state_allows_license(text, m.start(), &value.replace('-', "")) =>
             {
                 found.push(Found::new(
                     m.start(),
@@ -1048,6 +1052,23 @@ fn scan_alnum_ids(text: &str, patterns: &Patterns, ctx: &Context, found: &mut Ve
             }
             _ => {}
         }
+    }
+}
+
+/// A state code written shortly before a licence number ("CA driver's license", "DL (WA)"), if
+/// any; when one is found and its format is known, the number must fit it.
+fn state_allows_license(text: &str, start: usize, compact: &str) -> bool {
+    let mut from = start.saturating_sub(32);
+    while from > 0 && !text.is_char_boundary(from) {
+        from -= 1;
+    }
+    let window = text.get(from..start).unwrap_or("");
+    let state = window
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .rfind(|w| w.len() == 2 && dict::is_state_code(w));
+    match state {
+        Some(state) => validate::driver_license(state, compact).unwrap_or(true),
+        None => true,
     }
 }
 
@@ -1691,6 +1712,19 @@ mod tests {
     #[test]
     fn a_card_shaped_tail_of_a_tracking_number_is_not_a_card() {
         assert!(types("USPS 9405 6350 3903 7966 4499 33").is_empty());
+    }
+
+    #[test]
+    fn a_licence_number_must_fit_the_named_state() {
+        assert_eq!(
+            types("CA driver's license A1234567"),
+            [(EntityType::UsDriverLicense, "A1234567")]
+        );
+        assert!(types("CA driver's license 1234567890").is_empty());
+        assert_eq!(
+            types("TX driver license 12345678"),
+            [(EntityType::UsDriverLicense, "12345678")]
+        );
     }
 
     #[test]
