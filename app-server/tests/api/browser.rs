@@ -255,6 +255,11 @@ async fn the_console_works_in_a_real_browser_at_desktop_and_phone_widths(backend
         .screenshot(&shots.join(format!("principals-1280-{tag}.png")))
         .await;
 
+    driver.goto(&app.url("/console/permissions/changes")).await;
+    driver
+        .screenshot(&shots.join(format!("changes-1280-{tag}.png")))
+        .await;
+
     // Review: accept the risk with a justification and an expiry.
     let id = findings(&app, &t.key, "active")
         .await
