@@ -581,6 +581,8 @@ async fn apply(
         .map(|row| (row.finding_key.clone(), row))
         .collect();
     let mut produced = BTreeSet::new();
+    // Findings seen again unchanged only get their last-seen time, in a few batched updates.
+    let mut seen_only: Vec<Uuid> = Vec::new();
     let (mut n_new, mut n_resolved) = (0i32, 0i32);
     for f in &findings {
         produced.insert(f.key.clone());
@@ -594,6 +596,15 @@ async fn apply(
             Some(row) => {
                 let reopened = row.resolved_at.is_some();
                 let changed = row.grants != grants || row.severity != f.severity.as_str();
+                if !reopened
+                    && !changed
+                    && row.kind == f.kind.as_str()
+                    && row.message == f.message
+                    && row.principal_name == principal_name
+                {
+                    seen_only.push(row.id);
+                    continue;
+                }
                 perm_findings::Entity::update_many()
                     .col_expr(perm_findings::Column::Kind, Expr::value(f.kind.as_str()))
                     .col_expr(
@@ -673,6 +684,15 @@ async fn apply(
                 .await?;
             }
         }
+    }
+    for ids in seen_only.chunks(500) {
+        perm_findings::Entity::update_many()
+            .col_expr(perm_findings::Column::LastSeen, Expr::value(now_ms))
+            .col_expr(perm_findings::Column::LastRunId, Expr::value(run_id))
+            .filter(perm_findings::Column::TenantId.eq(ctx.tenant_id.as_uuid()))
+            .filter(perm_findings::Column::Id.is_in(ids.iter().copied()))
+            .exec(&txn)
+            .await?;
     }
     // Resolve what this run no longer produces. An incomplete snapshot says nothing about
     // principals it could not see, so their findings stay as they are.
