@@ -190,6 +190,20 @@ mod tests {
     }
 
     #[test]
+    fn app_bridge_is_loaded_first_only_when_configured() {
+        let mut embedded = chrome();
+        embedded.app_bridge_key = Some("client-id-123".into());
+        let html = render("overview.html", &embedded, context! {overview => value(serde_json::json!({"by_state": {}, "by_severity": {}, "principals": 0, "high_risk_principals": 0, "top_open": []}))})
+            .unwrap_or_else(|e| panic!("{e:#}"));
+        let bridge = html
+            .find("https://cdn.shopify.com/shopifycloud/app-bridge.js")
+            .unwrap_or_else(|| panic!("no App Bridge: {html}"));
+        let own = html.find("/console/static/console.js").unwrap_or(0);
+        assert!(bridge < own, "App Bridge comes before other scripts");
+        assert!(html.contains("<meta name=\"shopify-api-key\" content=\"client-id-123\">"));
+    }
+
+    #[test]
     fn times_are_shown_in_utc() {
         assert_eq!(format_ts(1_795_861_800_000), "2026-11-28 10:30 UTC");
         assert_eq!(format_date(1_795_861_800_000), "2026-11-28");

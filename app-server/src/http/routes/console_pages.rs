@@ -494,3 +494,27 @@ pub async fn report_json(
         ))
         .json(report))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_csp_allows_only_the_shop_admin_to_frame_and_the_cdn_only_with_app_bridge() {
+        let embedded = csp("https://a.myshopify.com https://admin.shopify.com", true);
+        assert!(
+            embedded.contains("frame-ancestors https://a.myshopify.com https://admin.shopify.com")
+        );
+        assert!(embedded.contains("script-src 'self' https://cdn.shopify.com;"));
+        let standalone = csp("'none'", false);
+        assert!(standalone.contains("frame-ancestors 'none'"));
+        assert!(standalone.contains("script-src 'self';"));
+        assert!(!standalone.contains("unsafe-inline"));
+    }
+
+    #[test]
+    fn an_accepted_date_lasts_to_the_end_of_that_day_in_utc() {
+        assert_eq!(end_of_day_ms("2026-11-28"), Some(1_795_910_399_999));
+        assert_eq!(end_of_day_ms("28/11/2026"), None);
+    }
+}
