@@ -139,7 +139,11 @@ fn class_run(
         .as_deref()
         .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
         .map(str::to_ascii_lowercase)
-        .unwrap_or_else(|| leakguard_domain::retention::IdChain::default().hex().to_owned());
+        .unwrap_or_else(|| {
+            leakguard_domain::retention::IdChain::default()
+                .hex()
+                .to_owned()
+        });
     let started = class
         .started_at
         .as_deref()
@@ -275,9 +279,11 @@ pub async fn store_report(
         for class in &report.classes {
             let run_row = Uuid::now_v7();
             runs.push(run_row);
-            retention_runs::Entity::insert(class_run(ctx, run_row, id, run_id, &report, class, now_ms))
-                .exec_without_returning(&txn)
-                .await?;
+            retention_runs::Entity::insert(class_run(
+                ctx, run_row, id, run_id, &report, class, now_ms,
+            ))
+            .exec_without_returning(&txn)
+            .await?;
         }
     }
     let classes: Vec<Value> = report

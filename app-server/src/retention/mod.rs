@@ -686,7 +686,9 @@ async fn magento_states(
             policy_version: policy.version,
             max_age_days: rule.max_age_days,
             report_id: latest.as_ref().map(|r| r.id),
-            reported_at: latest.as_ref().map(|r| r.finished_at.unwrap_or(r.received_at)),
+            reported_at: latest
+                .as_ref()
+                .map(|r| r.finished_at.unwrap_or(r.received_at)),
             applied_policy_version: applied,
             status,
             rows_affected: entry
@@ -708,7 +710,9 @@ pub async fn inventory(
     now: i64,
 ) -> Result<Vec<InventoryEntry>, RetentionError> {
     let policy = current_policy(db, ctx).await?;
-    let mut entries = vec![InventoryEntry::Store(own_store_inventory(db, ctx, &policy, now).await?)];
+    let mut entries = vec![InventoryEntry::Store(
+        own_store_inventory(db, ctx, &policy, now).await?,
+    )];
     let platform = crate::db::entities::tenants::Entity::find_by_id(ctx.tenant_id.as_uuid())
         .one(db)
         .await?
