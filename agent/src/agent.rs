@@ -216,8 +216,16 @@ impl Agent {
             self.events.spool_write_failed(&error);
         }
         self.events.spool_size(self.spool.shared().total_bytes());
-        if now.saturating_sub(self.last_checkpoint) >= Duration::from_secs(1) {
-            self.checkpoint()?;
+        if now.saturating_sub(self.last_checkpoint) >= Duration::from_secs(1)
+            && let Err(error) = self.checkpoint()
+        {
+            // A full disk must not stop the agent: offsets stay in memory (and in the spool
+            // journal) and the write is tried again next second.
+            tracing::error!(
+                error = format!("{error:#}"),
+                "Writing checkpoints failed; retrying."
+            );
+            self.last_checkpoint = now;
         }
         Ok(did_work)
     }
