@@ -6,6 +6,8 @@
 //! "allow_keys"?}]}`, see the module's `Policy`).
 //! A report is stored once per `run_id` with an audit entry; alerts it carries (an encrypted
 //! card number or CVV still stored) become `findings` rows.
+//! Each class of a real (not dry-run) report also becomes a `retention_runs` row with
+//! `source = "magento"`, so the run history lists the module's runs next to the own-store ones.
 
 use leakguard_domain::audit::Subject;
 use sea_orm::sea_query::OnConflict;
