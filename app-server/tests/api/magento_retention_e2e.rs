@@ -575,4 +575,110 @@ async fn the_module_applies_the_servers_policy_on_mariadb(backend: Backend) {
     drop(shop);
 }
 
-crate::on_both_backends!(the_module_applies_the_servers_policy_on_mariadb);
+/// Without php or MariaDB: what the server makes of reports with an unsupported class, a dry run
+/// and a redelivery (signed here with the module's wire format).
+async fn magento_reports_feed_the_run_history_and_inventory(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let t = app.create_magento_tenant(BASE).await;
+    let key = app.enroll_module(&t, BASE).await;
+    let chain = "a".repeat(64);
+    let report = |run_id: &str, dry_run: bool| {
+        json!({
+            "run_id": run_id, "policy_version": 1, "policy_sha256": "b".repeat(64), "dry_run": dry_run,
+            "started_at": "2026-11-28T02:41:00Z", "finished_at": "2026-11-28T02:41:09Z", "module_version": "1.0.0",
+            "classes": [
+                {"class": "card_holder_data", "status": "complete", "table": "sales_order_payment", "action": "null",
+                 "anchor": "order_completion", "max_age_days": 0, "class_run_id": "c1", "resumed": true,
+                 "cutoff": "2026-11-28T02:41:00Z", "started_at": "2026-11-28T02:41:01Z", "finished_at": "2026-11-28T02:41:02Z",
+                 "rows_affected": 7, "first_affected_id": 3, "last_affected_id": 40, "affected_ids_sha256": chain,
+                 "undecodable": 0, "batches": 3, "max_transaction_ms": 12, "alerts": []},
+                {"class": "gateway_raw_response", "status": "unsupported", "reason": "unsupported action \"delete\""}
+            ]
+        })
+        .to_string()
+    };
+    let dry = app
+        .signed(
+            &key,
+            "POST",
+            "/api/v1/magento/retention-reports",
+            &report("dry-1", true),
+        )
+        .await;
+    assert_eq!(dry.status(), 200);
+    let runs = get_json(&app, &t, "/api/v1/retention/runs").await;
+    assert_eq!(runs, json!([]), "a dry run changed nothing: no runs");
+    let inv = magento_inventory(&get_json(&app, &t, "/api/v1/retention/inventory").await);
+    assert_eq!(
+        inv["card_holder_data"]["attention"],
+        json!(["never_reported"])
+    );
+
+    let body = report("run-1", false);
+    for _ in 0..2 {
+        let res = app
+            .signed(&key, "POST", "/api/v1/magento/retention-reports", &body)
+            .await;
+        assert_eq!(res.status(), 200);
+    }
+    let runs = get_json(&app, &t, "/api/v1/retention/runs").await;
+    let runs = runs.as_array().unwrap();
+    assert_eq!(runs.len(), 2, "a redelivery adds no runs");
+    let card = runs
+        .iter()
+        .find(|r| r["class"] == "card_holder_data")
+        .unwrap();
+    assert_eq!(card["source"], "magento");
+    assert_eq!(card["status"], "complete");
+    assert_eq!(card["rows_affected"], 7);
+    assert_eq!(card["ids_sha256"], chain);
+    assert_eq!(card["batches"], 3);
+    assert_eq!(card["max_batch_ms"], 12);
+    assert_eq!(card["cutoff"], 1_795_833_660_000_i64);
+    assert_eq!(card["details"]["resumed"], true);
+    let raw = runs
+        .iter()
+        .find(|r| r["class"] == "gateway_raw_response")
+        .unwrap();
+    assert_eq!(raw["status"], "unsupported");
+    assert_eq!(raw["error"], "unsupported action \"delete\"");
+    assert_eq!(raw["rows_affected"], 0);
+
+    let inv = magento_inventory(&get_json(&app, &t, "/api/v1/retention/inventory").await);
+    assert_eq!(inv["card_holder_data"]["attention"], json!([]));
+    assert_eq!(
+        inv["gateway_raw_response"]["attention"],
+        json!(["not_complete"])
+    );
+    assert_eq!(
+        inv["gateway_raw_response"]["reason"],
+        "unsupported action \"delete\""
+    );
+    assert_eq!(inv["vault_tokens"]["attention"], json!(["not_in_report"]));
+
+    // Another tenant sees none of it.
+    let other = app
+        .create_magento_tenant("https://other-shop.example")
+        .await;
+    assert_eq!(
+        get_json(&app, &other, "/api/v1/retention/runs").await,
+        json!([])
+    );
+    let res = app
+        .get(
+            &format!("/api/v1/retention/runs/{}", card["id"].as_str().unwrap()),
+            &other.key,
+        )
+        .await;
+    assert_eq!(res.status(), 404);
+    // A Shopify tenant's inventory has no Magento lines.
+    let shopify = app.create_tenant("plain-shop.myshopify.com").await;
+    let inv = get_json(&app, &shopify, "/api/v1/retention/inventory").await;
+    assert_eq!(inv.as_array().unwrap().len(), 1);
+    assert_eq!(inv[0]["source"], "server");
+}
+
+crate::on_both_backends!(
+    the_module_applies_the_servers_policy_on_mariadb,
+    magento_reports_feed_the_run_history_and_inventory,
+);
