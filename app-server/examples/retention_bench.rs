@@ -13,12 +13,18 @@ use std::time::Instant;
 #[tokio::main]
 async fn main() {
     app_server::install_crypto_provider();
-    let n: i64 = std::env::args().nth(1).map(|s| s.parse().unwrap()).unwrap_or(1_000_000);
+    let n: i64 = std::env::args()
+        .nth(1)
+        .map(|s| s.parse().unwrap())
+        .unwrap_or(1_000_000);
     let admin_url = std::env::var("LEAKGUARD_TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
     let name = format!("lg_bench_{}", uuid::Uuid::new_v4().simple());
     let admin = Database::connect(&admin_url).await.unwrap();
-    admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
     let url = format!("{}/{name}", admin_url.rsplit_once('/').unwrap().0);
     let dir = tempfile::tempdir().unwrap();
     let mut settings = app_server::config::Settings {
@@ -50,14 +56,24 @@ async fn main() {
         old = now - 40 * DAY_MS,
     );
     state.db.execute_unprepared(&sql).await.unwrap();
-    state.db.execute_unprepared("ANALYZE webhook_deliveries").await.unwrap();
+    state
+        .db
+        .execute_unprepared("ANALYZE webhook_deliveries")
+        .await
+        .unwrap();
     eprintln!("seeded {n} rows in {:.1} s", seeded.elapsed().as_secs_f64());
 
     let ctx = TenantCtx::system(TenantId(created.tenant.id), "bench");
     let cpu_before = cpu_seconds();
     let started = Instant::now();
-    let options = Options { now_ms: now, dry_run: false, batch_size: 1000 };
-    let report = enforce_own_store(&state.db, &ctx, options, &|_| Ok(())).await.unwrap();
+    let options = Options {
+        now_ms: now,
+        dry_run: false,
+        batch_size: 1000,
+    };
+    let report = enforce_own_store(&state.db, &ctx, options, &|_| Ok(()))
+        .await
+        .unwrap();
     let secs = started.elapsed().as_secs_f64();
     let r = &report[0];
     println!(
@@ -84,8 +100,19 @@ async fn main() {
 fn cpu_seconds() -> f64 {
     // utime + stime of this process from /proc (Linux), in seconds.
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
-    let ticks: f64 = fields.get(11).and_then(|u| u.parse::<f64>().ok()).unwrap_or(0.0)
-        + fields.get(12).and_then(|s| s.parse::<f64>().ok()).unwrap_or(0.0);
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let ticks: f64 = fields
+        .get(11)
+        .and_then(|u| u.parse::<f64>().ok())
+        .unwrap_or(0.0)
+        + fields
+            .get(12)
+            .and_then(|s| s.parse::<f64>().ok())
+            .unwrap_or(0.0);
     ticks / 100.0
 }
