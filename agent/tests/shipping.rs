@@ -92,7 +92,7 @@ fn enrollment_stores_a_private_credential_that_batches_then_use() {
         .lock()
         .unwrap()
         .fail_first
-        .store(3, std::sync::atomic::Ordering::Relaxed);
+        .store(20, std::sync::atomic::Ordering::Relaxed);
     run_once(&config);
     let guard = server.state.lock().unwrap();
     assert_eq!(guard.bad_auth.load(std::sync::atomic::Ordering::Relaxed), 0);
@@ -283,7 +283,7 @@ fn f3_every_line_arrives_exactly_once_across_a_hundred_kill_nines() {
         .lock()
         .unwrap()
         .fail_first
-        .store(10, std::sync::atomic::Ordering::Relaxed);
+        .store(12, std::sync::atomic::Ordering::Relaxed);
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state");
     enroll(&server, &state);
