@@ -14,6 +14,7 @@ mod fake_shopify;
 mod health;
 mod jobs;
 mod magento;
+mod magento_retention_e2e;
 mod module_php;
 mod permissions;
 mod retention;
