@@ -10,6 +10,7 @@ pub mod http;
 pub mod jobs;
 pub mod metrics;
 pub mod secrets;
+pub mod shopify;
 pub mod startup;
 pub mod telemetry;
 pub mod tenancy;

@@ -28,6 +28,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// This process's id as a lease owner.
     pub instance_id: String,
+    /// The Shopify app (configuration, HTTP client, refresh locks).
+    pub shopify: crate::shopify::Shopify,
 }
 
 impl AppState {
@@ -40,7 +42,9 @@ impl AppState {
         let keyring = Keyring::load(&settings)?;
         let signer = AuditSigner::load(&settings)?;
         crate::audit::register_signing_key(&db, &signer).await?;
+        let shopify = crate::shopify::Shopify::new(&settings)?;
         Ok(Self {
+            shopify,
             db,
             settings,
             keyring,
@@ -146,6 +150,8 @@ async fn start_scheduler(
     let ttl = Duration::from_secs(state.settings.jobs.lease_ttl_secs);
     let cron = state.settings.jobs.audit_checkpoint_cron.clone();
     let job_state = Arc::new(state);
+    let shutdown_for_webhooks = shutdown.clone();
+    let webhook_state = job_state.clone();
     scheduler
         .add(Job::new_async(cron.as_str(), move |_, _| {
             let state = job_state.clone();
@@ -184,6 +190,64 @@ async fn start_scheduler(
             })
         })?)
         .await?;
+    scheduler
+        .add(leased_job(
+            webhook_state,
+            shutdown_for_webhooks,
+            ttl,
+            "shopify_webhook_retry",
+            "*/30 * * * * *",
+        )?)
+        .await?;
     scheduler.start().await?;
     Ok(scheduler)
+}
+
+/// Job: process Shopify webhook deliveries that are due (failed, or never picked up).
+pub async fn shopify_webhook_retry_job(state: &AppState) -> anyhow::Result<usize> {
+    crate::shopify::webhooks::retry_deliveries_job(state, crate::db::now_ms()).await
+}
+
+fn leased_job(
+    state: Arc<web::Data<AppState>>,
+    shutdown: watch::Receiver<bool>,
+    ttl: Duration,
+    name: &'static str,
+    cron: &str,
+) -> anyhow::Result<tokio_cron_scheduler::Job> {
+    Ok(tokio_cron_scheduler::Job::new_async(cron, move |_, _| {
+        let state = state.clone();
+        let shutdown = shutdown.clone();
+        Box::pin(async move {
+            let run = crate::jobs::run_leased(
+                &state.db,
+                name,
+                &state.instance_id,
+                ttl,
+                Some(shutdown),
+                |_stop| shopify_webhook_retry_job(&state),
+            )
+            .await;
+            let outcome = match run {
+                Ok(crate::jobs::LeasedRun::Ran(Ok(_))) => "ok",
+                Ok(crate::jobs::LeasedRun::Busy) => "busy",
+                Ok(crate::jobs::LeasedRun::Ran(Err(e))) => {
+                    tracing::error!(job = name, error = format!("{e:#}"), "Job failed.");
+                    "failed"
+                }
+                Err(e) => {
+                    tracing::error!(job = name, error = %e, "Job lease failed.");
+                    "failed"
+                }
+            };
+            state
+                .metrics
+                .job_runs
+                .get_or_create(&JobLabels {
+                    job: name.into(),
+                    outcome: outcome.into(),
+                })
+                .inc();
+        })
+    })?)
 }

@@ -13,6 +13,7 @@ pub use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{DatabaseBackend, DatabaseConnection, TransactionTrait};
 
 mod m20261128_000001_foundation;
+mod m20261128_000003_shopify;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -20,7 +21,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261128_000001_foundation::Migration)]
+        vec![
+            Box::new(m20261128_000001_foundation::Migration),
+            Box::new(m20261128_000003_shopify::Migration),
+        ]
     }
 }
 

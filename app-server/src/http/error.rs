@@ -30,6 +30,10 @@ pub enum ErrorCode {
     Unavailable,
     /// Something failed on our side.
     Internal,
+    /// The platform (e.g. Shopify) must authorise LeakGuard again.
+    ReauthRequired,
+    /// A call to the platform (e.g. Shopify) failed.
+    UpstreamFailed,
 }
 
 impl ErrorCode {
@@ -46,6 +50,8 @@ impl ErrorCode {
             Self::RateLimited => "rate_limited",
             Self::Unavailable => "unavailable",
             Self::Internal => "internal",
+            Self::ReauthRequired => "reauth_required",
+            Self::UpstreamFailed => "upstream_failed",
         }
     }
 
@@ -61,6 +67,8 @@ impl ErrorCode {
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::ReauthRequired => StatusCode::UNAUTHORIZED,
+            Self::UpstreamFailed => StatusCode::BAD_GATEWAY,
         }
     }
 
@@ -68,9 +76,12 @@ impl ErrorCode {
     pub fn kind(self) -> &'static str {
         match self {
             Self::InvalidRequest | Self::PayloadTooLarge => "invalid_request",
-            Self::MissingCredentials | Self::InvalidCredentials | Self::InsufficientRole => "auth",
+            Self::MissingCredentials
+            | Self::InvalidCredentials
+            | Self::InsufficientRole
+            | Self::ReauthRequired => "auth",
             Self::NotFound | Self::Conflict => "state",
-            Self::RateLimited | Self::Unavailable => "availability",
+            Self::RateLimited | Self::Unavailable | Self::UpstreamFailed => "availability",
             Self::Internal => "internal",
         }
     }
@@ -82,6 +93,7 @@ pub struct ApiError {
     message: String,
     cause: Option<anyhow::Error>,
     retry_after_secs: Option<u64>,
+    headers: Vec<(&'static str, &'static str)>,
 }
 
 /// The error body.
@@ -102,6 +114,7 @@ impl ApiError {
             message: message.into(),
             cause: None,
             retry_after_secs: None,
+            headers: Vec::new(),
         }
     }
 
@@ -127,6 +140,7 @@ impl ApiError {
             message: "internal error".into(),
             cause: Some(cause.into()),
             retry_after_secs: None,
+            headers: Vec::new(),
         }
     }
 
@@ -136,6 +150,12 @@ impl ApiError {
             retry_after_secs: Some(secs),
             ..Self::new(code, message)
         }
+    }
+
+    /// Adds a fixed response header (e.g. Shopify's session-retry signal).
+    pub fn with_header(mut self, name: &'static str, value: &'static str) -> Self {
+        self.headers.push((name, value));
+        self
     }
 
     /// The code.
@@ -182,6 +202,9 @@ impl ResponseError for ApiError {
         if let Some(secs) = self.retry_after_secs {
             response.insert_header(("Retry-After", secs.to_string()));
         }
+        for (name, value) in &self.headers {
+            response.insert_header((*name, *value));
+        }
         response.json(body)
     }
 }
@@ -189,6 +212,24 @@ impl ResponseError for ApiError {
 impl From<sea_orm::DbErr> for ApiError {
     fn from(e: sea_orm::DbErr) -> Self {
         Self::internal(e)
+    }
+}
+
+impl From<crate::shopify::ShopifyError> for ApiError {
+    fn from(e: crate::shopify::ShopifyError) -> Self {
+        use crate::shopify::ShopifyError as E;
+        match e {
+            E::NotConfigured => Self::new(ErrorCode::Unavailable, "the Shopify app is not configured"),
+            E::Invalid(m) => Self::invalid(m),
+            E::Unauthorized(m) => Self::new(ErrorCode::InvalidCredentials, m),
+            E::ReauthRequired => Self::new(
+                ErrorCode::ReauthRequired,
+                "the shop must authorise LeakGuard again",
+            ),
+            E::NotFound => Self::not_found(),
+            E::Upstream(m) => Self::new(ErrorCode::UpstreamFailed, m),
+            E::Unexpected(e) => Self::internal(e),
+        }
     }
 }
 

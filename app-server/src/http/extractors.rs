@@ -33,6 +33,9 @@ impl FromRequest for TenantCtx {
                     "an Authorization: Bearer credential is required",
                 ));
             };
+            if crate::shopify::session::looks_like_session_token(&token) {
+                return crate::http::routes::shopify::session_ctx(&state, &token).await;
+            }
             crate::tenants::authenticate_api_key(&state.db, &token)
                 .await?
                 .ok_or_else(|| ApiError::new(ErrorCode::InvalidCredentials, "invalid credentials"))
