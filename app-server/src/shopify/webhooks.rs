@@ -322,6 +322,8 @@ pub async fn process_delivery(
                     Expr::value(error_category(&e)),
                 )
                 .filter(webhook_deliveries::Column::Id.eq(id))
+                .filter(webhook_deliveries::Column::Status.eq("processing"))
+                .filter(webhook_deliveries::Column::Attempts.eq(row.attempts))
                 .exec(&state.db)
                 .await?;
             Err(e)
@@ -345,28 +347,22 @@ async fn run(
     let txn = begin_write(&state.db).await?;
     let tenant = match row.tenant_id {
         Some(t) => Some(t),
-        None => tenants::Entity::find()
-            .select_only()
-            .column(tenants::Column::Id)
-            .filter(tenants::Column::ShopDomain.eq(row.shop_domain.as_str()))
-            .into_tuple::<Uuid>()
-            .one(&txn)
-            .await?,
+        None => {
+            tenants::Entity::find()
+                .select_only()
+                .column(tenants::Column::Id)
+                .filter(tenants::Column::ShopDomain.eq(row.shop_domain.as_str()))
+                .into_tuple::<Uuid>()
+                .one(&txn)
+                .await?
+        }
     };
-    let payload: Option<Value> = row
-        .payload
-        .as_deref()
-        .and_then(|p| serde_json::from_slice(p).ok());
-    if let (Some(tenant), Some(payload)) = (tenant, payload) {
-        let ctx = TenantCtx::system(TenantId(tenant), "shopify.webhooks");
-        dispatch(&txn, state, &ctx, row, &payload, now).await?;
-    }
-    webhook_deliveries::Entity::update_many()
+    // Mark it processed first, conditionally on our claim still standing: a processor whose
+    // claim expired and was taken over finds zero rows here (on PostgreSQL it waits for the row
+    // lock, then re-checks) and rolls back, so effects happen exactly once.
+    let marked = webhook_deliveries::Entity::update_many()
         .col_expr(webhook_deliveries::Column::Status, Expr::value("processed"))
-        .col_expr(
-            webhook_deliveries::Column::TenantId,
-            Expr::value(tenant),
-        )
+        .col_expr(webhook_deliveries::Column::TenantId, Expr::value(tenant))
         .col_expr(
             webhook_deliveries::Column::Payload,
             Expr::value(Option::<Vec<u8>>::None),
@@ -376,8 +372,22 @@ async fn run(
             Expr::value(Option::<String>::None),
         )
         .filter(webhook_deliveries::Column::Id.eq(row.id))
+        .filter(webhook_deliveries::Column::Status.eq("processing"))
+        .filter(webhook_deliveries::Column::Attempts.eq(row.attempts))
         .exec(&txn)
         .await?;
+    if marked.rows_affected != 1 {
+        txn.rollback().await?;
+        return Ok(());
+    }
+    let payload: Option<Value> = row
+        .payload
+        .as_deref()
+        .and_then(|p| serde_json::from_slice(p).ok());
+    if let (Some(tenant), Some(payload)) = (tenant, payload) {
+        let ctx = TenantCtx::system(TenantId(tenant), "shopify.webhooks");
+        dispatch(&txn, state, &ctx, row, &payload, now).await?;
+    }
     txn.commit().await?;
     Ok(())
 }

@@ -150,12 +150,17 @@ pub struct TestTenant {
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// Like [`spawn_app`], with the settings adjusted first (e.g. Shopify credentials).
+pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> TestApp {
     app_server::install_crypto_provider();
     let dir = tempfile::tempdir().unwrap();
     let db = TestDb::new(backend, dir.path()).await;
-    let app = Application::build(test_settings(dir.path(), &db))
-        .await
-        .unwrap();
+    let mut settings = test_settings(dir.path(), &db);
+    configure(&mut settings);
+    let app = Application::build(settings).await.unwrap();
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state();
     tokio::spawn(app.run_until_stopped());

@@ -10,4 +10,6 @@ mod health;
 mod jobs;
 mod secrets;
 mod serve;
+mod shopify_support;
+mod shopify_webhooks;
 mod users;
