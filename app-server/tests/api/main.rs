@@ -10,6 +10,7 @@ mod health;
 mod jobs;
 mod secrets;
 mod serve;
+mod shopify_oauth;
 mod shopify_support;
 mod shopify_webhooks;
 mod users;
