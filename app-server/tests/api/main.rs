@@ -11,6 +11,7 @@ mod jobs;
 mod secrets;
 mod serve;
 mod shopify_oauth;
+mod shopify_session;
 mod shopify_support;
 mod shopify_webhooks;
 mod users;
