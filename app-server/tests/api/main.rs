@@ -10,6 +10,7 @@ mod health;
 mod jobs;
 mod secrets;
 mod serve;
+mod shopify_compliance;
 mod shopify_oauth;
 mod shopify_session;
 mod shopify_support;
