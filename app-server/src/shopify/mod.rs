@@ -123,7 +123,14 @@ pub struct Shopify {
     /// Client for the token endpoint and the Admin API (no redirects followed).
     pub http: reqwest::Client,
     refresh_locks: Mutex<HashMap<Uuid, Arc<tokio::sync::Mutex<()>>>>,
+    /// Bounds webhook processing spawned by intake, so a burst of deliveries cannot take every
+    /// pooled connection away from intake itself (processing of one tenant serialises on its
+    /// audit chain head anyway).
+    pub processing_permits: Arc<tokio::sync::Semaphore>,
 }
+
+/// Webhook deliveries processed at once per process.
+pub const PROCESSING_CONCURRENCY: usize = 2;
 
 impl Shopify {
     /// Builds the runtime from the settings.
@@ -138,6 +145,7 @@ impl Shopify {
             config: ShopifyConfig::from_settings(settings),
             http,
             refresh_locks: Mutex::new(HashMap::new()),
+            processing_permits: Arc::new(tokio::sync::Semaphore::new(PROCESSING_CONCURRENCY)),
         })
     }
 

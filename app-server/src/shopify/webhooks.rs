@@ -243,7 +243,11 @@ pub async fn accept(
         .ok_or(ShopifyError::NotConfigured)?;
     let receipt = receive(&state.db, config, headers, body, now_ms()).await?;
     if let Receipt::Stored(id) = receipt {
+        let permits = state.shopify.processing_permits.clone();
         tokio::spawn(async move {
+            let Ok(_permit) = permits.acquire_owned().await else {
+                return;
+            };
             if let Err(e) = process_delivery(&state, id, now_ms()).await {
                 tracing::warn!(delivery = %id, error = %e, "Webhook processing failed; the retry job takes it over.");
             }
