@@ -43,7 +43,11 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 async fn main() -> anyhow::Result<()> {
     app_server::install_crypto_provider();
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let backend = args.first().map(String::as_str).unwrap_or("sqlite").to_owned();
+    let backend = args
+        .first()
+        .map(String::as_str)
+        .unwrap_or("sqlite")
+        .to_owned();
     let n: usize = args.get(1).map_or(Ok(5_000), |v| v.parse())?;
     let concurrency: usize = args.get(2).map_or(Ok(32), |v| v.parse())?;
     let body_bytes: usize = args.get(3).map_or(Ok(1024), |v| v.parse())?;
@@ -53,13 +57,18 @@ async fn main() -> anyhow::Result<()> {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
     let pg_name = format!("lg_bench_{}", uuid::Uuid::new_v4().simple());
     let database_url = match backend.as_str() {
-        "sqlite" => format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display()),
+        "sqlite" => format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("bench.db").display()
+        ),
         "postgres" => {
             let admin = Database::connect(&admin_url).await?;
             admin
                 .execute_unprepared(&format!("CREATE DATABASE {pg_name}"))
                 .await?;
-            let (head, _) = admin_url.rsplit_once('/').expect("database URL with a path");
+            let (head, _) = admin_url
+                .rsplit_once('/')
+                .expect("database URL with a path");
             format!("{head}/{pg_name}")
         }
         other => anyhow::bail!("backend must be sqlite or postgres, not {other}"),

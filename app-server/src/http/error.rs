@@ -219,7 +219,9 @@ impl From<crate::shopify::ShopifyError> for ApiError {
     fn from(e: crate::shopify::ShopifyError) -> Self {
         use crate::shopify::ShopifyError as E;
         match e {
-            E::NotConfigured => Self::new(ErrorCode::Unavailable, "the Shopify app is not configured"),
+            E::NotConfigured => {
+                Self::new(ErrorCode::Unavailable, "the Shopify app is not configured")
+            }
             E::Invalid(m) => Self::invalid(m),
             E::Unauthorized(m) => Self::new(ErrorCode::InvalidCredentials, m),
             E::ReauthRequired => Self::new(

@@ -146,7 +146,10 @@ pub async fn query<Q: GraphQLQuery>(
             tokio::time::sleep(throttle_wait(raw.get("extensions"))).await;
             continue;
         }
-        if let Some(denied) = errors.iter().find(|e| error_code(e) == Some("ACCESS_DENIED")) {
+        if let Some(denied) = errors
+            .iter()
+            .find(|e| error_code(e) == Some("ACCESS_DENIED"))
+        {
             let path = denied
                 .get("path")
                 .map(Value::to_string)
@@ -179,13 +182,9 @@ pub async fn sync_granted_scopes(
     ctx: &TenantCtx,
     now: i64,
 ) -> Result<Vec<String>, AdminApiError> {
-    let data = query::<CurrentAppInstallation>(
-        state,
-        ctx,
-        current_app_installation::Variables {},
-        now,
-    )
-    .await?;
+    let data =
+        query::<CurrentAppInstallation>(state, ctx, current_app_installation::Variables {}, now)
+            .await?;
     let mut scopes: Vec<String> = data
         .current_app_installation
         .access_scopes

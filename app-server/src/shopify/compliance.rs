@@ -15,8 +15,8 @@
 
 use hmac::{Hmac, KeyInit, Mac};
 use leakguard_domain::audit::Subject;
-use sea_orm::sea_query::Expr;
 use sea_orm::ExprTrait;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder,
@@ -113,16 +113,27 @@ async fn customer_signals<C: ConnectionTrait>(
         .await?)
 }
 
+/// A compliance request row to record for a delivery.
+struct NewRequest<'a> {
+    shopify_request_id: Option<String>,
+    customer_ref: Option<String>,
+    status: &'a str,
+    report: Option<String>,
+}
+
 async fn insert_request<C: ConnectionTrait>(
     txn: &C,
     ctx: &TenantCtx,
     row: &webhook_deliveries::Model,
-    shopify_request_id: Option<String>,
-    customer_ref: Option<String>,
-    status: &str,
-    report: Option<String>,
+    new: NewRequest<'_>,
     now: i64,
 ) -> Result<Uuid, ShopifyError> {
+    let NewRequest {
+        shopify_request_id,
+        customer_ref,
+        status,
+        report,
+    } = new;
     let id = Uuid::now_v7();
     requests::Entity::insert(requests::ActiveModel {
         tenant_id: Set(ctx.tenant_id.as_uuid()),
@@ -199,10 +210,12 @@ pub async fn data_request<C: ConnectionTrait>(
         txn,
         ctx,
         row,
-        shopify_request_id,
-        customer_ref.clone(),
-        "open",
-        Some(report.to_string()),
+        NewRequest {
+            shopify_request_id,
+            customer_ref: customer_ref.clone(),
+            status: "open",
+            report: Some(report.to_string()),
+        },
         now,
     )
     .await?;
@@ -267,7 +280,10 @@ pub async fn customer_redact<C: ConnectionTrait>(
     let reports_purged = match &customer_ref {
         Some(r) => {
             requests::Entity::update_many()
-                .col_expr(requests::Column::Report, Expr::value(Option::<String>::None))
+                .col_expr(
+                    requests::Column::Report,
+                    Expr::value(Option::<String>::None),
+                )
                 .col_expr(requests::Column::ReportPurgedAt, Expr::value(now))
                 .filter(requests::Column::TenantId.eq(ctx.tenant_id.as_uuid()))
                 .filter(requests::Column::CustomerRef.eq(r.as_str()))
@@ -303,8 +319,19 @@ pub async fn customer_redact<C: ConnectionTrait>(
             payloads_dropped += 1;
         }
     }
-    let request = insert_request(txn, ctx, row, None, customer_ref.clone(), "done", None, now)
-        .await?;
+    let request = insert_request(
+        txn,
+        ctx,
+        row,
+        NewRequest {
+            shopify_request_id: None,
+            customer_ref: customer_ref.clone(),
+            status: "done",
+            report: None,
+        },
+        now,
+    )
+    .await?;
     audit::record(
         txn,
         ctx,
@@ -337,7 +364,10 @@ pub async fn shop_redact<C: ConnectionTrait>(
         .await?
         .rows_affected;
     let reports_purged = requests::Entity::update_many()
-        .col_expr(requests::Column::Report, Expr::value(Option::<String>::None))
+        .col_expr(
+            requests::Column::Report,
+            Expr::value(Option::<String>::None),
+        )
         .col_expr(requests::Column::ReportPurgedAt, Expr::value(now))
         .filter(requests::Column::TenantId.eq(tenant))
         .filter(requests::Column::Report.is_not_null())
@@ -397,7 +427,19 @@ pub async fn shop_redact<C: ConnectionTrait>(
         .filter(tenants::Column::Id.eq(tenant))
         .exec(txn)
         .await?;
-    let request = insert_request(txn, ctx, row, None, None, "done", None, now).await?;
+    let request = insert_request(
+        txn,
+        ctx,
+        row,
+        NewRequest {
+            shopify_request_id: None,
+            customer_ref: None,
+            status: "done",
+            report: None,
+        },
+        now,
+    )
+    .await?;
     audit::record(
         txn,
         ctx,
@@ -580,8 +622,9 @@ pub async fn customer_findings(
     ctx: &TenantCtx,
     gid: &str,
 ) -> Result<CustomerFindings, ShopifyError> {
-    let customer_id = parse_customer_gid(gid)
-        .ok_or_else(|| ShopifyError::Invalid("customer id must be gid://shopify/Customer/<id>".into()))?;
+    let customer_id = parse_customer_gid(gid).ok_or_else(|| {
+        ShopifyError::Invalid("customer id must be gid://shopify/Customer/<id>".into())
+    })?;
     let customer_ref = customer_ref(db, keyring, ctx, &customer_id, false).await?;
     let data_requests = match customer_ref {
         Some(r) => scoped::<requests::Entity>(ctx)
@@ -619,7 +662,12 @@ mod tests {
             Some("191167")
         );
         assert_eq!(parse_customer_gid("191167").as_deref(), Some("191167"));
-        for bad in ["gid://shopify/Order/1", "gid://shopify/Customer/", "1 OR 1=1", ""] {
+        for bad in [
+            "gid://shopify/Order/1",
+            "gid://shopify/Customer/",
+            "1 OR 1=1",
+            "",
+        ] {
             assert_eq!(parse_customer_gid(bad), None, "{bad}");
         }
     }

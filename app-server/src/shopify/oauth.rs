@@ -28,7 +28,7 @@ use oauth2::{
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    QueryFilter, QuerySelect, TransactionTrait,
+    QueryFilter, QuerySelect,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -152,8 +152,8 @@ async fn send(
     http: &reqwest::Client,
     request: oauth2::HttpRequest,
 ) -> Result<oauth2::HttpResponse, TransportError> {
-    let request =
-        reqwest::Request::try_from(request).map_err(|e| TransportError(e.without_url().to_string()))?;
+    let request = reqwest::Request::try_from(request)
+        .map_err(|e| TransportError(e.without_url().to_string()))?;
     let response = http
         .execute(request)
         .await
@@ -320,7 +320,10 @@ pub async fn exchange_session_token(
     let response = state
         .shopify
         .http
-        .post(format!("{}/admin/oauth/access_token", config.shop_base(shop)))
+        .post(format!(
+            "{}/admin/oauth/access_token",
+            config.shop_base(shop)
+        ))
         .header("accept", "application/json")
         .json(&body)
         .send()
@@ -362,7 +365,10 @@ fn expiries(response: &ShopifyTokenResponse, now: i64) -> (Option<i64>, Option<i
             None,
         );
     }
-    let access = now + response.expires_in.map_or(0, |s| i64::try_from(s).unwrap_or(0) * 1000);
+    let access = now
+        + response
+            .expires_in
+            .map_or(0, |s| i64::try_from(s).unwrap_or(0) * 1000);
     let refresh = response
         .refresh_token_expires_in
         .map(|s| now + i64::try_from(s).unwrap_or(0) * 1000);
@@ -442,14 +448,19 @@ pub async fn install_tenant(
             (id, "shopify.installed")
         }
         Some(t) if t.platform != "shopify" => {
-            return Err(ShopifyError::Invalid("the shop belongs to another platform".into()));
+            return Err(ShopifyError::Invalid(
+                "the shop belongs to another platform".into(),
+            ));
         }
         Some(t) if t.status == "active" => (TenantId(t.id), "shopify.token_renewed"),
         Some(t) => {
             tenants::Entity::update_many()
                 .col_expr(tenants::Column::Status, Expr::value("active"))
                 .col_expr(tenants::Column::InstalledAt, Expr::value(now))
-                .col_expr(tenants::Column::UninstalledAt, Expr::value(Option::<i64>::None))
+                .col_expr(
+                    tenants::Column::UninstalledAt,
+                    Expr::value(Option::<i64>::None),
+                )
                 .filter(tenants::Column::Id.eq(t.id))
                 .exec(&txn)
                 .await?;
@@ -465,7 +476,9 @@ pub async fn install_tenant(
     let (access_expires, refresh_expires) = expiries(response, now);
     let scopes = response.scope.clone().unwrap_or_default();
     let fresh_install = action != "shopify.token_renewed";
-    let existing_installation = scoped::<shopify_installations::Entity>(&ctx).one(&txn).await?;
+    let existing_installation = scoped::<shopify_installations::Entity>(&ctx)
+        .one(&txn)
+        .await?;
     match existing_installation {
         None => {
             shopify_installations::Entity::insert(shopify_installations::ActiveModel {
@@ -485,15 +498,34 @@ pub async fn install_tenant(
         }
         Some(existing) => {
             let mut update = shopify_installations::Entity::update_many()
-                .col_expr(shopify_installations::Column::GrantedScopes, Expr::value(scopes.clone()))
-                .col_expr(shopify_installations::Column::AccessExpiresAt, Expr::value(access_expires))
-                .col_expr(shopify_installations::Column::RefreshExpiresAt, Expr::value(refresh_expires))
-                .col_expr(shopify_installations::Column::NeedsReauth, Expr::value(false))
+                .col_expr(
+                    shopify_installations::Column::GrantedScopes,
+                    Expr::value(scopes.clone()),
+                )
+                .col_expr(
+                    shopify_installations::Column::AccessExpiresAt,
+                    Expr::value(access_expires),
+                )
+                .col_expr(
+                    shopify_installations::Column::RefreshExpiresAt,
+                    Expr::value(refresh_expires),
+                )
+                .col_expr(
+                    shopify_installations::Column::NeedsReauth,
+                    Expr::value(false),
+                )
                 .col_expr(shopify_installations::Column::UpdatedAt, Expr::value(now))
-                .col_expr(shopify_installations::Column::UninstalledAt, Expr::value(Option::<i64>::None))
-                .col_expr(shopify_installations::Column::ShopRedactDueAt, Expr::value(Option::<i64>::None));
+                .col_expr(
+                    shopify_installations::Column::UninstalledAt,
+                    Expr::value(Option::<i64>::None),
+                )
+                .col_expr(
+                    shopify_installations::Column::ShopRedactDueAt,
+                    Expr::value(Option::<i64>::None),
+                );
             if fresh_install || existing.uninstalled_at.is_some() {
-                update = update.col_expr(shopify_installations::Column::InstalledAt, Expr::value(now));
+                update =
+                    update.col_expr(shopify_installations::Column::InstalledAt, Expr::value(now));
             }
             update
                 .filter(shopify_installations::Column::TenantId.eq(tenant_id.as_uuid()))
@@ -555,7 +587,7 @@ pub async fn access_token(
     match state.db.get_database_backend() {
         DbBackend::Postgres => {
             // Row lock across replicas: a second replica waits here, then sees the new expiry.
-            let txn = state.db.begin().await?;
+            let txn = begin_write(&state.db).await?;
             let current = scoped::<shopify_installations::Entity>(ctx)
                 .lock_exclusive()
                 .one(&txn)
@@ -648,7 +680,10 @@ async fn store_refreshed<C: ConnectionTrait>(
 ) -> Result<(), ShopifyError> {
     let (access_expires, refresh_expires) = expiries(response, now);
     let mut update = shopify_installations::Entity::update_many()
-        .col_expr(shopify_installations::Column::AccessExpiresAt, Expr::value(access_expires))
+        .col_expr(
+            shopify_installations::Column::AccessExpiresAt,
+            Expr::value(access_expires),
+        )
         .col_expr(shopify_installations::Column::UpdatedAt, Expr::value(now));
     // A refresh answer may omit the refresh token's lifetime: keep the one we had.
     if refresh_expires.is_some() {
@@ -711,8 +746,14 @@ pub async fn drop_token(
 ) -> Result<(), ShopifyError> {
     let txn = begin_write(&state.db).await?;
     shopify_installations::Entity::update_many()
-        .col_expr(shopify_installations::Column::NeedsReauth, Expr::value(true))
-        .col_expr(shopify_installations::Column::UpdatedAt, Expr::value(now_ms()))
+        .col_expr(
+            shopify_installations::Column::NeedsReauth,
+            Expr::value(true),
+        )
+        .col_expr(
+            shopify_installations::Column::UpdatedAt,
+            Expr::value(now_ms()),
+        )
         .filter(shopify_installations::Column::TenantId.eq(ctx.tenant_id.as_uuid()))
         .exec(&txn)
         .await?;

@@ -53,7 +53,8 @@ pub async fn authenticate(
         .config
         .as_ref()
         .ok_or(ShopifyError::NotConfigured)?;
-    let claims = session_token::verify(token, &config.api_key, &config.secrets(), super::secs(now))?;
+    let claims =
+        session_token::verify(token, &config.api_key, &config.secrets(), super::secs(now))?;
     let sub = claims.sub.clone().ok_or(SessionAuthError::NoUser)?;
     if sub.len() > 64 || !sub.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Err(SessionAuthError::NoUser);
@@ -70,12 +71,22 @@ pub async fn authenticate(
     let lookup = TenantCtx::system(tenant_id, "shopify.session");
     if let Some(user) = find_user(state, &lookup, &external_id).await? {
         let role = Role::parse(&user.role).unwrap_or(Role::Viewer);
-        return Ok(TenantCtx::user(tenant_id, UserId(user.id), role, "shopify_session"));
+        return Ok(TenantCtx::user(
+            tenant_id,
+            UserId(user.id),
+            role,
+            "shopify_session",
+        ));
     }
     let role = first_sight_role(state, &claims.shop, token).await;
     let user = create_user(state, &lookup, &external_id, &sub, role).await?;
     let role = Role::parse(&user.role).unwrap_or(Role::Viewer);
-    Ok(TenantCtx::user(tenant_id, UserId(user.id), role, "shopify_session"))
+    Ok(TenantCtx::user(
+        tenant_id,
+        UserId(user.id),
+        role,
+        "shopify_session",
+    ))
 }
 
 async fn find_user(
@@ -91,7 +102,12 @@ async fn find_user(
 
 async fn first_sight_role(state: &AppState, shop: &ShopDomain, token: &str) -> Role {
     match oauth::exchange_session_token(state, shop, token, true).await {
-        Ok(online) if online.associated_user.as_ref().is_some_and(|u| u.account_owner) => {
+        Ok(online)
+            if online
+                .associated_user
+                .as_ref()
+                .is_some_and(|u| u.account_owner) =>
+        {
             Role::Owner
         }
         Ok(_) => Role::Viewer,
@@ -172,7 +188,11 @@ pub enum AppLoad {
 
 /// The embedded document load: checks the signed query and its session token, and on a shop
 /// without a usable token runs the token exchange (managed install creates the tenant here).
-pub async fn app_load(state: &AppState, raw_query: &str, now: i64) -> Result<AppLoad, SessionAuthError> {
+pub async fn app_load(
+    state: &AppState,
+    raw_query: &str,
+    now: i64,
+) -> Result<AppLoad, SessionAuthError> {
     let config = state
         .shopify
         .config
@@ -183,10 +203,16 @@ pub async fn app_load(state: &AppState, raw_query: &str, now: i64) -> Result<App
     let Some(id_token) = params.get("id_token").filter(|t| !t.is_empty()) else {
         return Ok(AppLoad::Bounce { shop, api_key });
     };
-    let claims =
-        session_token::verify(id_token, &config.api_key, &config.secrets(), super::secs(now))?;
+    let claims = session_token::verify(
+        id_token,
+        &config.api_key,
+        &config.secrets(),
+        super::secs(now),
+    )?;
     if claims.shop != shop {
-        return Err(SessionAuthError::Token(session_token::SessionTokenError::BadShop));
+        return Err(SessionAuthError::Token(
+            session_token::SessionTokenError::BadShop,
+        ));
     }
     let tenant = match oauth::has_usable_token(state, &shop).await? {
         Some(t) => t,

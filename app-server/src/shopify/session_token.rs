@@ -175,7 +175,15 @@ mod tests {
             verify(SPEC_TOKEN, "client-id-123", &[b"other"], 1_700_000_000),
             Err(SessionTokenError::BadSignature)
         );
-        assert!(verify(SPEC_TOKEN, "client-id-123", &[b"new", b"hush"], 1_700_000_000).is_ok());
+        assert!(
+            verify(
+                SPEC_TOKEN,
+                "client-id-123",
+                &[b"new", b"hush"],
+                1_700_000_000
+            )
+            .is_ok()
+        );
     }
 
     #[test]

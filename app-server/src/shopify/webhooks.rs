@@ -270,7 +270,10 @@ async fn claim(db: &DatabaseConnection, id: Uuid, now: i64) -> Result<bool, sea_
         .is_in(["pending", "failed", "processing"])
         .and(webhook_deliveries::Column::NextAttemptAt.lte(now));
     let updated = webhook_deliveries::Entity::update_many()
-        .col_expr(webhook_deliveries::Column::Status, Expr::value("processing"))
+        .col_expr(
+            webhook_deliveries::Column::Status,
+            Expr::value("processing"),
+        )
         .col_expr(
             webhook_deliveries::Column::Attempts,
             Expr::col(webhook_deliveries::Column::Attempts).add(1),
@@ -448,8 +451,8 @@ async fn store_signal<C: ConnectionTrait>(
     row: &webhook_deliveries::Model,
     payload: &Value,
 ) -> Result<(), ShopifyError> {
-    let resource = id_text(payload.get("id"))
-        .or_else(|| id_text(payload.get("admin_graphql_api_id")));
+    let resource =
+        id_text(payload.get("id")).or_else(|| id_text(payload.get("admin_graphql_api_id")));
     let id = Uuid::now_v7();
     shopify_signals::Entity::insert(shopify_signals::ActiveModel {
         tenant_id: Set(ctx.tenant_id.as_uuid()),
@@ -486,7 +489,9 @@ async fn app_uninstalled<C: ConnectionTrait>(
     else {
         return Ok(());
     };
-    let installation = scoped::<shopify_installations::Entity>(ctx).one(txn).await?;
+    let installation = scoped::<shopify_installations::Entity>(ctx)
+        .one(txn)
+        .await?;
     // An uninstall from before the latest (re)install is stale: ignore it.
     let stale = installation
         .as_ref()
@@ -633,16 +638,10 @@ mod tests {
     #[test]
     fn both_header_families_are_read() {
         let lookup = |family: &'static str| {
-            move |name: &str| {
-                name.starts_with(family)
-                    .then(|| format!("value of {name}"))
-            }
+            move |name: &str| name.starts_with(family).then(|| format!("value of {name}"))
         };
         let classic = DeliveryHeaders::from_lookup(lookup("x-shopify-"));
-        assert_eq!(
-            classic.topic.as_deref(),
-            Some("value of x-shopify-topic")
-        );
+        assert_eq!(classic.topic.as_deref(), Some("value of x-shopify-topic"));
         let events = DeliveryHeaders::from_lookup(lookup("shopify-"));
         assert_eq!(
             events.webhook_id.as_deref(),

@@ -96,7 +96,10 @@ async fn no_tenant_reaches_another_tenants_objects(backend: Backend) {
         .json()
         .await
         .unwrap();
-    let data_request_id = listed["data_requests"][0]["id"].as_str().unwrap().to_owned();
+    let data_request_id = listed["data_requests"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     // Give B more audit entries than A, so B's last seq does not exist in A's chain.
     for i in 0..3 {
         let res = app
@@ -152,8 +155,14 @@ async fn no_tenant_reaches_another_tenants_objects(backend: Backend) {
         let unknown_path = path.replace("191167", "999999999");
         let as_a: serde_json::Value = app.get(path, &a.key).await.json().await.unwrap();
         let unknown: serde_json::Value = app.get(&unknown_path, &a.key).await.json().await.unwrap();
-        assert_eq!(as_a["findings"], unknown["findings"], "{template} leaked across tenants");
-        assert_eq!(as_a["data_requests"], unknown["data_requests"], "{template} leaked across tenants");
+        assert_eq!(
+            as_a["findings"], unknown["findings"],
+            "{template} leaked across tenants"
+        );
+        assert_eq!(
+            as_a["data_requests"], unknown["data_requests"],
+            "{template} leaked across tenants"
+        );
         assert_eq!(as_a["data_requests"], serde_json::json!([]));
         let own: serde_json::Value = app.get(path, &b.key).await.json().await.unwrap();
         assert_eq!(

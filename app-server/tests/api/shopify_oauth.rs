@@ -56,7 +56,10 @@ fn now_secs() -> i64 {
 
 async fn begin(app: &TestApp, shop: &str) -> String {
     let res = no_redirects()
-        .get(app.url(&format!("/shopify/install?{}", signed_query(shop, json!({})))))
+        .get(app.url(&format!(
+            "/shopify/install?{}",
+            signed_query(shop, json!({}))
+        )))
         .send()
         .await
         .unwrap();
@@ -103,9 +106,16 @@ async fn the_full_install_flow_runs_against_a_fake_shopify(backend: Backend) {
     assert!(param(&authorize, "redirect_uri").ends_with("/shopify/callback"));
     let state = param(&authorize, "state");
     assert_eq!(state.len(), 64);
-    assert_eq!(app.count_rows("shopify_oauth_states", "consumed_at IS NULL").await, 1);
+    assert_eq!(
+        app.count_rows("shopify_oauth_states", "consumed_at IS NULL")
+            .await,
+        1
+    );
 
-    let callback = signed_query(SHOP, json!({"code": "good-code", "state": state, "host": "YWRtaW4uc2hvcGlmeS5jb20vc3RvcmUvc29tZS1zaG9w"}));
+    let callback = signed_query(
+        SHOP,
+        json!({"code": "good-code", "state": state, "host": "YWRtaW4uc2hvcGlmeS5jb20vc3RvcmUvc29tZS1zaG9w"}),
+    );
     let res = no_redirects()
         .get(app.url(&format!("/shopify/callback?{callback}")))
         .send()
@@ -126,7 +136,9 @@ async fn the_full_install_flow_runs_against_a_fake_shopify(backend: Backend) {
         assert_eq!(r["expiring"], "1");
         assert_eq!(s.graphql_tokens, vec!["shpat_fake_1", "shpat_fake_1"]);
     });
-    let tenant = app_server::tenants::resolve(&app.state.db, SHOP).await.unwrap();
+    let tenant = app_server::tenants::resolve(&app.state.db, SHOP)
+        .await
+        .unwrap();
     assert_eq!(tenant.status, "active");
     let ctx = TenantCtx::system(TenantId(tenant.id), "test");
     let installation = app_server::tenancy::scoped::<
@@ -141,10 +153,11 @@ async fn the_full_install_flow_runs_against_a_fake_shopify(backend: Backend) {
     assert!((expires - app_server::db::now_ms() - 3_600_000).abs() < 60_000);
     // Tokens are sealed at rest.
     use secrecy::ExposeSecret;
-    let token = app_server::secrets::get(&app.state.db, &app.state.keyring, &ctx, oauth_token_name())
-        .await
-        .unwrap()
-        .unwrap();
+    let token =
+        app_server::secrets::get(&app.state.db, &app.state.keyring, &ctx, oauth_token_name())
+            .await
+            .unwrap()
+            .unwrap();
     assert_eq!(token.expose_secret(), "shpat_fake_1");
     use sea_orm::EntityTrait;
     for row in app_server::db::entities::secrets::Entity::find()
@@ -155,7 +168,10 @@ async fn the_full_install_flow_runs_against_a_fake_shopify(backend: Backend) {
         assert!(!String::from_utf8_lossy(&row.ciphertext).contains("shp"));
     }
     let actions = app.audit_actions(tenant.id).await;
-    assert!(actions.contains(&"shopify.installed".to_owned()), "{actions:?}");
+    assert!(
+        actions.contains(&"shopify.installed".to_owned()),
+        "{actions:?}"
+    );
     assert!(!app.audit_text(tenant.id).await.contains("shpat_"));
 
     // Replaying the callback: the state is spent, nothing is exchanged again.
@@ -185,14 +201,24 @@ async fn bad_install_requests_are_refused_with_no_state_change(backend: Backend)
         "oauth-query",
         json!({"secret": SECRET, "shop": SHOP, "timestamp": now_secs() - 200}),
     );
-    let res = get(format!("/shopify/install?{}", stale["query"].as_str().unwrap())).await;
+    let res = get(format!(
+        "/shopify/install?{}",
+        stale["query"].as_str().unwrap()
+    ))
+    .await;
     assert_eq!(res.status(), 401);
     // Bad HMAC.
     let good = signed_query(SHOP, json!({}));
     let forged = good.replace("some-shop", "other-shop");
-    assert_eq!(get(format!("/shopify/install?{forged}")).await.status(), 401);
+    assert_eq!(
+        get(format!("/shopify/install?{forged}")).await.status(),
+        401
+    );
     let unsigned = good.split("&hmac=").next().unwrap().to_owned();
-    assert_eq!(get(format!("/shopify/install?{unsigned}")).await.status(), 401);
+    assert_eq!(
+        get(format!("/shopify/install?{unsigned}")).await.status(),
+        401
+    );
     // Shops that unanchored checks let through, correctly signed.
     for shop in ["evil.com/x.myshopify.com", "x.myshopify.com.evil.test"] {
         let q = locally_signed(&[("shop", shop.into()), ("timestamp", now_secs().to_string())]);
@@ -204,14 +230,24 @@ async fn bad_install_requests_are_refused_with_no_state_change(backend: Backend)
     // Callback: a state issued for another shop, an unknown state, a stale callback.
     let state_a = begin(&app, "shop-a.myshopify.com").await;
     let mismatch = signed_query(SHOP, json!({"code": "good-code", "state": state_a}));
-    assert_eq!(get(format!("/shopify/callback?{mismatch}")).await.status(), 401);
+    assert_eq!(
+        get(format!("/shopify/callback?{mismatch}")).await.status(),
+        401
+    );
     let unknown = signed_query(SHOP, json!({"code": "good-code", "state": "0".repeat(64)}));
-    assert_eq!(get(format!("/shopify/callback?{unknown}")).await.status(), 401);
+    assert_eq!(
+        get(format!("/shopify/callback?{unknown}")).await.status(),
+        401
+    );
     let stale_cb = oracle(
         "oauth-query",
         json!({"secret": SECRET, "shop": "shop-a", "timestamp": now_secs() - 120, "extra": {"code": "good-code", "state": state_a}}),
     );
-    let res = get(format!("/shopify/callback?{}", stale_cb["query"].as_str().unwrap())).await;
+    let res = get(format!(
+        "/shopify/callback?{}",
+        stale_cb["query"].as_str().unwrap()
+    ))
+    .await;
     assert_eq!(res.status(), 401);
     for shop in ["evil.com/x.myshopify.com", "x.myshopify.com.evil.test"] {
         let q = locally_signed(&[
@@ -224,7 +260,11 @@ async fn bad_install_requests_are_refused_with_no_state_change(backend: Backend)
     }
     fake.with(|s| assert!(s.token_requests.is_empty()));
     assert_eq!(app.count_rows("tenants", "1 = 1").await, 0);
-    assert_eq!(app.count_rows("shopify_oauth_states", "consumed_at IS NOT NULL").await, 0);
+    assert_eq!(
+        app.count_rows("shopify_oauth_states", "consumed_at IS NOT NULL")
+            .await,
+        0
+    );
     // The untouched state still completes its own shop's install.
     let ok = signed_query("shop-a", json!({"code": "good-code", "state": state_a}));
     assert_eq!(get(format!("/shopify/callback?{ok}")).await.status(), 302);
@@ -241,7 +281,10 @@ async fn expiring_tokens_rotate_once_under_concurrency(backend: Backend) {
         use sea_orm::sea_query::Expr;
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
         si::Entity::update_many()
-            .col_expr(si::Column::AccessExpiresAt, Expr::value(app_server::db::now_ms() + 60_000))
+            .col_expr(
+                si::Column::AccessExpiresAt,
+                Expr::value(app_server::db::now_ms() + 60_000),
+            )
             .filter(si::Column::TenantId.eq(tenant))
             .exec(&app.state.db)
             .await
@@ -264,12 +307,21 @@ async fn expiring_tokens_rotate_once_under_concurrency(backend: Backend) {
         assert_eq!(refreshes.len(), 1);
         assert_eq!(refreshes[0]["refresh_token"], "shprt_fake_1");
     });
-    let refresh = app_server::secrets::get(&app.state.db, &app.state.keyring, &ctx, app_server::shopify::REFRESH_TOKEN_SECRET)
-        .await
-        .unwrap()
-        .unwrap();
+    let refresh = app_server::secrets::get(
+        &app.state.db,
+        &app.state.keyring,
+        &ctx,
+        app_server::shopify::REFRESH_TOKEN_SECRET,
+    )
+    .await
+    .unwrap()
+    .unwrap();
     assert_eq!(refresh.expose_secret(), "shprt_fake_2");
-    assert!(app.audit_actions(tenant).await.contains(&"shopify.token_refreshed".to_owned()));
+    assert!(
+        app.audit_actions(tenant)
+            .await
+            .contains(&"shopify.token_refreshed".to_owned())
+    );
 
     // An answer without `expires_in` counts as expired: the next use refreshes again.
     fake.with(|s| s.omit_expires_in = true);
@@ -286,10 +338,26 @@ async fn expiring_tokens_rotate_once_under_concurrency(backend: Backend) {
         s.refresh_token = "rotated-elsewhere".into();
     });
     expire().await;
-    let err = oauth::access_token(&app.state, &ctx, app_server::db::now_ms()).await.unwrap_err();
+    let err = oauth::access_token(&app.state, &ctx, app_server::db::now_ms())
+        .await
+        .unwrap_err();
     assert!(matches!(err, ShopifyError::ReauthRequired), "{err:?}");
-    assert_eq!(app.count_rows("shopify_installations", "needs_reauth = TRUE").await, 1);
-    assert!(app_server::secrets::get(&app.state.db, &app.state.keyring, &ctx, app_server::shopify::ACCESS_TOKEN_SECRET).await.unwrap().is_none());
+    assert_eq!(
+        app.count_rows("shopify_installations", "needs_reauth = TRUE")
+            .await,
+        1
+    );
+    assert!(
+        app_server::secrets::get(
+            &app.state.db,
+            &app.state.keyring,
+            &ctx,
+            app_server::shopify::ACCESS_TOKEN_SECRET
+        )
+        .await
+        .unwrap()
+        .is_none()
+    );
 }
 
 async fn admin_api_401_and_access_denied_are_handled(backend: Backend) {
@@ -301,7 +369,10 @@ async fn admin_api_401_and_access_denied_are_handled(backend: Backend) {
     let err = admin_api::sync_granted_scopes(&app.state, &ctx, app_server::db::now_ms())
         .await
         .unwrap_err();
-    assert!(matches!(err, AdminApiError::AccessDenied { ref path } if path.contains("currentAppInstallation")), "{err:?}");
+    assert!(
+        matches!(err, AdminApiError::AccessDenied { ref path } if path.contains("currentAppInstallation")),
+        "{err:?}"
+    );
     fake.with(|s| {
         s.access_denied = false;
         s.revoked = true;
@@ -309,10 +380,23 @@ async fn admin_api_401_and_access_denied_are_handled(backend: Backend) {
     let err = admin_api::sync_granted_scopes(&app.state, &ctx, app_server::db::now_ms())
         .await
         .unwrap_err();
-    assert!(matches!(err, AdminApiError::Shopify(ShopifyError::ReauthRequired)), "{err:?}");
-    assert_eq!(app.count_rows("shopify_installations", "needs_reauth = TRUE").await, 1);
-    assert!(app.audit_actions(tenant).await.contains(&"shopify.reauth_required".to_owned()));
-    let err = oauth::access_token(&app.state, &ctx, app_server::db::now_ms()).await.unwrap_err();
+    assert!(
+        matches!(err, AdminApiError::Shopify(ShopifyError::ReauthRequired)),
+        "{err:?}"
+    );
+    assert_eq!(
+        app.count_rows("shopify_installations", "needs_reauth = TRUE")
+            .await,
+        1
+    );
+    assert!(
+        app.audit_actions(tenant)
+            .await
+            .contains(&"shopify.reauth_required".to_owned())
+    );
+    let err = oauth::access_token(&app.state, &ctx, app_server::db::now_ms())
+        .await
+        .unwrap_err();
     assert!(matches!(err, ShopifyError::ReauthRequired));
 }
 

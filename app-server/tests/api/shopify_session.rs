@@ -18,7 +18,8 @@ pub fn session_token(sub: &str) -> String {
     out["token"].as_str().unwrap().to_owned()
 }
 
-pub const FINDINGS_191167: &str = "/api/v1/customers/gid%3A%2F%2Fshopify%2FCustomer%2F191167/findings";
+pub const FINDINGS_191167: &str =
+    "/api/v1/customers/gid%3A%2F%2Fshopify%2FCustomer%2F191167/findings";
 
 fn b64(v: &serde_json::Value) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
@@ -57,9 +58,13 @@ async fn official_session_tokens_authenticate_the_embedded_api(backend: Backend)
         json!({"customer_id": "gid://shopify/Customer/191167", "findings": [], "data_requests": []})
     );
     // The shop owner (per Shopify's online token) became an owner; other staff are viewers.
-    let res = app.get("/api/v1/compliance/data-requests", &session_token("42")).await;
+    let res = app
+        .get("/api/v1/compliance/data-requests", &session_token("42"))
+        .await;
     assert_eq!(res.status(), 200);
-    let res = app.get("/api/v1/compliance/data-requests", &session_token("7")).await;
+    let res = app
+        .get("/api/v1/compliance/data-requests", &session_token("7"))
+        .await;
     assert_eq!(res.status(), 403);
     assert_eq!(app.count_rows("users", "role = 'owner'").await, 1);
     assert_eq!(app.count_rows("users", "role = 'viewer'").await, 1);
@@ -79,10 +84,20 @@ async fn official_session_tokens_authenticate_the_embedded_api(backend: Backend)
         .unwrap();
     assert_eq!(res.status(), 204);
     assert_eq!(res.headers()["access-control-max-age"], "7200");
-    assert!(res.headers()["access-control-allow-headers"].to_str().unwrap().contains("Authorization"));
+    assert!(
+        res.headers()["access-control-allow-headers"]
+            .to_str()
+            .unwrap()
+            .contains("Authorization")
+    );
 
     // A malformed customer id is a 400, not a lookup.
-    let res = app.get("/api/v1/customers/gid%3A%2F%2Fshopify%2FOrder%2F1/findings", &owner).await;
+    let res = app
+        .get(
+            "/api/v1/customers/gid%3A%2F%2Fshopify%2FOrder%2F1/findings",
+            &owner,
+        )
+        .await;
     assert_eq!(res.status(), 400);
 }
 
@@ -113,14 +128,21 @@ async fn bad_session_tokens_get_401_with_the_retry_header_and_change_nothing(bac
         .unwrap()
         .to_owned();
     let payload = claims(SHOP, SHOP);
-    let alg_none = format!("{}.{}.", b64(&json!({"alg": "none", "typ": "JWT"})), b64(&payload));
+    let alg_none = format!(
+        "{}.{}.",
+        b64(&json!({"alg": "none", "typ": "JWT"})),
+        b64(&payload)
+    );
     let dest_not_iss = hs256(&claims("evil-shop.myshopify.com", SHOP));
     let bad_iss_path = {
         let mut c = claims(SHOP, SHOP);
         c["iss"] = json!(format!("https://{SHOP}/not-admin"));
         hs256(&c)
     };
-    let unanchored = hs256(&claims("evil.com/x.myshopify.com", "evil.com/x.myshopify.com"));
+    let unanchored = hs256(&claims(
+        "evil.com/x.myshopify.com",
+        "evil.com/x.myshopify.com",
+    ));
     for (name, token) in [
         ("expired", expired),
         ("wrong aud", wrong_aud),
@@ -163,7 +185,10 @@ async fn the_embedded_document_load_installs_through_token_exchange(backend: Bac
         .unwrap();
     let host = "YWRtaW4uc2hvcGlmeS5jb20vc3RvcmUvc29tZS1zaG9w";
     // No id_token yet: bounce so App Bridge reloads with one.
-    let q = oracle("oauth-query", json!({"secret": SECRET, "shop": SHOP, "extra": {"embedded": "1", "host": host, "locale": "en"}}));
+    let q = oracle(
+        "oauth-query",
+        json!({"secret": SECRET, "shop": SHOP, "extra": {"embedded": "1", "host": host, "locale": "en"}}),
+    );
     let res = client
         .get(app.url(&format!("/app?{}", q["query"].as_str().unwrap())))
         .send()
@@ -179,7 +204,10 @@ async fn the_embedded_document_load_installs_through_token_exchange(backend: Bac
 
     // With a session token: managed install by token exchange.
     let token = session_token("42");
-    let q = oracle("oauth-query", json!({"secret": SECRET, "shop": SHOP, "extra": {"embedded": "1", "host": host, "id_token": token}}));
+    let q = oracle(
+        "oauth-query",
+        json!({"secret": SECRET, "shop": SHOP, "extra": {"embedded": "1", "host": host, "id_token": token}}),
+    );
     let res = client
         .get(app.url(&format!("/app?{}", q["query"].as_str().unwrap())))
         .send()
@@ -192,26 +220,62 @@ async fn the_embedded_document_load_installs_through_token_exchange(backend: Bac
     );
     fake.with(|s| {
         let r = &s.token_requests[0];
-        assert_eq!(r["grant_type"], "urn:ietf:params:oauth:grant-type:token-exchange");
-        assert_eq!(r["subject_token_type"], "urn:ietf:params:oauth:token-type:id_token");
-        assert_eq!(r["requested_token_type"], "urn:shopify:params:oauth:token-type:offline-access-token");
+        assert_eq!(
+            r["grant_type"],
+            "urn:ietf:params:oauth:grant-type:token-exchange"
+        );
+        assert_eq!(
+            r["subject_token_type"],
+            "urn:ietf:params:oauth:token-type:id_token"
+        );
+        assert_eq!(
+            r["requested_token_type"],
+            "urn:shopify:params:oauth:token-type:offline-access-token"
+        );
         assert_eq!(r["expiring"], "1");
         assert_eq!(s.graphql_tokens, vec!["shpat_fake_1"]);
     });
     assert_eq!(app.count_rows("tenants", "status = 'active'").await, 1);
     // A second load reuses the stored token.
-    let q = oracle("oauth-query", json!({"secret": SECRET, "shop": SHOP, "extra": {"embedded": "1", "id_token": session_token("42")}}));
-    let res = client.get(app.url(&format!("/app?{}", q["query"].as_str().unwrap()))).send().await.unwrap();
+    let q = oracle(
+        "oauth-query",
+        json!({"secret": SECRET, "shop": SHOP, "extra": {"embedded": "1", "id_token": session_token("42")}}),
+    );
+    let res = client
+        .get(app.url(&format!("/app?{}", q["query"].as_str().unwrap())))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     fake.with(|s| assert_eq!(s.token_requests.len(), 1));
 
     // A token for another shop than the signed query's, or a forged query: refused.
-    let other = oracle("session-token", json!({"api_key": API_KEY, "secret": SECRET, "shop": "other-shop"}))["token"].as_str().unwrap().to_owned();
-    let q = oracle("oauth-query", json!({"secret": SECRET, "shop": SHOP, "extra": {"embedded": "1", "id_token": other}}));
-    let res = client.get(app.url(&format!("/app?{}", q["query"].as_str().unwrap()))).send().await.unwrap();
+    let other = oracle(
+        "session-token",
+        json!({"api_key": API_KEY, "secret": SECRET, "shop": "other-shop"}),
+    )["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let q = oracle(
+        "oauth-query",
+        json!({"secret": SECRET, "shop": SHOP, "extra": {"embedded": "1", "id_token": other}}),
+    );
+    let res = client
+        .get(app.url(&format!("/app?{}", q["query"].as_str().unwrap())))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 401);
-    let forged = q["query"].as_str().unwrap().replace("embedded=1", "embedded=0");
-    let res = client.get(app.url(&format!("/app?{forged}"))).send().await.unwrap();
+    let forged = q["query"]
+        .as_str()
+        .unwrap()
+        .replace("embedded=1", "embedded=0");
+    let res = client
+        .get(app.url(&format!("/app?{forged}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 401);
     assert_eq!(app.count_rows("tenants", "1 = 1").await, 1);
 }

@@ -156,11 +156,7 @@ async fn graphql(data: web::Data<Arc<Mutex<FakeState>>>, req: HttpRequest) -> Ht
             "errors": [{"message": "Access denied for currentAppInstallation field.", "extensions": {"code": "ACCESS_DENIED"}, "path": ["currentAppInstallation"]}]
         }));
     }
-    let scopes: Vec<Value> = state
-        .scopes
-        .iter()
-        .map(|s| json!({"handle": s}))
-        .collect();
+    let scopes: Vec<Value> = state.scopes.iter().map(|s| json!({"handle": s})).collect();
     HttpResponse::Ok().json(json!({
         "data": {"currentAppInstallation": {"id": "gid://shopify/AppInstallation/1", "accessScopes": scopes}},
         "extensions": {"cost": {"requestedQueryCost": 2, "actualQueryCost": 2, "throttleStatus": {"maximumAvailable": 1000.0, "currentlyAvailable": 998, "restoreRate": 1000.0}}}
@@ -303,12 +299,9 @@ impl TestApp {
             }
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
-        app_server::shopify::webhooks::retry_deliveries_job(
-            &self.state,
-            app_server::db::now_ms(),
-        )
-        .await
-        .unwrap();
+        app_server::shopify::webhooks::retry_deliveries_job(&self.state, app_server::db::now_ms())
+            .await
+            .unwrap();
     }
 
     pub async fn count_rows(&self, table: &str, filter: &str) -> i64 {

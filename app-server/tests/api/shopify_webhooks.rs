@@ -22,17 +22,31 @@ async fn official_library_deliveries_are_accepted_in_both_header_families(backen
     let res = app.post_webhook(&headers, body.clone()).await;
     assert_eq!(res.status(), 200);
     // The Events family: same signature scheme, lowercase `shopify-*` names.
-    let (headers, body) = oracle_webhook("customers/update", SHOP, &json!({"id": 115310627314723954u64, "email": "jon@example.com"}));
+    let (headers, body) = oracle_webhook(
+        "customers/update",
+        SHOP,
+        &json!({"id": 115310627314723954u64, "email": "jon@example.com"}),
+    );
     let events: Vec<(String, String)> = headers
         .into_iter()
         .map(|(k, v)| (k.to_ascii_lowercase().replace("x-shopify-", "shopify-"), v))
         .collect();
     assert_eq!(app.post_webhook(&events, body).await.status(), 200);
     app.process_webhooks().await;
-    assert_eq!(app.count_rows("webhook_deliveries", "status = 'processed' AND payload IS NULL").await, 2);
+    assert_eq!(
+        app.count_rows(
+            "webhook_deliveries",
+            "status = 'processed' AND payload IS NULL"
+        )
+        .await,
+        2
+    );
     let t = format!("tenant_id = '{}'", tenant.id);
     let t = if backend == Backend::Sqlite {
-        format!("hex(tenant_id) = '{}'", tenant.id.simple().to_string().to_uppercase())
+        format!(
+            "hex(tenant_id) = '{}'",
+            tenant.id.simple().to_string().to_uppercase()
+        )
     } else {
         t
     };
@@ -41,13 +55,25 @@ async fn official_library_deliveries_are_accepted_in_both_header_families(backen
     use sea_orm::EntityTrait;
     let signals = s::Entity::find().all(&app.state.db).await.unwrap();
     let order_signal = signals.iter().find(|s| s.topic == "orders/create").unwrap();
-    assert_eq!(order_signal.customer_id.as_deref(), Some("115310627314723954"));
-    assert_eq!(order_signal.resource_id.as_deref(), Some("820982911946154508"));
+    assert_eq!(
+        order_signal.customer_id.as_deref(),
+        Some("115310627314723954")
+    );
+    assert_eq!(
+        order_signal.resource_id.as_deref(),
+        Some("820982911946154508")
+    );
     assert!(!order_signal.payload.contains("credit_card"));
     assert!(!order_signal.payload.contains("transactions"));
     assert!(order_signal.payload.contains("jon@example.com"));
     let actions = app.audit_actions(tenant.id).await;
-    assert_eq!(actions.iter().filter(|a| *a == "shopify.signal_stored").count(), 2);
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| *a == "shopify.signal_stored")
+            .count(),
+        2
+    );
 }
 
 async fn the_spec_webhook_vector_is_accepted_and_one_changed_digit_is_refused(backend: Backend) {
@@ -112,7 +138,10 @@ async fn forged_or_unsigned_deliveries_are_refused_with_nothing_stored(backend: 
     assert_eq!(app.post_webhook(&empty, "").await.status(), 400);
     app.process_webhooks().await;
     assert_eq!(app.count_rows("webhook_deliveries", "1 = 1").await, 0);
-    assert_eq!(app.count_rows("shopify_compliance_requests", "1 = 1").await, 0);
+    assert_eq!(
+        app.count_rows("shopify_compliance_requests", "1 = 1").await,
+        0
+    );
 }
 
 async fn the_previous_secret_is_accepted_during_a_rotation(backend: Backend) {
@@ -136,13 +165,26 @@ async fn a_duplicate_delivered_ten_times_concurrently_is_processed_once(backend:
     assert_eq!(statuses, vec![200; 10]);
     app.process_webhooks().await;
     // Processing raced against the job too; still once.
-    app_server::shopify::webhooks::retry_deliveries_job(&app.state, app_server::db::now_ms() + 3_600_000)
-        .await
-        .unwrap();
-    assert_eq!(app.count_rows("webhook_deliveries", "delivery_id = 'dup-1'").await, 1);
+    app_server::shopify::webhooks::retry_deliveries_job(
+        &app.state,
+        app_server::db::now_ms() + 3_600_000,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        app.count_rows("webhook_deliveries", "delivery_id = 'dup-1'")
+            .await,
+        1
+    );
     assert_eq!(app.count_rows("shopify_signals", "1 = 1").await, 1);
     let actions = app.audit_actions(tenant.id).await;
-    assert_eq!(actions.iter().filter(|a| *a == "shopify.signal_stored").count(), 1);
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| *a == "shopify.signal_stored")
+            .count(),
+        1
+    );
     // A later repeat (Shopify retries after a timeout) is acknowledged and ignored.
     assert_eq!(app.post_webhook(&headers, body).await.status(), 200);
     app.process_webhooks().await;
@@ -156,7 +198,10 @@ async fn failed_processing_is_retried_by_the_job_with_back_off(backend: Backend)
     // Stored but never picked up (the process died before spawning): the job runs it.
     let body = json!({"id": 9, "customer": {"id": 3}}).to_string();
     let headers = app_server::shopify::webhooks::DeliveryHeaders {
-        hmac: Some(app_server::shopify::hmac::sign_webhook(SECRET.as_bytes(), body.as_bytes())),
+        hmac: Some(app_server::shopify::hmac::sign_webhook(
+            SECRET.as_bytes(),
+            body.as_bytes(),
+        )),
         topic: Some("orders/updated".into()),
         shop_domain: Some(SHOP.into()),
         webhook_id: Some("job-1".into()),
@@ -166,15 +211,24 @@ async fn failed_processing_is_retried_by_the_job_with_back_off(backend: Backend)
     app_server::shopify::webhooks::receive(&app.state.db, &config, &headers, body.as_bytes(), now)
         .await
         .unwrap();
-    assert_eq!(app.count_rows("webhook_deliveries", "status = 'pending'").await, 1);
-    let done = app_server::shopify::webhooks::retry_deliveries_job(&app.state, now).await.unwrap();
+    assert_eq!(
+        app.count_rows("webhook_deliveries", "status = 'pending'")
+            .await,
+        1
+    );
+    let done = app_server::shopify::webhooks::retry_deliveries_job(&app.state, now)
+        .await
+        .unwrap();
     assert_eq!(done, 1);
     assert_eq!(app.count_rows("shopify_signals", "1 = 1").await, 1);
 
     // A data request without a customer fails; it is retried later, not at once.
     let bad = json!({"shop_id": 1, "shop_domain": SHOP, "data_request": {"id": 1}}).to_string();
     let headers = app_server::shopify::webhooks::DeliveryHeaders {
-        hmac: Some(app_server::shopify::hmac::sign_webhook(SECRET.as_bytes(), bad.as_bytes())),
+        hmac: Some(app_server::shopify::hmac::sign_webhook(
+            SECRET.as_bytes(),
+            bad.as_bytes(),
+        )),
         topic: Some("customers/data_request".into()),
         webhook_id: Some("job-2".into()),
         ..headers
@@ -182,13 +236,43 @@ async fn failed_processing_is_retried_by_the_job_with_back_off(backend: Backend)
     app_server::shopify::webhooks::receive(&app.state.db, &config, &headers, bad.as_bytes(), now)
         .await
         .unwrap();
-    assert_eq!(app_server::shopify::webhooks::retry_deliveries_job(&app.state, now).await.unwrap(), 0);
-    assert_eq!(app.count_rows("webhook_deliveries", "status = 'failed' AND attempts = 1").await, 1);
-    assert_eq!(app_server::shopify::webhooks::retry_deliveries_job(&app.state, now + 1_000).await.unwrap(), 0);
-    assert_eq!(app.count_rows("webhook_deliveries", "attempts = 1 AND delivery_id = 'job-2'").await, 1);
-    app_server::shopify::webhooks::retry_deliveries_job(&app.state, now + 31_000).await.unwrap();
-    assert_eq!(app.count_rows("webhook_deliveries", "status = 'failed' AND attempts = 2").await, 1);
-    assert_eq!(app.count_rows("shopify_compliance_requests", "1 = 1").await, 0);
+    assert_eq!(
+        app_server::shopify::webhooks::retry_deliveries_job(&app.state, now)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        app.count_rows("webhook_deliveries", "status = 'failed' AND attempts = 1")
+            .await,
+        1
+    );
+    assert_eq!(
+        app_server::shopify::webhooks::retry_deliveries_job(&app.state, now + 1_000)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        app.count_rows(
+            "webhook_deliveries",
+            "attempts = 1 AND delivery_id = 'job-2'"
+        )
+        .await,
+        1
+    );
+    app_server::shopify::webhooks::retry_deliveries_job(&app.state, now + 31_000)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.count_rows("webhook_deliveries", "status = 'failed' AND attempts = 2")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count_rows("shopify_compliance_requests", "1 = 1").await,
+        0
+    );
 }
 
 crate::on_both_backends!(
@@ -199,3 +283,46 @@ crate::on_both_backends!(
     a_duplicate_delivered_ten_times_concurrently_is_processed_once,
     failed_processing_is_retried_by_the_job_with_back_off,
 );
+
+/// The signer this suite (and the benchmark) uses agrees with the official library, in both
+/// directions: the library accepts what we sign, and we accept the spec's vectors.
+#[test]
+fn our_signatures_validate_in_the_official_library() {
+    let body = r#"{"id":1,"note":"a \/ b \u0026 c"}"#;
+    let headers: serde_json::Map<String, serde_json::Value> =
+        signed_webhook(SECRET, "orders/create", SHOP, "conf-1", body)
+            .into_iter()
+            .map(|(k, v)| (k, serde_json::Value::String(v)))
+            .collect();
+    let verdict = oracle(
+        "validate-webhook",
+        json!({"secret": SECRET, "headers": headers, "body": body}),
+    );
+    assert_eq!(verdict["valid"], true, "{verdict}");
+    let verdict = oracle(
+        "validate-webhook",
+        json!({"secret": "other", "headers": headers, "body": body}),
+    );
+    assert_eq!(verdict["valid"], false);
+
+    let now = 1_700_000_000;
+    let params: app_server::shopify::hmac::QueryParams = [
+        ("shop", SHOP.to_owned()),
+        ("timestamp", now.to_string()),
+        ("note", "a b&c=d~".to_owned()),
+        (
+            "host",
+            "YWRtaW4uc2hvcGlmeS5jb20vc3RvcmUvc29tZS1zaG9w".to_owned(),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let message = app_server::shopify::hmac::query_message(&params, false);
+    let hmac = app_server::shopify::hmac::sign_query_message(SECRET.as_bytes(), &message);
+    let verdict = oracle(
+        "validate-query",
+        json!({"secret": SECRET, "query": format!("{message}&hmac={hmac}"), "now": now}),
+    );
+    assert_eq!(verdict["valid"], true, "{verdict}");
+}

@@ -119,14 +119,13 @@ pub async fn app(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRes
         ));
     }
     match crate::shopify::session::app_load(&state, query, crate::db::now_ms()).await {
-        Ok(AppLoad::Bounce { shop, .. }) => {
+        Ok(AppLoad::Bounce { .. }) => {
             let reload = format!("{}/app?{query}", config.public_url);
             let mut target = url::form_urlencoded::Serializer::new(String::new());
             for (k, v) in params.iter().filter(|(k, _)| k.as_str() != "id_token") {
                 target.append_pair(k, v);
             }
             target.append_pair("shopify-reload", &reload);
-            let _ = shop;
             Ok(HttpResponse::Found()
                 .insert_header((header::LOCATION, format!("/app?{}", target.finish())))
                 .finish())
@@ -147,9 +146,10 @@ fn session_error(e: SessionAuthError) -> ApiError {
     match e {
         SessionAuthError::Token(t) => ApiError::new(ErrorCode::InvalidCredentials, t.to_string())
             .with_header(RETRY_INVALID_SESSION, "1"),
-        SessionAuthError::NoUser => {
-            ApiError::new(ErrorCode::InvalidCredentials, "the session token names no user")
-        }
+        SessionAuthError::NoUser => ApiError::new(
+            ErrorCode::InvalidCredentials,
+            "the session token names no user",
+        ),
         SessionAuthError::NotInstalled => ApiError::not_found(),
         SessionAuthError::Other(crate::shopify::ShopifyError::Unauthorized(m)) => {
             ApiError::new(ErrorCode::InvalidCredentials, m).with_header(RETRY_INVALID_SESSION, "1")
