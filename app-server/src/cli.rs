@@ -53,6 +53,22 @@ pub enum Command {
         #[command(subcommand)]
         action: SecretsAction,
     },
+    /// Payment-data retention.
+    Retention {
+        /// What to do.
+        #[command(subcommand)]
+        action: RetentionAction,
+    },
+    /// Classify personal data in JSON lines (`{"id","text"}` or `{"id","record"}`) from a file
+    /// or standard input; one result line per input line on standard output.
+    Classify {
+        /// Input file, or `-` for standard input.
+        #[arg(default_value = "-")]
+        input: PathBuf,
+        /// Print a summary (records, entities, notice triggers) on standard error at the end.
+        #[arg(long)]
+        summary: bool,
+    },
 }
 
 /// `migrate` actions.
@@ -120,6 +136,23 @@ pub enum AuditAction {
     },
 }
 
+/// `retention` actions.
+#[derive(Subcommand, Debug)]
+pub enum RetentionAction {
+    /// Enforce the tenant's policy now (the same function the schedule calls) and print what it did.
+    Run {
+        /// Tenant (id, shop or base URL).
+        #[arg(long)]
+        tenant: String,
+        /// Report what would be removed, per class and age bucket; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
 /// `secrets` actions.
 #[derive(Subcommand, Debug)]
 pub enum SecretsAction {
@@ -139,6 +172,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     } = &cli.command
     {
         return verify_bundle_file(file);
+    }
+    // Classification is pure: no configuration, no database.
+    if let Command::Classify { input, summary } = &cli.command {
+        return crate::classify_cli::run(input, *summary);
     }
     let settings = Settings::load(cli.config.as_deref())?;
     crate::telemetry::init(&settings);
@@ -166,6 +203,50 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit { action } => {
             let state = AppState::init(settings).await?;
             audit_command(&state, action).await
+        }
+        Command::Classify { .. } => Ok(ExitCode::SUCCESS),
+        Command::Retention {
+            action:
+                RetentionAction::Run {
+                    tenant,
+                    dry_run,
+                    json,
+                },
+        } => {
+            let state = AppState::init(settings).await?;
+            let tenant = tenants::resolve(&state.db, &tenant).await?;
+            let ctx = crate::tenancy::TenantCtx {
+                actor: operator(),
+                ..crate::tenancy::TenantCtx::system(
+                    leakguard_domain::ids::TenantId(tenant.id),
+                    "cli",
+                )
+            };
+            let options = crate::retention::Options {
+                dry_run,
+                ..crate::retention::Options::now()
+            };
+            let reports =
+                crate::retention::enforce_own_store(&state.db, &ctx, options, &|_| Ok(())).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&reports)?);
+            } else {
+                for r in &reports {
+                    println!(
+                        "{:?}\t{}\t{} rows\tpolicy v{}\tcutoff {}\tids sha256 {}",
+                        r.class,
+                        r.status,
+                        r.rows_affected,
+                        r.policy_version,
+                        leakguard_domain::audit::format_ts(r.cutoff),
+                        r.ids_sha256
+                    );
+                    for (bucket, n) in &r.by_age {
+                        println!("\t{bucket}\t{n}");
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Secrets {
             action: SecretsAction::Rotate { prune },

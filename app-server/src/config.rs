@@ -31,6 +31,8 @@ pub struct JobSettings {
     pub lease_ttl_secs: u64,
     /// Cron expression (six fields, seconds first, UTC) of the audit checkpoint job.
     pub audit_checkpoint_cron: String,
+    /// Cron expression of the daily retention enforcement (a missed day runs at start).
+    pub retention_cron: String,
 }
 
 impl Default for JobSettings {
@@ -39,6 +41,7 @@ impl Default for JobSettings {
             enabled: true,
             lease_ttl_secs: 60,
             audit_checkpoint_cron: "0 */5 * * * *".into(),
+            retention_cron: "0 15 3 * * *".into(),
         }
     }
 }
@@ -226,14 +229,18 @@ impl Settings {
         if self.max_body_bytes < 1024 {
             return Err(ConfigError::new("max_body_bytes", "must be at least 1024"));
         }
-        if let Err(e) = tokio_cron_scheduler::Job::new_async(
-            self.jobs.audit_checkpoint_cron.as_str(),
-            |_, _| Box::pin(async {}),
-        ) {
-            return Err(ConfigError::new(
+        for (key, cron) in [
+            (
                 "jobs.audit_checkpoint_cron",
-                format!("not a cron expression: {e}"),
-            ));
+                &self.jobs.audit_checkpoint_cron,
+            ),
+            ("jobs.retention_cron", &self.jobs.retention_cron),
+        ] {
+            if let Err(e) =
+                tokio_cron_scheduler::Job::new_async(cron.as_str(), |_, _| Box::pin(async {}))
+            {
+                return Err(ConfigError::new(key, format!("not a cron expression: {e}")));
+            }
         }
         if let Some(base) = &self.shopify.admin_base_url {
             url::Url::parse(base).map_err(|e| {

@@ -2,6 +2,7 @@
 //! Magento installations. See ARCHITECTURE.md for the map and the invariants.
 
 pub mod audit;
+pub mod classify_cli;
 pub mod cli;
 pub mod config;
 pub mod crypto;
@@ -9,6 +10,7 @@ pub mod db;
 pub mod http;
 pub mod jobs;
 pub mod metrics;
+pub mod retention;
 pub mod secrets;
 pub mod shopify;
 pub mod startup;

@@ -141,6 +141,52 @@ pub async fn audit_checkpoint_job(state: &AppState) -> anyhow::Result<usize> {
     Ok(crate::audit::checkpoint_all(&state.db, &state.signer).await?)
 }
 
+async fn retention_tick(state: &AppState, ttl: Duration, shutdown: watch::Receiver<bool>) {
+    let name = "retention";
+    let now = crate::db::now_ms();
+    let run = crate::jobs::run_leased(
+        &state.db,
+        name,
+        &state.instance_id,
+        ttl,
+        Some(shutdown),
+        |_stop| {
+            crate::retention::run_job(
+                &state.db,
+                &state.instance_id,
+                crate::retention::daily_slot(now),
+                now,
+            )
+        },
+    )
+    .await;
+    let outcome = match run {
+        Ok(crate::jobs::LeasedRun::Ran(Ok(crate::retention::JobOutcome::Ran {
+            failed: 0,
+            ..
+        }))) => "ok",
+        Ok(crate::jobs::LeasedRun::Ran(Ok(crate::retention::JobOutcome::Ran { .. }))) => "failed",
+        Ok(crate::jobs::LeasedRun::Ran(Ok(crate::retention::JobOutcome::AlreadyRan)))
+        | Ok(crate::jobs::LeasedRun::Busy) => "busy",
+        Ok(crate::jobs::LeasedRun::Ran(Err(e))) => {
+            tracing::error!(job = name, error = %e, "Job failed.");
+            "failed"
+        }
+        Err(e) => {
+            tracing::error!(job = name, error = %e, "Job lease failed.");
+            "failed"
+        }
+    };
+    state
+        .metrics
+        .job_runs
+        .get_or_create(&JobLabels {
+            job: name.into(),
+            outcome: outcome.into(),
+        })
+        .inc();
+}
+
 async fn start_scheduler(
     state: web::Data<AppState>,
     shutdown: watch::Receiver<bool>,
@@ -149,13 +195,14 @@ async fn start_scheduler(
     let scheduler = JobScheduler::new().await?;
     let ttl = Duration::from_secs(state.settings.jobs.lease_ttl_secs);
     let cron = state.settings.jobs.audit_checkpoint_cron.clone();
+    let retention_cron = state.settings.jobs.retention_cron.clone();
     let job_state = Arc::new(state);
-    let shutdown_for_webhooks = shutdown.clone();
-    let webhook_state = job_state.clone();
+    let checkpoint_state = job_state.clone();
+    let checkpoint_shutdown = shutdown.clone();
     scheduler
         .add(Job::new_async(cron.as_str(), move |_, _| {
-            let state = job_state.clone();
-            let shutdown = shutdown.clone();
+            let state = checkpoint_state.clone();
+            let shutdown = checkpoint_shutdown.clone();
             Box::pin(async move {
                 let name = "audit_checkpoint";
                 let run = crate::jobs::run_leased(
@@ -190,10 +237,27 @@ async fn start_scheduler(
             })
         })?)
         .await?;
+    {
+        let state = job_state.clone();
+        let shutdown = shutdown.clone();
+        scheduler
+            .add(Job::new_async(retention_cron.as_str(), move |_, _| {
+                let state = state.clone();
+                let shutdown = shutdown.clone();
+                Box::pin(async move { retention_tick(&state, ttl, shutdown).await })
+            })?)
+            .await?;
+    }
+    // A day missed while the server was down runs now (once across replicas: the slot is claimed).
+    {
+        let state = job_state.clone();
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move { retention_tick(&state, ttl, shutdown).await });
+    }
     scheduler
         .add(leased_job(
-            webhook_state,
-            shutdown_for_webhooks,
+            job_state.clone(),
+            shutdown.clone(),
             ttl,
             "shopify_webhook_retry",
             "*/30 * * * * *",

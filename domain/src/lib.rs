@@ -8,4 +8,6 @@ pub mod agent_wire;
 pub mod audit;
 pub mod classify;
 pub mod ids;
+pub mod permissions;
+pub mod retention;
 pub mod shop;

@@ -68,7 +68,7 @@ class EventShipper
             'count' => $row['entity_count'] === null ? null : (int) $row['entity_count'],
             'result' => $row['result'],
             'request_id' => $row['request_id'],
-            'details' => is_array($details) ? (object) $details : new \stdClass(),
+            'details' => Recorder::jsonDetails(is_array($details) ? $details : []),
         ];
     }
 

@@ -13,7 +13,8 @@ pub use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{DatabaseBackend, DatabaseConnection, TransactionTrait};
 
 mod m20261128_000001_foundation;
-mod m20261128_000003_shopify;
+mod m20261128_000100_retention;
+mod m20261128_000200_shopify;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -23,7 +24,8 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         vec![
             Box::new(m20261128_000001_foundation::Migration),
-            Box::new(m20261128_000003_shopify::Migration),
+            Box::new(m20261128_000100_retention::Migration),
+            Box::new(m20261128_000200_shopify::Migration),
         ]
     }
 }

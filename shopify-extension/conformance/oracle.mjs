@@ -306,3 +306,21 @@ export async function validateSessionToken({ api_key: apiKey, secret, token, now
   };
   return now === undefined ? run() : withFixedClock(Number(now), run);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Shop and host sanitising
+
+/**
+ * The library's `sanitizeShop` and `sanitizeHost` verdicts (null when rejected). LeakGuard's own
+ * rule is stricter (only `{name}.myshopify.com`); the server tests compare against both.
+ * @param {{shop?: string, host?: string}} args
+ */
+export async function sanitize(args) {
+  const shopify = createShopify({ secret: 'sanitize' });
+  /** @type {{shop?: string | null, host?: string | null}} */
+  const out = {};
+  if (args.shop !== undefined) out.shop = shopify.utils.sanitizeShop(requireString(args, 'shop'));
+  if (args.host !== undefined) out.host = shopify.utils.sanitizeHost(requireString(args, 'host'));
+  if (Object.keys(out).length === 0) throw new OracleError('give shop and/or host');
+  return out;
+}

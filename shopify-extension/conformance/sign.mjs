@@ -20,6 +20,7 @@
 //   validate-webhook {"secret","headers","body"} -> {"valid": bool, "reason"?, ...}
 //   validate-query   {"secret","query","now"?} -> {"valid": bool, "error"?}
 //   validate-session-token {"api_key","secret","token","now"?} -> {"valid": bool, "payload"?, "error"?}
+//   sanitize         {"shop"?,"host"?} -> {"shop"?: string|null, "host"?: string|null}
 //   batch            {"requests": [{"command", "args"}, ...]}
 //                    -> {"results": [<output>|{"error"}, ...]}  (one process for many values)
 //
@@ -60,6 +61,7 @@ const COMMANDS = {
   'validate-webhook': oracle.validateWebhook,
   'validate-query': oracle.validateOauthQuery,
   'validate-session-token': oracle.validateSessionToken,
+  sanitize: oracle.sanitize,
 };
 
 /** @param {unknown} value */

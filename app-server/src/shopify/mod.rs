@@ -21,9 +21,7 @@ use std::sync::{Arc, Mutex};
 use uuid::Uuid;
 
 use crate::config::Settings;
-use crate::db::entities::{
-    shopify_compliance_requests, shopify_installations, shopify_signals, webhook_deliveries,
-};
+use crate::db::entities::{shopify_compliance_requests, shopify_installations, shopify_signals};
 use crate::tenancy::TenantScoped;
 
 /// Admin API version used when none is configured (the `[webhooks] api_version` of the TOML).
@@ -221,11 +219,7 @@ impl TenantScoped for shopify_compliance_requests::Entity {
     }
 }
 
-impl TenantScoped for webhook_deliveries::Entity {
-    fn tenant_column() -> Self::Column {
-        webhook_deliveries::Column::TenantId
-    }
-}
+// `webhook_deliveries` is `TenantScoped` in `retention` (same column).
 
 /// Unix seconds from Unix milliseconds.
 pub fn secs(ms: i64) -> i64 {

@@ -7,6 +7,7 @@
 //! tenant's customer they must answer exactly what they answer for an unknown customer.
 
 use crate::helpers::{Backend, TestApp, TestTenant};
+use sea_orm::EntityTrait;
 use std::collections::BTreeSet;
 
 /// Ids of tenant B's objects that probes substitute into route templates.
@@ -14,6 +15,7 @@ struct Objects {
     user_id: String,
     audit_seq: String,
     data_request_id: String,
+    retention_run_id: String,
 }
 
 /// The customer tenant B holds a data request about.
@@ -45,6 +47,11 @@ fn probes(b: &Objects) -> Vec<(&'static str, &'static str, String)> {
                 "/api/v1/compliance/data-requests/{}/report",
                 b.data_request_id
             ),
+        ),
+        (
+            "GET",
+            "/retention/runs/{id}",
+            format!("/api/v1/retention/runs/{}", b.retention_run_id),
         ),
     ]
 }
@@ -111,10 +118,43 @@ async fn no_tenant_reaches_another_tenants_objects(backend: Backend) {
             .await;
         assert_eq!(res.status(), 201);
     }
+    let retention_run_id = {
+        use sea_orm::ActiveValue::Set;
+        let id = uuid::Uuid::now_v7();
+        app_server::db::entities::webhook_deliveries::Entity::insert(
+            app_server::db::entities::webhook_deliveries::ActiveModel {
+                id: Set(id),
+                tenant_id: Set(Some(b.id)),
+                source: Set("shopify".into()),
+                delivery_id: Set(format!("x-{id}")),
+                topic: Set("orders/create".into()),
+                shop_domain: Set("tenant-b.myshopify.com".into()),
+                received_at: Set(0),
+                status: Set("processed".into()),
+                attempts: Set(1),
+                next_attempt_at: Set(0),
+                last_error: Set(None),
+                payload: Set(Some(b"{}".to_vec())),
+            },
+        )
+        .exec_without_returning(&app.state.db)
+        .await
+        .unwrap();
+        let res = app
+            .client
+            .post(app.url("/api/v1/retention/runs"))
+            .bearer_auth(&b.key)
+            .send()
+            .await
+            .unwrap();
+        let reports: Vec<serde_json::Value> = res.json().await.unwrap();
+        reports[0]["run_id"].as_str().unwrap().to_owned()
+    };
     let b_objects = Objects {
         user_id: b.owner.to_string(),
         audit_seq: app.audit_count(b.id).await.to_string(),
         data_request_id,
+        retention_run_id,
     };
     assert!(app.audit_count(a.id).await < app.audit_count(b.id).await);
 

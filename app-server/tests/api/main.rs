@@ -5,9 +5,11 @@
 mod helpers;
 
 mod audit_chain;
+mod classify;
 mod cross_tenant;
 mod health;
 mod jobs;
+mod retention;
 mod secrets;
 mod serve;
 mod shopify_compliance;

@@ -6,6 +6,8 @@
 //! an SSN only when something says so) and to reject look-alikes (a 10-digit order number).
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 /// What the surrounding context says a value is.
@@ -111,14 +113,61 @@ const PRODUCT_PARENTS: &[&str] = &[
 /// The hint a structured field name gives. `parent` is the enclosing key, used to tell a
 /// customer's `name` from a line item's `name`.
 pub fn field_hint(key: &str, parent: Option<&str>) -> Option<Hint> {
+    // Field names repeat across records, so answers are memoised per thread (bounded).
+    type Cache = HashMap<Box<str>, HashMap<Box<str>, Option<Hint>>>;
+    thread_local! {
+        static CACHE: RefCell<Cache> = RefCell::new(HashMap::new());
+    }
+    const MAX_CACHED_PARENTS: usize = 1024;
+    const MAX_CACHED_KEYS: usize = 1024;
+    if key.len() > 64 || parent.is_some_and(|p| p.len() > 64) {
+        return compute_field_hint(key, parent);
+    }
+    let parent_key = parent.unwrap_or("");
+    let cached = CACHE.with(|cache| {
+        cache
+            .borrow()
+            .get(parent_key)
+            .and_then(|keys| keys.get(key).copied())
+    });
+    if let Some(hint) = cached {
+        return hint;
+    }
+    let hint = compute_field_hint(key, parent);
+    CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= MAX_CACHED_PARENTS {
+            cache.clear();
+        }
+        let keys = cache.entry(parent_key.into()).or_default();
+        if keys.len() >= MAX_CACHED_KEYS {
+            keys.clear();
+        }
+        keys.insert(key.into(), hint);
+    });
+    hint
+}
+
+fn compute_field_hint(key: &str, parent: Option<&str>) -> Option<Hint> {
     let words = field_words(key);
     let has = |w: &str| words.iter().any(|x| x == w);
     let has_prefix = |p: &str| words.iter().any(|x| x.starts_with(p));
     let joined = words.join("_");
     let joined = joined.as_str();
 
+    // `{"drivers_license": {"number": …}}`: a generic key takes its meaning from the parent.
+    const GENERIC: &[&str] = &["number", "value", "no", "num", "nr", "data"];
+    if let ([only], Some(parent)) = (words.as_slice(), parent)
+        && GENERIC.contains(&only.as_str())
+        && let Some(hint) = field_hint(parent, None).filter(|h| *h != Hint::NotPersonal)
+    {
+        return Some(hint);
+    }
     // Masked, encrypted and summary values are not the identifier itself.
     if has("last4") || has("last") && (has("4") || has("four")) || has("masked") || has("mask") {
+        return Some(Hint::NotPersonal);
+    }
+    if has("gift") || has("giftcard") || has("coupon") || has("voucher") {
         return Some(Hint::NotPersonal);
     }
     if has_prefix("password") || has("passwd") || has("pwd") || has("pass") || has("passcode") {
@@ -135,7 +184,6 @@ pub fn field_hint(key: &str, parent: Option<&str>) -> Option<Hint> {
     }
     if has("username")
         || has("login")
-        || has("handle")
         || joined.contains("user_name")
         || joined == "user"
         || joined == "screen_name"
@@ -262,6 +310,32 @@ pub fn field_hint(key: &str, parent: Option<&str>) -> Option<Hint> {
     if has("fullname") || has("recipient") || has("cardholder") || has("customer_name") {
         return Some(Hint::FullName);
     }
+    if has("name") && words.len() == 1 {
+        // A `name` inside an address, customer or contact object is a person's name.
+        let person_parent = parent.is_some_and(|p| {
+            let parent_words = field_words(p);
+            parent_words.iter().any(|w| {
+                [
+                    "address",
+                    "addresses",
+                    "customer",
+                    "contact",
+                    "recipient",
+                    "billing",
+                    "shipping",
+                    "owner",
+                    "holder",
+                    "user",
+                    "person",
+                    "employee",
+                ]
+                .contains(&w.as_str())
+            })
+        });
+        if person_parent {
+            return Some(Hint::FullName);
+        }
+    }
     if has("name") {
         let product_parent = parent.is_some_and(|p| {
             let parent_words = field_words(p).join("_");
@@ -278,6 +352,22 @@ pub fn field_hint(key: &str, parent: Option<&str>) -> Option<Hint> {
         return Some(Hint::MaybeName);
     }
     const NOT_PERSONAL: &[&str] = &[
+        "city",
+        "region",
+        "province",
+        "state",
+        "country",
+        "company",
+        "currency",
+        "locale",
+        "status",
+        "vendor",
+        "title",
+        "tags",
+        "handle",
+        "gateway",
+        "method",
+        "type",
         "order",
         "sku",
         "tracking",
@@ -415,6 +505,8 @@ const KEYWORDS: &[(&str, Hint)] = &[
     ("passwd", Hint::Password),
     ("pwd", Hint::Password),
     ("passcode", Hint::Password),
+    ("pass", Hint::Password),
+    ("pw", Hint::Password),
     ("first_name", Hint::GivenName),
     ("firstname", Hint::GivenName),
     ("first name", Hint::GivenName),
@@ -432,6 +524,14 @@ const KEYWORDS: &[(&str, Hint)] = &[
     ("address1", Hint::Street),
     ("address", Hint::Street),
     ("address2", Hint::StreetUnit),
+    ("customer", Hint::FullName),
+    ("my name is", Hint::FullName),
+    ("i'm", Hint::FullName),
+    ("i am", Hint::FullName),
+    ("this is", Hint::FullName),
+    ("signed", Hint::FullName),
+    ("best", Hint::Greeting),
+    ("cheers", Hint::Greeting),
     ("dear", Hint::Greeting),
     ("hi", Hint::Greeting),
     ("hello", Hint::Greeting),
@@ -455,6 +555,7 @@ const KEYWORDS: &[(&str, Hint)] = &[
     ("ticket", Hint::NotPersonal),
     ("transaction", Hint::NotPersonal),
     ("txn", Hint::NotPersonal),
+    ("trace", Hint::NotPersonal),
     ("shipment", Hint::NotPersonal),
     ("ups", Hint::NotPersonal),
     ("fedex", Hint::NotPersonal),
@@ -566,7 +667,19 @@ mod tests {
             field_hint("name", Some("line_items")),
             Some(Hint::NotPersonal)
         );
-        assert_eq!(field_hint("name", Some("customer")), Some(Hint::MaybeName));
+        assert_eq!(field_hint("name", Some("customer")), Some(Hint::FullName));
+        assert_eq!(
+            field_hint("name", Some("billing_address")),
+            Some(Hint::FullName)
+        );
+        assert_eq!(field_hint("name", None), Some(Hint::MaybeName));
+        assert_eq!(
+            field_hint("number", Some("drivers_license")),
+            Some(Hint::DriverLicense)
+        );
+        assert_eq!(field_hint("city", None), Some(Hint::NotPersonal));
+        assert_eq!(field_hint("gift_card_code", None), Some(Hint::NotPersonal));
+        assert_eq!(field_hint("handle", None), Some(Hint::NotPersonal));
         assert_eq!(
             field_hint("echeck_routing_number", None),
             Some(Hint::Routing)

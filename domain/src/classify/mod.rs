@@ -172,25 +172,39 @@ pub const MAX_TEXT_BYTES: usize = 4 * 1024 * 1024;
 /// Records nested deeper than this are not descended into further, with a diagnostic.
 pub const MAX_RECORD_DEPTH: usize = 64;
 
-/// Converts byte offsets of `text` into code point offsets.
+/// Converts byte offsets of `text` into code point offsets in one pass (findings are sorted
+/// and do not overlap, so their offsets only grow).
 fn to_entities(text: &str, found: Vec<scan::Found>, field: Option<&str>) -> Vec<Entity> {
     let ascii = text.is_ascii();
-    let char_offset = |byte: usize| {
+    let mut cursor_byte = 0usize;
+    let mut cursor_char = 0usize;
+    let mut char_offset = |byte: usize| {
         if ascii {
-            byte
-        } else {
-            text.get(..byte).map_or(0, |prefix| prefix.chars().count())
+            return byte;
         }
+        if byte < cursor_byte {
+            // Not expected; fall back to counting from the start.
+            return text.get(..byte).map_or(0, |prefix| prefix.chars().count());
+        }
+        cursor_char += text
+            .get(cursor_byte..byte)
+            .map_or(0, |gap| gap.chars().count());
+        cursor_byte = byte;
+        cursor_char
     };
     found
         .into_iter()
-        .map(|f| Entity {
-            entity_type: f.entity_type,
-            start: char_offset(f.start),
-            end: char_offset(f.end),
-            score: f.score,
-            field: field.map(str::to_owned),
-            name_part: f.name_part,
+        .map(|f| {
+            let start = char_offset(f.start);
+            let end = char_offset(f.end);
+            Entity {
+                entity_type: f.entity_type,
+                start,
+                end,
+                score: f.score,
+                field: field.map(str::to_owned),
+                name_part: f.name_part,
+            }
         })
         .collect()
 }
@@ -363,6 +377,19 @@ mod tests {
             .iter()
             .map(|e| (e.entity_type, e.field.as_deref()))
             .collect()
+    }
+
+    #[test]
+    fn many_findings_in_long_non_ascii_text_keep_exact_offsets() {
+        let unit = "é ip 203.0.113.9 — ";
+        let text = unit.repeat(2000);
+        let c = classify_text(&text);
+        assert_eq!(c.entities.len(), 2000);
+        let chars: Vec<char> = text.chars().collect();
+        for e in &c.entities {
+            let span: String = chars[e.start..e.end].iter().collect();
+            assert_eq!(span, "203.0.113.9");
+        }
     }
 
     #[test]

@@ -80,7 +80,7 @@ fn patterns() -> Option<&'static Patterns> {
                 phone: re(r"(?:\+1[ .\-]?|1[ .\-])?\([0-9]{3}\) ?[0-9]{3}[ .\-][0-9]{4}|\+1[ .\-]?[0-9]{3}[ .\-]?[0-9]{3}[ .\-]?[0-9]{4}")?,
                 iban: re(r"[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{1,4}){3,9}")?,
                 ipv6: re(r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:[0-9]{1,3}(?:\.[0-9]{1,3}){3})?")?,
-                alnum_id: re(r"[A-Z]{1,3}[0-9*][A-Z0-9*\-]{3,16}")?,
+                alnum_id: re(r"WDL[A-Z0-9*]{9}|[A-Z]{1,3}[0-9*][A-Z0-9*\-]{3,16}")?,
                 month_date: re(r"(?i)\b(?:(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? ([0-9]{1,2})(?:st|nd|rd|th)?,? ([0-9]{4})|([0-9]{1,2}) (jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,? ([0-9]{4}))\b")?,
                 name_word: re(r"\p{Lu}(?:'\p{Lu})?\p{Ll}+(?:\p{Lu}\p{Ll}+)?(?:-\p{Lu}\p{Ll}+)?|\p{Lu}\.")?,
                 street_start: re(r"[0-9]{1,6}[A-Za-z]?(?:-[0-9]{1,4})? ")?,
@@ -94,6 +94,7 @@ fn patterns() -> Option<&'static Patterns> {
 
 /// Context for a position: the nearest keyword that ends shortly before it, else the field hint.
 struct Context<'a> {
+    text: &'a str,
     hits: &'a [KeywordHit],
     field: Option<Hint>,
 }
@@ -108,6 +109,23 @@ impl Context<'_> {
         if idx > 0 {
             let hit = self.hits[idx - 1];
             if pos - hit.end <= window {
+                // A keyword speaks for the next value only: not across another number, a
+                // sentence end or a field separator.
+                let gap = self.text.get(hit.end..pos).unwrap_or("");
+                let gap = gap.trim_start_matches([' ', '#', ':']);
+                let gap = gap
+                    .strip_prefix("no. ")
+                    .or_else(|| gap.strip_prefix("No. "))
+                    .or_else(|| gap.strip_prefix("nr. "))
+                    .unwrap_or(gap);
+                let crossed = gap
+                    .bytes()
+                    .any(|b| b.is_ascii_digit() || matches!(b, b'\n' | b';' | b'|' | b'&'))
+                    || gap.contains(". ")
+                    || gap.contains(", ") && gap.len() > 12;
+                if crossed {
+                    return None;
+                }
                 return Some(hit.hint);
             }
         }
@@ -137,8 +155,16 @@ pub fn scan(text: &str, field: Option<Hint>) -> Vec<Found> {
     let Some(patterns) = patterns() else {
         return Vec::new();
     };
-    let hits = keyword_hits(text);
-    let ctx = Context { hits: &hits, field };
+    let hits = if text.bytes().any(|b| b.is_ascii_alphabetic()) {
+        keyword_hits(text)
+    } else {
+        Vec::new()
+    };
+    let ctx = Context {
+        text,
+        hits: &hits,
+        field,
+    };
     let mut found = Vec::new();
 
     if let Some(hint) = field.filter(|h| h.takes_whole_value()) {
@@ -151,6 +177,17 @@ pub fn scan(text: &str, field: Option<Hint>) -> Vec<Found> {
         }
     }
 
+    if field == Some(Hint::NotPersonal) && hits.is_empty() {
+        // Ids, prices, timestamps, cities: only self-evident identifiers can hide here.
+        if text.contains('@') {
+            scan_emails(text, patterns, &mut found);
+        }
+        if text.contains('.') || text.contains(':') {
+            scan_digit_runs(text, patterns, &ctx, &mut found);
+            scan_ipv6(text, patterns, &mut found);
+        }
+        return resolve_overlaps(found);
+    }
     scan_key_values(text, &hits, &mut found);
     if text.contains('@') {
         scan_emails(text, patterns, &mut found);
@@ -168,9 +205,12 @@ pub fn scan(text: &str, field: Option<Hint>) -> Vec<Found> {
         if ctx.anywhere(&[Hint::Dob]) {
             scan_month_dates(text, patterns, &ctx, &mut found);
         }
-        scan_streets(text, patterns, &ctx, &mut found);
+        if field != Some(Hint::NotPersonal) {
+            scan_streets(text, patterns, &ctx, &mut found);
+        }
     }
-    if text.bytes().any(|b| b.is_ascii_uppercase()) || !text.is_ascii() {
+    let not_personal_field = field == Some(Hint::NotPersonal);
+    if !not_personal_field && (text.bytes().any(|b| b.is_ascii_uppercase()) || !text.is_ascii()) {
         scan_names(text, patterns, &ctx, &mut found);
     }
     resolve_overlaps(found)
@@ -412,9 +452,8 @@ fn scan_key_values(text: &str, hits: &[KeywordHit], found: &mut Vec<Found>) {
             let stop = match quote {
                 Some(q) => b == q || b == b'\n',
                 None => match hint {
-                    Hint::Username | Hint::Password => {
-                        b.is_ascii_whitespace() || b",;|&\"'}]".contains(&b)
-                    }
+                    Hint::Password => b.is_ascii_whitespace() || b == b'"' || b == b'\'',
+                    Hint::Username => b.is_ascii_whitespace() || b",;|&\"'}]".contains(&b),
                     _ => b"\n,;|&\"}]=".contains(&b),
                 },
             };
@@ -437,12 +476,34 @@ fn scan_key_values(text: &str, hits: &[KeywordHit], found: &mut Vec<Found>) {
         };
         let value = raw.trim_end();
         let value = value.strip_suffix('.').unwrap_or(value);
+        if is_name_hint(hint) && !plausible_name_in_text(value) {
+            continue;
+        }
         if let Some(mut whole) = whole_value(value, hint) {
             whole.start += start;
             whole.end += start;
             found.push(whole);
         }
     }
+}
+
+fn is_name_hint(hint: Hint) -> bool {
+    matches!(
+        hint,
+        Hint::GivenName | Hint::FamilyName | Hint::FullName | Hint::MaybeName
+    )
+}
+
+/// In prose a `Name: …` value must look like a name: capitalised words, not a greeting.
+fn plausible_name_in_text(value: &str) -> bool {
+    let mut words = value.split_whitespace();
+    let Some(first) = words.next() else {
+        return false;
+    };
+    !is_name_stopword(first.trim_end_matches([',', '.']))
+        && std::iter::once(first)
+            .chain(words)
+            .all(|w| w.chars().next().is_some_and(char::is_uppercase))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -531,7 +592,7 @@ fn scan_digit_runs(text: &str, patterns: &Patterns, ctx: &Context, found: &mut V
         let (start, end) = (m.start(), m.end());
         let bytes = text.as_bytes();
         let before = start.checked_sub(1).map(|i| bytes[i]);
-        if before.is_some_and(|b| is_word_byte(b) || b == b'$' || b == b'-' || b == b'.') {
+        if before.is_some_and(|b| is_word_byte(b) || matches!(b, b'$' | b'-' | b'.' | b'/')) {
             continue;
         }
         if end < bytes.len() && (is_word_byte(bytes[end]) || bytes[end] == b'%') {
@@ -572,7 +633,9 @@ fn classify_run(run: &Run, ctx: &Context, found: &mut Vec<Found>) {
             }
         }
         if !matched {
-            from += 1;
+            // Only leading parts of a run are tried: a valid-looking tail inside a longer
+            // number (a tracking number) is not a finding.
+            break;
         }
     }
 }
@@ -631,7 +694,8 @@ fn classify_groups(run: &Run, from: usize, to: usize, ctx: &Context) -> Option<(
     if digit_date(run, from, to).is_some() {
         return (hint == Some(Hint::Dob)).then_some((EntityType::DateOfBirth, 0.9));
     }
-    if seps.iter().any(|&s| s == b'/' || s == b'.') {
+    let dotted_phone = count == 3 && lens == [3, 3, 4] && seps == [b'.', b'.'];
+    if seps.contains(&b'/') || seps.contains(&b'.') && !dotted_phone {
         return None;
     }
     let dashed_ssn_shape = count == 3 && lens == [3, 2, 4] && same_sep;
@@ -782,7 +846,9 @@ fn scan_alnum_ids(text: &str, patterns: &Patterns, ctx: &Context, found: &mut Ve
                     0.85,
                 ));
             }
-            Some(Hint::DriverLicense) if n_digits >= 4 && value.len() <= 17 => {
+            Some(Hint::DriverLicense)
+                if (n_digits >= 4 || value.starts_with("WDL")) && value.len() <= 17 =>
+            {
                 found.push(Found::new(
                     m.start(),
                     m.start() + value.len(),
@@ -909,118 +975,142 @@ fn scan_streets(text: &str, patterns: &Patterns, ctx: &Context, found: &mut Vec<
     }
 }
 
-const NAME_STOPWORDS: &[&str] = &[
-    "Dear",
-    "Hi",
-    "Hello",
-    "Hey",
-    "Thanks",
-    "Thank",
-    "Regards",
-    "Sincerely",
-    "Best",
-    "Cheers",
-    "The",
-    "This",
-    "That",
-    "Our",
-    "Your",
-    "My",
-    "Please",
-    "Customer",
-    "Client",
-    "Agent",
-    "Order",
-    "Ship",
-    "Shipped",
-    "Billing",
-    "Shipping",
-    "Contact",
-    "Card",
-    "Account",
-    "Holder",
-    "Cardholder",
-    "Name",
-    "Attn",
-    "From",
-    "To",
-    "Re",
-    "Subject",
-    "Note",
-    "Support",
-    "Team",
-    "Mr",
-    "Mrs",
-    "Ms",
-    "Miss",
-    "Mx",
-    "Dr",
-    "Prof",
-    "Mr.",
-    "Mrs.",
-    "Ms.",
-    "Dr.",
-    "Mx.",
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-    "Customers",
-    "Passport",
-    "License",
-    "Phone",
-    "Email",
-    "Address",
-    "Street",
-    "Ave",
-    "Apt",
-    "Suite",
-    "Unit",
-    "Date",
-    "Birth",
-    "Born",
-    "Social",
-    "Security",
-    "Visa",
-    "Mastercard",
-    "Amex",
-    "Discover",
-    "Routing",
-    "Bank",
-    "Checking",
-    "Savings",
-    "Tax",
-    "Status",
-    "Refund",
-    "Return",
-    "Total",
-    "Tracking",
-    "Gift",
-    "New",
-    "Inc",
-    "Llc",
-    "Ltd",
-    "Co",
-];
+/// True when only punctuation or a line end follows a sign-off name.
+fn sign_off_end(text: &str, end: usize) -> bool {
+    let rest = text.get(end..).unwrap_or("");
+    let rest = rest.trim_start_matches([' ', '.', '!', ',']);
+    rest.is_empty() || rest.starts_with('\n')
+}
 
-const TITLES: &[&str] = &[
-    "Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof", "Mr.", "Mrs.", "Ms.", "Dr.", "Mx.",
-];
+/// Capitalised words that start or end a sentence around a name but are not part of it.
+fn is_name_stopword(word: &str) -> bool {
+    matches!(
+        word,
+        "Dear"
+            | "Hi"
+            | "Hello"
+            | "Hey"
+            | "Thanks"
+            | "Thank"
+            | "Regards"
+            | "Sincerely"
+            | "Best"
+            | "Cheers"
+            | "The"
+            | "This"
+            | "That"
+            | "Our"
+            | "Your"
+            | "My"
+            | "Please"
+            | "Customer"
+            | "Client"
+            | "Agent"
+            | "Order"
+            | "Ship"
+            | "Shipped"
+            | "Billing"
+            | "Shipping"
+            | "Contact"
+            | "Card"
+            | "Account"
+            | "Holder"
+            | "Cardholder"
+            | "Name"
+            | "Attn"
+            | "From"
+            | "To"
+            | "Re"
+            | "Subject"
+            | "Note"
+            | "Support"
+            | "Team"
+            | "Mr"
+            | "Mrs"
+            | "Ms"
+            | "Miss"
+            | "Mx"
+            | "Dr"
+            | "Prof"
+            | "Mr."
+            | "Mrs."
+            | "Ms."
+            | "Dr."
+            | "Mx."
+            | "January"
+            | "February"
+            | "March"
+            | "April"
+            | "May"
+            | "June"
+            | "July"
+            | "August"
+            | "September"
+            | "October"
+            | "November"
+            | "December"
+            | "Monday"
+            | "Tuesday"
+            | "Wednesday"
+            | "Thursday"
+            | "Friday"
+            | "Saturday"
+            | "Sunday"
+            | "Customers"
+            | "Passport"
+            | "License"
+            | "Phone"
+            | "Email"
+            | "Address"
+            | "Street"
+            | "Ave"
+            | "Apt"
+            | "Suite"
+            | "Unit"
+            | "Date"
+            | "Birth"
+            | "Born"
+            | "Social"
+            | "Security"
+            | "Visa"
+            | "Mastercard"
+            | "Amex"
+            | "Discover"
+            | "Routing"
+            | "Bank"
+            | "Checking"
+            | "Savings"
+            | "Tax"
+            | "Status"
+            | "Refund"
+            | "Return"
+            | "Total"
+            | "Tracking"
+            | "Gift"
+            | "New"
+            | "Inc"
+            | "Llc"
+            | "Ltd"
+            | "Co"
+    )
+}
+
+fn is_title(word: &str) -> bool {
+    matches!(
+        word,
+        "Mr" | "Mrs"
+            | "Ms"
+            | "Miss"
+            | "Mx"
+            | "Dr"
+            | "Prof"
+            | "Mr."
+            | "Mrs."
+            | "Ms."
+            | "Dr."
+            | "Mx."
+    )
+}
 
 /// Capitalised word sequences that a name dictionary, a title or the context confirms.
 fn scan_names(text: &str, patterns: &Patterns, ctx: &Context, found: &mut Vec<Found>) {
@@ -1054,7 +1144,7 @@ fn scan_names(text: &str, patterns: &Patterns, ctx: &Context, found: &mut Vec<Fo
             let after_title = words[next].0 == prev_end + 2
                 && bytes[prev_end] == b'.'
                 && bytes[prev_end + 1] == b' '
-                && TITLES.contains(&&text[run[run.len() - 1].0..prev_end]);
+                && is_title(&text[run[run.len() - 1].0..prev_end]);
             if spaced || after_title {
                 run.push(words[next]);
                 next += 1;
@@ -1067,8 +1157,8 @@ fn scan_names(text: &str, patterns: &Patterns, ctx: &Context, found: &mut Vec<Fo
         let mut titled = false;
         while let Some(first) = run.first() {
             let w = word(first);
-            if NAME_STOPWORDS.contains(&w) {
-                titled |= TITLES.contains(&w);
+            if is_name_stopword(w) {
+                titled |= is_title(w);
                 run.remove(0);
             } else {
                 break;
@@ -1076,7 +1166,7 @@ fn scan_names(text: &str, patterns: &Patterns, ctx: &Context, found: &mut Vec<Fo
         }
         while run.last().is_some_and(|last| {
             let w = word(last);
-            NAME_STOPWORDS.contains(&w) || w.ends_with('.')
+            is_name_stopword(w) || w.ends_with('.')
         }) {
             run.pop();
         }
@@ -1107,6 +1197,7 @@ fn scan_names(text: &str, patterns: &Patterns, ctx: &Context, found: &mut Vec<Fo
                 (true, false) | (false, true) if name_hint || titled => 0.85,
                 (true, false) | (false, true) => 0.6,
                 (false, false) if titled || hint == Some(Hint::FullName) => 0.75,
+                (false, false) if ctx.near(start, 5) == Some(Hint::MaybeName) => 0.7,
                 _ => 0.0,
             }
         } else if first_given
@@ -1114,6 +1205,9 @@ fn scan_names(text: &str, patterns: &Patterns, ctx: &Context, found: &mut Vec<Fo
                 || name_hint && ctx.near(start, 8).is_some())
         {
             0.65
+        } else if ctx.near(start, 3) == Some(Hint::Greeting) && sign_off_end(text, end) {
+            // "Thanks,\nPriya" at the end of a message.
+            0.6
         } else if titled && dict::is_surname(word(&first)) {
             0.7
         } else {
@@ -1307,6 +1401,40 @@ mod tests {
             [(EntityType::UsPassport, "123456789")]
         );
         assert!(types("SKU A1234567").is_empty());
+    }
+
+    #[test]
+    fn a_keyword_does_not_reach_past_the_next_value() {
+        assert_eq!(
+            types("DL# A1234567. Case 34955 closed 2023-03-23"),
+            [(EntityType::UsDriverLicense, "A1234567")]
+        );
+        assert_eq!(
+            types("Passport no. 123456789"),
+            [(EntityType::UsPassport, "123456789")]
+        );
+        assert!(types("account_number=81248576 trace=100724853523384").len() == 1);
+    }
+
+    #[test]
+    fn held_out_shapes_are_handled() {
+        assert_eq!(
+            types(r#"{"msg":"login failed","user":"kim88","pass":"Tr0ub4dor"}"#),
+            [
+                (EntityType::Username, "kim88"),
+                (EntityType::Password, "Tr0ub4dor")
+            ]
+        );
+        assert_eq!(
+            types("Customer: Hi, I'm Giacomo Leopardi."),
+            [(EntityType::Person, "Giacomo Leopardi")]
+        );
+        assert!(types("gid://shopify/Customer/4111111111111").is_empty());
+    }
+
+    #[test]
+    fn a_card_shaped_tail_of_a_tracking_number_is_not_a_card() {
+        assert!(types("USPS 9405 6350 3903 7966 4499 33").is_empty());
     }
 
     #[test]

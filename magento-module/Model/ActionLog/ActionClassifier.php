@@ -27,9 +27,10 @@ class ActionClassifier
         'sales_order_view_shipment_grid' => 'shipment',
         'sales_order_view_creditmemo_grid' => 'creditmemo',
         'newsletter_subscriber_grid' => 'newsletter_subscriber',
-        'cms_page_listing' => 'cms_page',
-        'product_listing' => 'product',
     ];
+
+    /** Grid pages of at least this many rows are logged (Magento's largest page preset is 200). */
+    public const LARGE_PAGE = 200;
 
     /** Full action name => [entity type, id parameter]. One view = one record. */
     private const RECORD_VIEWS = [
@@ -74,6 +75,9 @@ class ActionClassifier
     {
         if ($fullActionName === 'mui_export_gridToCsv' || $fullActionName === 'mui_export_gridToXml') {
             return $this->gridExport($fullActionName, $request);
+        }
+        if ($fullActionName === 'mui_index_render') {
+            return $this->largeGridPage($request);
         }
         if ($fullActionName === 'adminhtml_export_export') {
             return [
@@ -123,6 +127,32 @@ class ActionClassifier
             return $this->massAction($fullActionName, $request, self::ROUTE_ENTITIES[$route] ?? $route, ['operation' => $action]);
         }
         return null;
+    }
+
+    /**
+     * Grid data pages are too frequent to log one by one; a page of at least LARGE_PAGE rows of a grid that
+     * shows personal data is logged, because paging through big pages is how grids get scraped.
+     */
+    private function largeGridPage(RequestInterface $request): ?array
+    {
+        $namespace = $this->scalar($request->getParam('namespace'));
+        $paging = $request->getParam('paging');
+        $pageSize = is_array($paging) && is_numeric($paging['pageSize'] ?? null) ? (int) $paging['pageSize'] : 0;
+        if ($namespace === null || !isset(self::GRID_ENTITIES[$namespace]) || $pageSize < self::LARGE_PAGE) {
+            return null;
+        }
+        return [
+            'event' => 'grid_page',
+            'entity_type' => self::GRID_ENTITIES[$namespace],
+            'count' => null,
+            'details' => [
+                'namespace' => $namespace,
+                'page_size' => $pageSize,
+                'page' => is_numeric($paging['current'] ?? null) ? (int) $paging['current'] : 1,
+                'filters' => $this->arrayParam($request->getParam('filters')),
+                'search' => $this->scalar($request->getParam('search')),
+            ],
+        ];
     }
 
     private function gridExport(string $fullActionName, RequestInterface $request): array

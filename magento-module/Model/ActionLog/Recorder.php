@@ -23,6 +23,8 @@ class Recorder
     public const RESULT_SUCCESS = 'success';
     public const RESULT_FAILURE = 'failure';
     public const RESULT_DENIED = 'denied';
+    /** Keys of `details` whose values are maps. */
+    private const MAP_KEYS = ['filters', 'export_filter', 'values'];
 
     private Config $config;
     private ConnectionInterface $db;
@@ -75,11 +77,11 @@ class Recorder
                     $entry['admin_user_id'], $entry['admin_username'], $entry['ip'], $entry['forwarded_ip'],
                     $entry['action'], $entry['event'], $entry['entity_type'],
                     json_encode($entry['entity_ids']), $entry['count'], $entry['result'], $entry['request_id'],
-                    json_encode((object) $entry['details'], JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_INVALID_UTF8_SUBSTITUTE),
+                    json_encode(self::jsonDetails($entry['details']), JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_INVALID_UTF8_SUBSTITUTE),
                 ]
             );
             if ($this->config->isJsonlLogEnabled()) {
-                $this->jsonlWriter->append(JsonlWriter::ADMIN_ACTIONS_FILE, $entry);
+                $this->jsonlWriter->append(JsonlWriter::ADMIN_ACTIONS_FILE, array_replace($entry, ['details' => self::jsonDetails($entry['details'])]));
             }
             return $entry;
         } catch (\Throwable $e) {
@@ -89,6 +91,21 @@ class Recorder
             ]);
             return null;
         }
+    }
+
+    /**
+     * `details` and the maps inside it are JSON objects even when empty (PHP arrays would encode `[]`).
+     *
+     * @param array<string, mixed> $details
+     */
+    public static function jsonDetails(array $details): object
+    {
+        foreach (self::MAP_KEYS as $key) {
+            if (isset($details[$key]) && $details[$key] === []) {
+                $details[$key] = new \stdClass();
+            }
+        }
+        return (object) $details;
     }
 
     /**

@@ -56,10 +56,15 @@ class ServerClient
         if (!$this->config->isEnrolled()) {
             throw new TransportException('this shop is not enrolled with LeakGuard (run bin/magento leakguard:enroll)', false);
         }
+        $serverUrl = $this->config->getServerUrl();
+        $host = (string) parse_url($serverUrl, PHP_URL_HOST);
+        if (!str_starts_with($serverUrl, 'https://') && !in_array($host, ['localhost', '127.0.0.1', '[::1]'], true)) {
+            throw new TransportException('the LeakGuard server URL must use https', false);
+        }
         $method = strtoupper($method);
         $headers = $this->signer->headers($this->config->getKeyId(), $this->config->getSharedSecret(), $method, $pathAndQuery, $body)
             + ['Content-Type' => 'application/json', 'Accept' => 'application/json'];
-        $response = $this->httpClient->request($method, $this->config->getServerUrl() . $pathAndQuery, $headers, $body);
+        $response = $this->httpClient->request($method, $serverUrl . $pathAndQuery, $headers, $body);
         if (!$response->isSuccess()) {
             throw new TransportException(
                 'LeakGuard server answered ' . $response->status . ' to ' . $method . ' ' . strtok($pathAndQuery, '?'),

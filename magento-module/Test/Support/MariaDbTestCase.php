@@ -9,7 +9,7 @@ use PHPUnit\Framework\TestCase;
 /**
  * Base for tests that run SQL on the real MariaDB at 127.0.0.1:3306 (root, no password; override with
  * LEAKGUARD_TEST_MYSQL_HOST/PORT/USER/PASSWORD). Each test class gets a fresh database
- * `leakguard_php_test_<random>`, dropped afterwards; each test starts from freshly created tables.
+ * `leakguard_php_test_<random>`, dropped afterwards; each test starts from empty tables.
  *
  * When the server is unreachable the tests fail if CI=true and are skipped (with a loud message) otherwise.
  */
@@ -52,17 +52,25 @@ abstract class MariaDbTestCase extends TestCase
             self::markTestSkipped(self::$unavailable);
         }
         $pdo = self::connect((string) self::$database);
-        foreach ($pdo->query('SHOW TABLES')->fetchAll(\PDO::FETCH_COLUMN) as $table) {
+        $tables = $pdo->query('SHOW TABLES')->fetchAll(\PDO::FETCH_COLUMN);
+        if ($tables === []) {
+            $core = (string) file_get_contents(dirname(__DIR__) . '/fixtures/magento-core-tables.sql');
+            foreach (array_filter(array_map('trim', explode(';', (string) preg_replace('/^--.*$/m', '', $core)))) as $sql) {
+                $pdo->exec($sql);
+            }
+            foreach (DbSchemaSql::createStatements(dirname(__DIR__, 2) . '/etc/db_schema.xml') as $sql) {
+                $pdo->exec($sql);
+            }
+        } else {
+            // Same tables for every test of the class: empty them (and drop test triggers) instead of recreating.
+            foreach ($pdo->query('SHOW TRIGGERS')->fetchAll(\PDO::FETCH_ASSOC) as $trigger) {
+                $pdo->exec('DROP TRIGGER `' . $trigger['Trigger'] . '`');
+            }
             $pdo->exec('SET FOREIGN_KEY_CHECKS = 0');
-            $pdo->exec('DROP TABLE `' . $table . '`');
+            foreach ($tables as $table) {
+                $pdo->exec('TRUNCATE TABLE `' . $table . '`');
+            }
             $pdo->exec('SET FOREIGN_KEY_CHECKS = 1');
-        }
-        $core = (string) file_get_contents(dirname(__DIR__) . '/fixtures/magento-core-tables.sql');
-        foreach (array_filter(array_map('trim', explode(';', (string) preg_replace('/^--.*$/m', '', $core)))) as $sql) {
-            $pdo->exec($sql);
-        }
-        foreach (DbSchemaSql::createStatements(dirname(__DIR__, 2) . '/etc/db_schema.xml') as $sql) {
-            $pdo->exec($sql);
         }
         $this->db = new PdoConnection($pdo);
     }

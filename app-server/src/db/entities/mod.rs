@@ -7,6 +7,8 @@ pub mod audit_heads;
 pub mod job_leases;
 pub mod job_runs;
 pub mod outbox;
+pub mod retention_policies;
+pub mod retention_runs;
 pub mod secrets;
 pub mod shopify_compliance_requests;
 pub mod shopify_installations;

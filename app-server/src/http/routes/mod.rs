@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod health;
+pub mod retention;
 pub mod shopify;
 pub mod shopify_api;
 pub mod tenant;
@@ -47,6 +48,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/compliance/data-requests/{id}/report",
                     web::get().to(shopify_api::data_request_report),
-                ),
+                )
+                .route("/retention/policy", web::get().to(retention::get_policy))
+                .route("/retention/policy", web::put().to(retention::put_policy))
+                .route("/retention/runs", web::get().to(retention::list_runs))
+                .route("/retention/runs", web::post().to(retention::run_now))
+                .route("/retention/runs/{id}", web::get().to(retention::get_run))
+                .route("/retention/inventory", web::get().to(retention::inventory)),
         );
 }

@@ -83,6 +83,31 @@ abstract class AbstractHandler implements HandlerInterface
         return '(' . implode(' OR ', array_map(static fn (string $c): string => $alias . '.' . $c . ' IS NOT NULL', $columns)) . ')';
     }
 
+    /**
+     * Writes new values of one column for many rows in one statement per 500 rows (CASE on the key), so a
+     * batch that rewrites serialized payloads costs a few round trips, not one per row.
+     *
+     * @param array<int, string> $values primary key => new value
+     */
+    protected function updateColumn(ConnectionInterface $db, string $table, string $pk, string $column, array $values): void
+    {
+        foreach (array_chunk($values, 500, true) as $chunk) {
+            $cases = '';
+            $bind = [];
+            foreach ($chunk as $id => $value) {
+                $cases .= ' WHEN ? THEN ?';
+                $bind[] = $id;
+                $bind[] = $value;
+            }
+            $ids = array_keys($chunk);
+            $db->execute(
+                'UPDATE ' . $table . ' SET ' . $column . ' = CASE ' . $pk . $cases . ' END'
+                . ' WHERE ' . $pk . ' IN (' . $this->placeholders($ids) . ')',
+                array_merge($bind, $ids)
+            );
+        }
+    }
+
     protected function tableName(ConnectionInterface $db, string $name): string
     {
         return $db->table($name);

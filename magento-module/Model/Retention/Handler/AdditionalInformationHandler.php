@@ -61,6 +61,7 @@ class AdditionalInformationHandler extends AbstractHandler
         );
         $allowed = array_flip($policyClass->allowKeys);
         $ids = [];
+        $updates = [];
         $undecodable = 0;
         foreach ($rows as $row) {
             $decoded = $this->codec->decode($row['additional_information']);
@@ -74,12 +75,10 @@ class AdditionalInformationHandler extends AbstractHandler
                 continue;
             }
             $ids[] = (int) $row['entity_id'];
-            if (!$dryRun) {
-                $db->execute(
-                    'UPDATE ' . $payment . ' SET additional_information = ? WHERE entity_id = ?',
-                    [$this->codec->encode($kept, $format), (int) $row['entity_id']]
-                );
-            }
+            $updates[(int) $row['entity_id']] = $this->codec->encode($kept, $format);
+        }
+        if (!$dryRun && $updates !== []) {
+            $this->updateColumn($db, $payment, 'entity_id', 'additional_information', $updates);
         }
         return new BatchResult($ids, [], $undecodable);
     }

@@ -69,6 +69,7 @@ class GatewayRawResponseHandler extends AbstractHandler
             [$fromId, $toId, $cutoff]
         );
         $ids = [];
+        $updates = [];
         $undecodable = 0;
         foreach ($rows as $row) {
             $decoded = $this->codec->decode($row['additional_information']);
@@ -82,12 +83,10 @@ class GatewayRawResponseHandler extends AbstractHandler
             }
             unset($info[self::RAW_KEY]);
             $ids[] = (int) $row['transaction_id'];
-            if (!$dryRun) {
-                $db->execute(
-                    'UPDATE ' . $transaction . ' SET additional_information = ? WHERE transaction_id = ?',
-                    [$this->codec->encode($info, $format), (int) $row['transaction_id']]
-                );
-            }
+            $updates[(int) $row['transaction_id']] = $this->codec->encode($info, $format);
+        }
+        if (!$dryRun && $updates !== []) {
+            $this->updateColumn($db, $transaction, 'transaction_id', 'additional_information', $updates);
         }
         return new BatchResult($ids, [], $undecodable);
     }

@@ -86,7 +86,17 @@ class ActionClassifierTest extends TestCase
     {
         self::assertNull($this->classify('customer_index_index'));
         self::assertNull($this->classify('adminhtml_dashboard_index'));
-        self::assertNull($this->classify('mui_index_render', ['namespace' => 'customer_listing']));
+        self::assertNull($this->classify('mui_index_render', ['namespace' => 'customer_listing', 'paging' => ['pageSize' => '50']]));
+        self::assertNull($this->classify('mui_index_render', ['namespace' => 'cms_block_listing', 'paging' => ['pageSize' => '500']]));
         self::assertNull($this->classify('adminhtml_user_save'));
+    }
+
+    public function test_a_large_page_of_a_personal_data_grid_is_logged(): void
+    {
+        $c = $this->classify('mui_index_render', ['namespace' => 'sales_order_grid', 'paging' => ['pageSize' => '200', 'current' => '7'], 'isAjax' => 'true']);
+        self::assertSame('grid_page', $c['event']);
+        self::assertSame('order', $c['entity_type']);
+        self::assertSame(200, $c['details']['page_size']);
+        self::assertSame(7, $c['details']['page']);
     }
 }

@@ -90,4 +90,17 @@ class RecorderTest extends TestCase
         self::assertMatchesRegularExpression('/^[0-9a-f]{32}$/', $entry['request_id']);
         self::assertSame('sales_order_view', $entry['action']);
     }
+
+    public function test_without_an_area_code_the_session_is_not_read(): void
+    {
+        $state = new class extends \Magento\Framework\App\State {
+            public function getAreaCode()
+            {
+                throw new \RuntimeException('Area code is not set');
+            }
+        };
+        $kit = new TestKit();
+        self::assertNull((new \LeakGuard\Connector\Model\CurrentAdmin($state, $kit->session))->get());
+        self::assertSame(['id' => 12, 'username' => 'jdoe'], $kit->currentAdmin()->get());
+    }
 }

@@ -29,7 +29,7 @@ class WiringTest extends TestCase
 
     public function test_observers_exist_and_implement_the_observer_interface(): void
     {
-        foreach (['events.xml', 'adminhtml/events.xml'] as $file) {
+        foreach (['events.xml', 'adminhtml/events.xml', 'webapi_rest/events.xml'] as $file) {
             foreach (self::xpath($file)->query('//observer') as $observer) {
                 $class = $observer->getAttribute('instance');
                 self::assertTrue(is_subclass_of($class, \Magento\Framework\Event\ObserverInterface::class), $file . ': ' . $class);

@@ -6,6 +6,7 @@ namespace LeakGuard\Connector\Test\Unit\Observer;
 use LeakGuard\Connector\Model\Config;
 use LeakGuard\Connector\Model\Redactor;
 use LeakGuard\Connector\Model\Transport\Enrollment;
+use LeakGuard\Connector\Observer\AdminApiAuthenticateObserver;
 use LeakGuard\Connector\Observer\AdminLoginFailedObserver;
 use LeakGuard\Connector\Observer\AdminLoginSuccessObserver;
 use LeakGuard\Connector\Observer\AdminUserChangeObserver;
@@ -166,5 +167,24 @@ class ObserversTest extends TestCase
             $this->observer('admin_system_config_changed_section_leakguard', ['changed_paths' => [Config::XML_ENROLLMENT_TOKEN]])
         );
         self::assertFalse($kit->config->isEnrolled());
+    }
+
+    public function test_admin_token_requests_over_rest_are_logged_without_the_plaintext_password(): void
+    {
+        $kit = new TestKit();
+        $kit->session->setUser(null);
+        $observer = new AdminApiAuthenticateObserver($kit->recorder(null, 'webapi_rest'));
+        $observer->execute($this->observer('admin_user_authenticate_after', [
+            'username' => 'ops', 'password' => 'Secr3t!pw', 'user' => new User(['user_id' => 7, 'username' => 'ops']), 'result' => true,
+        ]));
+        $observer->execute($this->observer('admin_user_authenticate_after', [
+            'username' => 'ops', 'password' => 'guess-1', 'user' => new User([]), 'result' => false,
+        ]));
+        [$ok, $failed] = $kit->jsonlLines();
+        self::assertSame(['admin_login_success', 7, 'success', 'webapi_admin_token'], [$ok['event'], $ok['admin_user_id'], $ok['result'], $ok['action']]);
+        self::assertSame(['admin_login_failure', null, 'ops', 'failure'], [$failed['event'], $failed['admin_user_id'], $failed['admin_username'], $failed['result']]);
+        self::assertSame(['channel' => 'rest_admin_token'], $failed['details']);
+        self::assertStringNotContainsString('Secr3t', $kit->everythingStored());
+        self::assertStringNotContainsString('guess-1', $kit->everythingStored());
     }
 }

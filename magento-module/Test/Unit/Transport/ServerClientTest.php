@@ -127,4 +127,18 @@ class ServerClientTest extends TestCase
         self::assertSame([], $http->requests);
         self::assertSame(1, (new OutboundQueue($kit->db))->size());
     }
+
+    public function test_signed_requests_are_never_sent_over_plain_http(): void
+    {
+        $kit = new TestKit();
+        $kit->enroll();
+        $kit->configValues->values['leakguard/connection/server_url'] = 'http://leakguard.example';
+        $http = new FakeHttpClient();
+        $this->expectExceptionMessage('must use https');
+        try {
+            $kit->serverClient($http)->send('GET', ServerClient::PATH_RETENTION_POLICY);
+        } finally {
+            self::assertSame([], $http->requests);
+        }
+    }
 }
