@@ -25,6 +25,15 @@ use crate::tail::{CutBatch, SourceTailer, TailOptions};
 
 /// Encodes a cut batch as the wire body (JSON, zstd).
 pub fn encode_batch(agent_id: &str, batch: &CutBatch) -> io::Result<Vec<u8>> {
+    encode_batch_with(&mut zstd::bulk::Compressor::new(3)?, agent_id, batch)
+}
+
+/// [`encode_batch`] reusing a compressor (its context is costly to set up).
+pub fn encode_batch_with(
+    compressor: &mut zstd::bulk::Compressor<'static>,
+    agent_id: &str,
+    batch: &CutBatch,
+) -> io::Result<Vec<u8>> {
     let wire = Batch {
         schema: SCHEMA_VERSION,
         agent_id: agent_id.to_owned(),
@@ -40,7 +49,7 @@ pub fn encode_batch(agent_id: &str, batch: &CutBatch) -> io::Result<Vec<u8>> {
         records: batch.records.clone(),
     };
     let json = serde_json::to_vec(&wire).map_err(io::Error::other)?;
-    zstd::bulk::compress(&json, 3)
+    compressor.compress(&json)
 }
 
 /// Tail options from the config.
@@ -67,6 +76,7 @@ pub struct Agent {
     last_rescan: Option<Duration>,
     last_checkpoint: Duration,
     spool_blocked: bool,
+    compressor: zstd::bulk::Compressor<'static>,
 }
 
 impl Agent {
@@ -120,6 +130,7 @@ impl Agent {
             last_rescan: None,
             last_checkpoint: now,
             spool_blocked: false,
+            compressor: zstd::bulk::Compressor::new(3).context("cannot set up zstd")?,
         })
     }
 
@@ -153,6 +164,7 @@ impl Agent {
             events,
             clock,
             spool_blocked,
+            compressor,
             ..
         } = self;
         let mut sink = |batch: &CutBatch| -> io::Result<Option<u64>> {
@@ -166,7 +178,7 @@ impl Agent {
                 *spool_blocked = true;
                 return Err(io::Error::other("spool is full"));
             }
-            let body = encode_batch(agent_id, batch)?;
+            let body = encode_batch_with(compressor, agent_id, batch)?;
             let mut meta = SpoolMeta {
                 seq: 0,
                 source: batch.source.clone(),
@@ -200,9 +212,20 @@ impl Agent {
         if rescan_due {
             self.last_rescan = Some(now);
         }
+        if let Err(error) = self.spool.sync() {
+            self.events.spool_write_failed(&error);
+        }
         self.events.spool_size(self.spool.shared().total_bytes());
-        if now.saturating_sub(self.last_checkpoint) >= Duration::from_secs(1) || final_pass {
-            self.checkpoint()?;
+        if now.saturating_sub(self.last_checkpoint) >= Duration::from_secs(1)
+            && let Err(error) = self.checkpoint()
+        {
+            // A full disk must not stop the agent: offsets stay in memory (and in the spool
+            // journal) and the write is tried again next second.
+            tracing::error!(
+                error = format!("{error:#}"),
+                "Writing checkpoints failed; retrying."
+            );
+            self.last_checkpoint = now;
         }
         Ok(did_work)
     }
@@ -214,6 +237,11 @@ impl Agent {
 
     /// Writes dirty checkpoints, then lets the spool delete what they cover.
     pub fn checkpoint(&mut self) -> anyhow::Result<()> {
+        // Offsets may only be stored for batches that are on disk.
+        if let Err(error) = self.spool.sync() {
+            self.events.spool_write_failed(&error);
+            return Ok(());
+        }
         let covered = self.spool.last_seq();
         let mut lag = 0;
         for source in &mut self.sources {
@@ -264,7 +292,8 @@ impl Agent {
         if once {
             self.step(true, false)?;
             loop {
-                let did_work = self.step(false, true)?;
+                let idle = self.is_idle();
+                let did_work = self.step(idle, true)?;
                 if self.is_paused() {
                     // Let the shipper make room.
                     std::thread::sleep(Duration::from_millis(50));

@@ -703,11 +703,14 @@ impl LineParser for AdminLog {
             }
             _ => None,
         };
-        // A failed login's "username" is whatever was typed (it can be an e-mail or a
-        // password typed into the wrong box), so only a clean login name is kept.
+        // A failed login's "username" is whatever was typed (an e-mail, a customer's name, a
+        // password typed into the wrong box): it is kept only when the module matched it to an
+        // existing admin account (`admin_user_id` set), and only as a clean login name.
+        let typed_only = admin_user_id.is_none() && kind == SecurityEventKind::AdminLoginFailure;
         let admin_username = parsed
             .admin_username
             .as_deref()
+            .filter(|_| !typed_only)
             .filter(|name| crate::sql::passes_mask(name.as_bytes()) && !name.contains('@'))
             .map(|name| safe_token(name, 40))
             .filter(|name| name != "?");
@@ -715,10 +718,14 @@ impl LineParser for AdminLog {
             .entity_ids
             .iter()
             .filter_map(|id| match id {
-                serde_json::Value::Number(number) => Some(number.to_string()),
+                serde_json::Value::Number(number)
+                    if number.as_u64().is_some_and(|n| n <= u64::from(u32::MAX)) =>
+                {
+                    Some(number.to_string())
+                }
                 serde_json::Value::String(text)
                     if !text.is_empty()
-                        && text.len() <= 20
+                        && text.len() <= 10
                         && text.bytes().all(|b| b.is_ascii_digit()) =>
                 {
                     Some(text.clone())

@@ -170,6 +170,8 @@ pub struct Spool {
     next_seq: u64,
     segment_bytes: u64,
     max_bytes: u64,
+    /// Written but not yet fsynced and published: (segment, length, last seq, bytes).
+    unsynced: Option<(u64, u64, u64, u64)>,
 }
 
 /// A record read back.
@@ -260,6 +262,13 @@ impl Spool {
             );
             state.total += kept;
         }
+        // An acknowledgement past the end of its segment (emptied by recycling) restarts at
+        // 0: at worst delivered batches are sent again.
+        if let Some(segment) = state.segments.get(&state.ack_segment)
+            && state.ack_offset > segment.len
+        {
+            state.ack_offset = 0;
+        }
         let write_segment = last.unwrap_or(ack_segment.max(1));
         state.write_segment = write_segment;
         let write_len = state.segments.get(&write_segment).map_or(0, |s| s.len);
@@ -278,6 +287,7 @@ impl Spool {
             next_seq: max_seq + 1,
             segment_bytes,
             max_bytes,
+            unsynced: None,
         };
         Ok((spool, metas))
     }
@@ -305,7 +315,8 @@ impl Spool {
 
     /// Whether the spool reached its size limit.
     pub fn is_full(&self) -> bool {
-        self.shared.total_bytes() >= self.max_bytes
+        let pending = self.unsynced.map_or(0, |(_, _, _, bytes)| bytes);
+        self.shared.total_bytes() + pending >= self.max_bytes
     }
 
     /// Records that checkpoints covering every record up to `seq` are stored.
@@ -316,8 +327,9 @@ impl Spool {
         self.shared.changed.notify_all();
     }
 
-    /// Appends and fsyncs one batch; returns its sequence number. On error nothing is
-    /// published and the segment is cut back to its previous length.
+    /// Appends one batch; returns its sequence number. It reaches the reader (and may be
+    /// covered by a checkpoint) only after [`Self::sync`]. On error the segment is cut back to
+    /// its previous length.
     pub fn append(&mut self, meta: &mut SpoolMeta, body: &[u8]) -> io::Result<u64> {
         meta.seq = self.next_seq;
         let header = serde_json::to_vec(&meta).map_err(io::Error::other)?;
@@ -329,7 +341,11 @@ impl Spool {
         record.extend_from_slice(&(payload.len() as u32).to_le_bytes());
         record.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
         record.extend_from_slice(&payload);
+        if self.unsynced.is_none() {
+            self.recycle_if_delivered()?;
+        }
         if self.write_len > 0 && self.write_len + record.len() as u64 > self.segment_bytes {
+            self.sync()?;
             self.roll()?;
         }
         if self.file.is_none() {
@@ -344,8 +360,7 @@ impl Spool {
         let Some(file) = self.file.as_mut() else {
             return Err(io::Error::other("spool segment is not open"));
         };
-        let result = file.write_all(&record).and_then(|()| file.sync_data());
-        if let Err(error) = result {
+        if let Err(error) = file.write_all(&record) {
             let _ = file.set_len(self.write_len);
             self.file = None;
             return Err(error);
@@ -353,14 +368,69 @@ impl Spool {
         self.write_len += record.len() as u64;
         let seq = self.next_seq;
         self.next_seq += 1;
+        let added = self.unsynced.map_or(0, |(_, _, _, bytes)| bytes) + record.len() as u64;
+        self.unsynced = Some((self.write_segment, self.write_len, seq, added));
+        Ok(seq)
+    }
+
+    /// Fsyncs what was appended and publishes it to the reader. One fsync covers every batch
+    /// appended since the last call (group commit).
+    pub fn sync(&mut self) -> io::Result<()> {
+        let Some((segment_id, len, seq, bytes)) = self.unsynced else {
+            return Ok(());
+        };
+        // fsync is per inode: a fresh descriptor flushes what an earlier one wrote. On error
+        // the records stay pending and the next call tries again.
+        match self.file.as_ref() {
+            Some(file) => file.sync_data()?,
+            None => File::open(segment_path(&self.dir, segment_id))?.sync_data()?,
+        }
+        self.unsynced = None;
         let mut state = self.shared.lock();
-        let segment = state.segments.entry(self.write_segment).or_default();
-        segment.len = self.write_len;
+        let segment = state.segments.entry(segment_id).or_default();
+        segment.len = len;
         segment.max_seq = seq;
-        state.total += record.len() as u64;
+        state.total += bytes;
         drop(state);
         self.shared.changed.notify_all();
-        Ok(seq)
+        Ok(())
+    }
+
+    /// When every record of the segment being written is acknowledged and covered by a
+    /// checkpoint, empties it, so a small disk is not held by delivered data.
+    fn recycle_if_delivered(&mut self) -> io::Result<()> {
+        if self.write_len == 0 {
+            return Ok(());
+        }
+        let mut state = self.shared.lock();
+        let segment = state
+            .segments
+            .get(&self.write_segment)
+            .copied()
+            .unwrap_or_default();
+        let delivered = state.ack_segment == self.write_segment
+            && state.ack_offset >= self.write_len
+            && segment.max_seq <= state.durable_seq;
+        if !delivered {
+            return Ok(());
+        }
+        // The acknowledgement moves back to 0 before the segment is emptied: a crash in
+        // between only re-sends delivered batches, which the server de-duplicates.
+        fs::write(
+            self.dir.join("ack.tmp"),
+            format!("{}:0", self.write_segment),
+        )?;
+        fs::rename(self.dir.join("ack.tmp"), self.dir.join("ack"))?;
+        let path = segment_path(&self.dir, self.write_segment);
+        OpenOptions::new().write(true).open(&path)?.set_len(0)?;
+        self.file = None;
+        state.total = state.total.saturating_sub(self.write_len);
+        state.ack_offset = 0;
+        if let Some(entry) = state.segments.get_mut(&self.write_segment) {
+            entry.len = 0;
+        }
+        self.write_len = 0;
+        Ok(())
     }
 
     fn roll(&mut self) -> io::Result<()> {
@@ -553,6 +623,7 @@ mod tests {
         assert!(recovered.is_empty());
         for i in 0..20 {
             spool.append(&mut meta(i), &vec![b'x'; 1000]).unwrap();
+            spool.sync().unwrap();
         }
         drop(spool);
         let (spool, recovered) = Spool::open(dir.path(), 4096, 1 << 20, &NoEvents).unwrap();

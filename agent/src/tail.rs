@@ -29,6 +29,8 @@ use crate::records::Processor;
 /// Cap on the bytes a multi-line record accumulates.
 pub const MAX_RECORD_BYTES: usize = 4 * 1024 * 1024;
 const READ_CHUNK: usize = 256 * 1024;
+/// Descriptors one source keeps open at most; further files wait for the next rescan.
+const MAX_OPEN_FILES: usize = 1024;
 
 /// Tailing settings.
 #[derive(Debug, Clone)]
@@ -201,6 +203,10 @@ pub struct SourceTailer {
     dirty: bool,
     first_scan: bool,
     chunk: Vec<u8>,
+    /// File size when the descriptor was last closed (not persisted).
+    closed_at: HashMap<(u64, u64), u64>,
+    /// Newest carried timestamp, handed to files that appear (rotation).
+    latest_ts: Option<i64>,
 }
 
 fn key_of(state: &FileState) -> (u64, u64) {
@@ -211,6 +217,16 @@ fn read_exact_at(file: &File, offset: u64, len: u64) -> io::Result<Vec<u8>> {
     let mut buffer = vec![0u8; len as usize];
     file.read_exact_at(&mut buffer, offset)?;
     Ok(buffer)
+}
+
+/// Whether the bytes before `state.offset` in the file at `path` still hash to the marker.
+fn marker_matches(path: &Path, state: &FileState) -> bool {
+    if state.marker_len == 0 {
+        return true;
+    }
+    File::open(path)
+        .and_then(|file| read_exact_at(&file, state.offset - state.marker_len, state.marker_len))
+        .is_ok_and(|bytes| hash64(&bytes) == state.marker_hash)
 }
 
 fn is_compressed(path: &Path) -> bool {
@@ -256,6 +272,8 @@ impl SourceTailer {
             dirty: false,
             first_scan: true,
             chunk: vec![0u8; READ_CHUNK],
+            closed_at: HashMap::new(),
+            latest_ts: None,
         })
     }
 
@@ -313,6 +331,7 @@ impl SourceTailer {
 
     fn matched_paths(&self) -> Vec<PathBuf> {
         let mut paths = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for pattern in &self.include {
             let Ok(entries) = glob::glob(pattern) else {
                 continue;
@@ -321,7 +340,7 @@ impl SourceTailer {
                 if is_compressed(&path) || self.exclude.iter().any(|p| p.matches_path(&path)) {
                     continue;
                 }
-                if !paths.contains(&path) {
+                if seen.insert(path.clone()) {
                     paths.push(path);
                 }
             }
@@ -349,6 +368,9 @@ impl SourceTailer {
             present.insert((metadata.dev(), metadata.ino()), (path, metadata.len()));
         }
         for (key, (path, size)) in &present {
+            if self.tracked.len() >= MAX_OPEN_FILES {
+                break;
+            }
             if let Some(tracked) = self.tracked.get_mut(key) {
                 if tracked.state.path != *path {
                     tracked.state.path = path.clone();
@@ -362,7 +384,10 @@ impl SourceTailer {
                     state.path = path.clone();
                     self.dirty = true;
                 }
-                if *size == state.offset {
+                // Fully read (and not rewritten to the same size: the offset marker still
+                // matches), or only an unterminated fragment that was already looked at.
+                let unchanged = *size == state.offset && marker_matches(path, state);
+                if unchanged || self.closed_at.get(key) == Some(size) {
                     continue;
                 }
             }
@@ -449,7 +474,7 @@ impl SourceTailer {
                         && hash64(&read_exact_at(&file, 0, known.head_len)?) == known.head_hash;
                     if !same_head {
                         // A new file on a reused inode (or rewritten from the start).
-                        if known.offset > 0 && size < known.head_len {
+                        if size < known.offset {
                             events.file_truncated(path);
                         }
                         let generation = if size < known.head_len {
@@ -484,9 +509,10 @@ impl SourceTailer {
                         state.offset = size;
                     }
                     // Timestamps carry across rotated files: take the newest carry of the source.
-                    if let Some(latest) = self.known.values().filter_map(|s| s.carry.ts).max() {
-                        state.carry.ts = Some(latest);
+                    if self.latest_ts.is_none() {
+                        self.latest_ts = self.known.values().filter_map(|s| s.carry.ts).max();
                     }
+                    state.carry.ts = self.latest_ts;
                     state
                 }
             };
@@ -578,8 +604,16 @@ impl SourceTailer {
         }
         for key in closed {
             if let Some(tracked) = self.tracked.remove(&key) {
+                if let Some(ts) = tracked.state.carry.ts {
+                    self.latest_ts = Some(self.latest_ts.map_or(ts, |latest| latest.max(ts)));
+                }
+                self.closed_at.insert(key, tracked.read_pos);
                 events.file_closed(&tracked.state.path);
             }
+        }
+        if self.closed_at.len() > 4 * MAX_OPEN_FILES {
+            let known = &self.known;
+            self.closed_at.retain(|key, _| known.contains_key(key));
         }
         did_work
     }

@@ -47,6 +47,12 @@ pub enum Command {
         #[command(subcommand)]
         action: AuditAction,
     },
+    /// Host agents.
+    Agent {
+        /// What to do.
+        #[command(subcommand)]
+        action: AgentAction,
+    },
     /// Secrets at rest.
     Secrets {
         /// What to do.
@@ -90,6 +96,23 @@ pub enum TenantAction {
         /// JSON output.
         #[arg(long)]
         json: bool,
+    },
+    /// Print a one-time enrollment token for the tenant's Magento module.
+    EnrollToken {
+        /// Tenant (id or base URL).
+        #[arg(long)]
+        tenant: String,
+    },
+}
+
+/// `agent` actions.
+#[derive(Subcommand, Debug)]
+pub enum AgentAction {
+    /// Print a one-time enrollment token for a host agent of the tenant.
+    Token {
+        /// Tenant (id, shop or base URL).
+        #[arg(long)]
+        tenant: String,
     },
 }
 
@@ -204,6 +227,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let state = AppState::init(settings).await?;
             audit_command(&state, action).await
         }
+        Command::Agent {
+            action: AgentAction::Token { tenant },
+        } => {
+            let state = AppState::init(settings).await?;
+            print_enrollment_token(&state, &tenant, crate::enrollment::TokenKind::Agent).await
+        }
         Command::Classify { .. } => Ok(ExitCode::SUCCESS),
         Command::Retention {
             action:
@@ -304,6 +333,10 @@ async fn tenant_command(state: &AppState, action: TenantAction) -> anyhow::Resul
             );
             Ok(ExitCode::SUCCESS)
         }
+        TenantAction::EnrollToken { tenant } => {
+            print_enrollment_token(state, &tenant, crate::enrollment::TokenKind::MagentoModule)
+                .await
+        }
         TenantAction::List { json } => {
             let list = tenants::list_tenants(&state.db).await?;
             if json {
@@ -322,6 +355,40 @@ async fn tenant_command(state: &AppState, action: TenantAction) -> anyhow::Resul
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+async fn print_enrollment_token(
+    state: &AppState,
+    tenant: &str,
+    kind: crate::enrollment::TokenKind,
+) -> anyhow::Result<ExitCode> {
+    let tenant = tenants::resolve(&state.db, tenant).await?;
+    let ctx = crate::tenancy::TenantCtx {
+        tenant_id: leakguard_domain::ids::TenantId(tenant.id),
+        user_id: None,
+        role: crate::tenancy::Role::Owner,
+        actor: operator(),
+    };
+    let ttl_ms = i64::try_from(
+        state
+            .settings
+            .console
+            .enrollment_token_ttl_secs
+            .saturating_mul(1000),
+    )
+    .unwrap_or(i64::MAX);
+    let issued =
+        crate::enrollment::issue(&state.db, &ctx, kind, ttl_ms, crate::db::now_ms()).await?;
+    println!(
+        "{}",
+        serde_json::json!({
+            "tenant_id": tenant.id.to_string(),
+            "kind": kind.as_str(),
+            "token": issued.token.expose_secret(),
+            "expires_at": issued.expires_at,
+        })
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn audit_command(state: &AppState, action: AuditAction) -> anyhow::Result<ExitCode> {

@@ -31,6 +31,8 @@ pub struct JobSettings {
     pub lease_ttl_secs: u64,
     /// Cron expression (six fields, seconds first, UTC) of the audit checkpoint job.
     pub audit_checkpoint_cron: String,
+    /// Cron expression of the job that prunes expired nonces, SSO token ids and sessions.
+    pub prune_cron: String,
     /// Cron expression of the daily retention enforcement (a missed day runs at start).
     pub retention_cron: String,
 }
@@ -41,6 +43,7 @@ impl Default for JobSettings {
             enabled: true,
             lease_ttl_secs: 60,
             audit_checkpoint_cron: "0 */5 * * * *".into(),
+            prune_cron: "30 */10 * * * *".into(),
             retention_cron: "0 15 3 * * *".into(),
         }
     }
@@ -62,6 +65,51 @@ pub struct ShopifySettings {
     pub api_version: Option<String>,
     /// When set, every call that would go to `https://{shop}` goes here instead (tests, staging).
     pub admin_base_url: Option<String>,
+}
+
+/// Agent batch ingest limits.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IngestSettings {
+    /// Batches processed at once per process; more are answered 429 with `Retry-After`.
+    pub max_in_flight: usize,
+    /// Seconds a refused agent is told to wait.
+    pub retry_after_secs: u64,
+    /// Largest compressed batch body, bytes.
+    pub max_batch_bytes: usize,
+    /// Largest batch after zstd decompression, bytes (a zip bomb stops here).
+    pub max_decompressed_bytes: usize,
+}
+
+impl Default for IngestSettings {
+    fn default() -> Self {
+        Self {
+            max_in_flight: 8,
+            retry_after_secs: 5,
+            // The agent closes a batch after 16 MiB of log input; its records are smaller.
+            max_batch_bytes: 16 * 1024 * 1024,
+            max_decompressed_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+/// Console sign-in from the Magento admin.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsoleSettings {
+    /// Lifetime of a console session, seconds.
+    pub session_ttl_secs: u64,
+    /// Lifetime of an enrollment token (module and agent), seconds.
+    pub enrollment_token_ttl_secs: u64,
+}
+
+impl Default for ConsoleSettings {
+    fn default() -> Self {
+        Self {
+            session_ttl_secs: 8 * 3600,
+            enrollment_token_ttl_secs: 24 * 3600,
+        }
+    }
 }
 
 /// The server's settings.
@@ -98,6 +146,10 @@ pub struct Settings {
     pub jobs: JobSettings,
     /// Shopify app.
     pub shopify: ShopifySettings,
+    /// Agent batch ingest.
+    pub ingest: IngestSettings,
+    /// Console sessions and enrollment tokens.
+    pub console: ConsoleSettings,
 }
 
 impl Default for Settings {
@@ -118,6 +170,8 @@ impl Default for Settings {
             max_body_bytes: 8 * 1024 * 1024,
             jobs: JobSettings::default(),
             shopify: ShopifySettings::default(),
+            ingest: IngestSettings::default(),
+            console: ConsoleSettings::default(),
         }
     }
 }
@@ -242,6 +296,46 @@ impl Settings {
                 return Err(ConfigError::new(key, format!("not a cron expression: {e}")));
             }
         }
+        if let Err(e) =
+            tokio_cron_scheduler::Job::new_async(self.jobs.prune_cron.as_str(), |_, _| {
+                Box::pin(async {})
+            })
+        {
+            return Err(ConfigError::new(
+                "jobs.prune_cron",
+                format!("not a cron expression: {e}"),
+            ));
+        }
+        if self.ingest.max_in_flight == 0 {
+            return Err(ConfigError::new(
+                "ingest.max_in_flight",
+                "must be at least 1",
+            ));
+        }
+        if self.ingest.max_batch_bytes < 1024 {
+            return Err(ConfigError::new(
+                "ingest.max_batch_bytes",
+                "must be at least 1024",
+            ));
+        }
+        if self.ingest.max_decompressed_bytes < self.ingest.max_batch_bytes {
+            return Err(ConfigError::new(
+                "ingest.max_decompressed_bytes",
+                "must be at least ingest.max_batch_bytes",
+            ));
+        }
+        if self.console.session_ttl_secs < 60 {
+            return Err(ConfigError::new(
+                "console.session_ttl_secs",
+                "must be at least 60",
+            ));
+        }
+        if self.console.enrollment_token_ttl_secs < 60 {
+            return Err(ConfigError::new(
+                "console.enrollment_token_ttl_secs",
+                "must be at least 60",
+            ));
+        }
         if let Some(base) = &self.shopify.admin_base_url {
             url::Url::parse(base).map_err(|e| {
                 ConfigError::new("shopify.admin_base_url", format!("not a URL: {e}"))
@@ -258,6 +352,19 @@ impl Settings {
                 "sqlite://{}?mode=rwc",
                 self.data_dir.join("leakguard.db").display()
             ),
+        }
+    }
+
+    /// True unless the public URL is plain HTTP on a loopback host (local development), so
+    /// cookies carry `Secure` everywhere else.
+    pub fn cookies_secure(&self) -> bool {
+        let public = self.effective_public_url();
+        match url::Url::parse(&public) {
+            Ok(u) if u.scheme() == "http" => !matches!(
+                u.host_str(),
+                Some("127.0.0.1") | Some("localhost") | Some("[::1]")
+            ),
+            _ => true,
         }
     }
 

@@ -28,6 +28,13 @@ pub struct JobLabels {
     pub outcome: String,
 }
 
+/// Labels of agent batch metrics.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct IngestLabels {
+    /// `stored`, `duplicate`, `busy` (429) or `rejected` (any other refusal).
+    pub outcome: String,
+}
+
 /// The server's metrics.
 #[derive(Clone)]
 pub struct Metrics {
@@ -38,6 +45,8 @@ pub struct Metrics {
     pub http_duration: Family<HttpLabels, Histogram>,
     /// Job runs.
     pub job_runs: Family<JobLabels, Counter>,
+    /// Agent batch uploads by outcome.
+    pub agent_batches: Family<IngestLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -66,12 +75,28 @@ impl Metrics {
         );
         let job_runs = Family::<JobLabels, Counter>::default();
         registry.register("job_runs", "Background job runs", job_runs.clone());
+        let agent_batches = Family::<IngestLabels, Counter>::default();
+        registry.register(
+            "agent_batches",
+            "Agent batch uploads by outcome",
+            agent_batches.clone(),
+        );
         Self {
+            agent_batches,
             registry: Arc::new(registry),
             http_requests,
             http_duration,
             job_runs,
         }
+    }
+
+    /// Counts an agent batch upload.
+    pub fn count_batch(&self, outcome: &str) {
+        self.agent_batches
+            .get_or_create(&IngestLabels {
+                outcome: outcome.into(),
+            })
+            .inc();
     }
 
     /// The text exposition.

@@ -28,6 +28,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// This process's id as a lease owner.
     pub instance_id: String,
+    /// Slots of in-flight agent batch ingest (`ingest.max_in_flight`).
+    pub ingest_slots: Arc<tokio::sync::Semaphore>,
     /// The Shopify app (configuration, HTTP client, refresh locks).
     pub shopify: crate::shopify::Shopify,
 }
@@ -42,10 +44,12 @@ impl AppState {
         let keyring = Keyring::load(&settings)?;
         let signer = AuditSigner::load(&settings)?;
         crate::audit::register_signing_key(&db, &signer).await?;
+        let ingest_slots = Arc::new(tokio::sync::Semaphore::new(settings.ingest.max_in_flight));
         let shopify = crate::shopify::Shopify::new(&settings)?;
         Ok(Self {
             shopify,
             db,
+            ingest_slots,
             settings,
             keyring,
             signer,
@@ -141,6 +145,16 @@ pub async fn audit_checkpoint_job(state: &AppState) -> anyhow::Result<usize> {
     Ok(crate::audit::checkpoint_all(&state.db, &state.signer).await?)
 }
 
+/// Job: delete expired HMAC nonces and SSO token ids, ended console sessions, and enrollment
+/// tokens expired for a week. Returns how many rows went.
+pub async fn prune_job(state: &AppState, now_ms: i64) -> anyhow::Result<u64> {
+    const WEEK_MS: i64 = 7 * 24 * 3600 * 1000;
+    let nonces = crate::magento::replay::prune(&state.db, now_ms).await?;
+    let sessions = crate::console::prune(&state.db, now_ms).await?;
+    let tokens = crate::enrollment::prune(&state.db, now_ms, WEEK_MS).await?;
+    Ok(nonces + sessions + tokens)
+}
+
 async fn retention_tick(state: &AppState, ttl: Duration, shutdown: watch::Receiver<bool>) {
     let name = "retention";
     let now = crate::db::now_ms();
@@ -212,6 +226,47 @@ async fn start_scheduler(
                     ttl,
                     Some(shutdown),
                     |_stop| audit_checkpoint_job(&state),
+                )
+                .await;
+                let outcome = match run {
+                    Ok(crate::jobs::LeasedRun::Ran(Ok(_))) => "ok",
+                    Ok(crate::jobs::LeasedRun::Busy) => "busy",
+                    Ok(crate::jobs::LeasedRun::Ran(Err(e))) => {
+                        tracing::error!(job = name, error = format!("{e:#}"), "Job failed.");
+                        "failed"
+                    }
+                    Err(e) => {
+                        tracing::error!(job = name, error = %e, "Job lease failed.");
+                        "failed"
+                    }
+                };
+                state
+                    .metrics
+                    .job_runs
+                    .get_or_create(&JobLabels {
+                        job: name.into(),
+                        outcome: outcome.into(),
+                    })
+                    .inc();
+            })
+        })?)
+        .await?;
+    let prune_state = job_state.clone();
+    let prune_shutdown = shutdown.clone();
+    let prune_cron = prune_state.settings.jobs.prune_cron.clone();
+    scheduler
+        .add(Job::new_async(prune_cron.as_str(), move |_, _| {
+            let state = prune_state.clone();
+            let shutdown = prune_shutdown.clone();
+            Box::pin(async move {
+                let name = "prune";
+                let run = crate::jobs::run_leased(
+                    &state.db,
+                    name,
+                    &state.instance_id,
+                    ttl,
+                    Some(shutdown),
+                    |_stop| prune_job(&state, crate::db::now_ms()),
                 )
                 .await;
                 let outcome = match run {

@@ -106,7 +106,8 @@ def main():
     for t in TYPES + ["ALL"]:
         cells = []
         for n in names:
-            best = max(report["tools"][n], key=lambda s: s["types"][t]["f1"] or 0.0)
+            # Ties go to the highest threshold, the one a user would pick.
+            best = max(report["tools"][n], key=lambda s: (s["types"][t]["f1"] or 0.0, s["threshold"]))
             row = best["types"][t]
             suffix = "" if len(thresholds) == 1 or row["f1"] is None else f" @{best['threshold']}"
             cells += [fmt(row["precision"]), fmt(row["recall"]), fmt(row["f1"]) + suffix]

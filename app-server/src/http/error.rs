@@ -30,6 +30,10 @@ pub enum ErrorCode {
     Unavailable,
     /// Something failed on our side.
     Internal,
+    /// A cookie-authenticated unsafe request without a valid CSRF token.
+    CsrfFailed,
+    /// The body's encoding or media type is not accepted.
+    UnsupportedMediaType,
     /// The platform (e.g. Shopify) must authorise LeakGuard again.
     ReauthRequired,
     /// A call to the platform (e.g. Shopify) failed.
@@ -50,6 +54,8 @@ impl ErrorCode {
             Self::RateLimited => "rate_limited",
             Self::Unavailable => "unavailable",
             Self::Internal => "internal",
+            Self::CsrfFailed => "csrf_failed",
+            Self::UnsupportedMediaType => "unsupported_media_type",
             Self::ReauthRequired => "reauth_required",
             Self::UpstreamFailed => "upstream_failed",
         }
@@ -67,6 +73,8 @@ impl ErrorCode {
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::CsrfFailed => StatusCode::FORBIDDEN,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::ReauthRequired => StatusCode::UNAUTHORIZED,
             Self::UpstreamFailed => StatusCode::BAD_GATEWAY,
         }
@@ -75,10 +83,13 @@ impl ErrorCode {
     /// The error type (a coarse grouping of codes).
     pub fn kind(self) -> &'static str {
         match self {
-            Self::InvalidRequest | Self::PayloadTooLarge => "invalid_request",
+            Self::InvalidRequest | Self::PayloadTooLarge | Self::UnsupportedMediaType => {
+                "invalid_request"
+            }
             Self::MissingCredentials
             | Self::InvalidCredentials
             | Self::InsufficientRole
+            | Self::CsrfFailed
             | Self::ReauthRequired => "auth",
             Self::NotFound | Self::Conflict => "state",
             Self::RateLimited | Self::Unavailable | Self::UpstreamFailed => "availability",
@@ -242,6 +253,56 @@ impl From<crate::tenants::TenantError> for ApiError {
             E::Invalid(m) => Self::invalid(m),
             E::Exists(m) => Self::new(ErrorCode::Conflict, format!("{m} already exists")),
             E::NotFound => Self::not_found(),
+            E::Unexpected(e) => Self::internal(e),
+        }
+    }
+}
+
+impl From<crate::magento::MagentoError> for ApiError {
+    fn from(e: crate::magento::MagentoError) -> Self {
+        use crate::magento::MagentoError as E;
+        match e {
+            E::Invalid(m) => Self::invalid(m),
+            E::MissingCredentials(m) => Self::new(ErrorCode::MissingCredentials, m),
+            E::Unauthorized(m) => Self::new(ErrorCode::InvalidCredentials, m),
+            E::TooLarge(m) => Self::new(ErrorCode::PayloadTooLarge, m),
+            E::NotFound => Self::not_found(),
+            E::Unexpected(e) => Self::internal(e),
+        }
+    }
+}
+
+impl From<crate::ingest::IngestError> for ApiError {
+    fn from(e: crate::ingest::IngestError) -> Self {
+        use crate::ingest::IngestError as E;
+        match e {
+            E::Invalid(m) => Self::invalid(m),
+            E::Unauthorized(m) => Self::new(ErrorCode::InvalidCredentials, m),
+            E::TooLarge(m) => Self::new(ErrorCode::PayloadTooLarge, m),
+            E::UnsupportedEncoding(m) => Self::new(ErrorCode::UnsupportedMediaType, m),
+            E::NotFound => Self::not_found(),
+            E::Unexpected(e) => Self::internal(e),
+        }
+    }
+}
+
+impl From<crate::enrollment::EnrollmentError> for ApiError {
+    fn from(e: crate::enrollment::EnrollmentError) -> Self {
+        use crate::enrollment::EnrollmentError as E;
+        match e {
+            E::InvalidToken => Self::new(ErrorCode::InvalidCredentials, e.to_string()),
+            E::Invalid(m) => Self::invalid(m),
+            E::Unexpected(e) => Self::internal(e),
+        }
+    }
+}
+
+impl From<crate::console::ConsoleError> for ApiError {
+    fn from(e: crate::console::ConsoleError) -> Self {
+        use crate::console::ConsoleError as E;
+        match e {
+            E::Unauthorized => Self::new(ErrorCode::InvalidCredentials, e.to_string()),
+            E::Csrf => Self::new(ErrorCode::CsrfFailed, e.to_string()),
             E::Unexpected(e) => Self::internal(e),
         }
     }

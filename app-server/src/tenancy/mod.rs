@@ -148,3 +148,69 @@ impl TenantScoped for entities::secrets::Entity {
         entities::secrets::Column::TenantId
     }
 }
+
+impl TenantScoped for entities::enrollment_tokens::Entity {
+    fn tenant_column() -> Self::Column {
+        entities::enrollment_tokens::Column::TenantId
+    }
+}
+
+impl TenantScoped for entities::magento_module_keys::Entity {
+    fn tenant_column() -> Self::Column {
+        entities::magento_module_keys::Column::TenantId
+    }
+}
+
+impl TenantScoped for entities::replay_guards::Entity {
+    fn tenant_column() -> Self::Column {
+        entities::replay_guards::Column::TenantId
+    }
+}
+
+impl TenantScoped for entities::console_sessions::Entity {
+    fn tenant_column() -> Self::Column {
+        entities::console_sessions::Column::TenantId
+    }
+}
+
+impl TenantScoped for entities::signals::Entity {
+    fn tenant_column() -> Self::Column {
+        entities::signals::Column::TenantId
+    }
+}
+
+impl TenantScoped for entities::permission_snapshots::Entity {
+    fn tenant_column() -> Self::Column {
+        entities::permission_snapshots::Column::TenantId
+    }
+}
+
+impl TenantScoped for entities::retention_reports::Entity {
+    fn tenant_column() -> Self::Column {
+        entities::retention_reports::Column::TenantId
+    }
+}
+
+impl TenantScoped for entities::findings::Entity {
+    fn tenant_column() -> Self::Column {
+        entities::findings::Column::TenantId
+    }
+}
+
+impl TenantScoped for entities::agents::Entity {
+    fn tenant_column() -> Self::Column {
+        entities::agents::Column::TenantId
+    }
+}
+
+impl TenantScoped for entities::agent_batches::Entity {
+    fn tenant_column() -> Self::Column {
+        entities::agent_batches::Column::TenantId
+    }
+}
+
+impl TenantScoped for entities::agent_aggregates::Entity {
+    fn tenant_column() -> Self::Column {
+        entities::agent_aggregates::Column::TenantId
+    }
+}

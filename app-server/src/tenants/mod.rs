@@ -477,3 +477,45 @@ pub async fn authenticate_api_key(
         "api_key",
     )))
 }
+
+/// Creates the user with this external id, or brings its name and role up to date, inside the
+/// caller's transaction (sign-in from a platform that owns the user's identity and role).
+pub async fn upsert_external_user<C: ConnectionTrait>(
+    txn: &C,
+    ctx: &TenantCtx,
+    external_id: &str,
+    display_name: &str,
+    role: Role,
+) -> Result<UserId, TenantError> {
+    let existing = scoped::<users::Entity>(ctx)
+        .filter(users::Column::ExternalId.eq(external_id))
+        .one(txn)
+        .await?;
+    let Some(user) = existing else {
+        return create_user_in(txn, ctx, external_id, display_name, role).await;
+    };
+    if user.display_name != display_name || user.role != role.as_str() {
+        users::Entity::update_many()
+            .col_expr(
+                users::Column::DisplayName,
+                sea_orm::sea_query::Expr::value(display_name),
+            )
+            .col_expr(
+                users::Column::Role,
+                sea_orm::sea_query::Expr::value(role.as_str()),
+            )
+            .filter(users::Column::TenantId.eq(ctx.tenant_id.as_uuid()))
+            .filter(users::Column::Id.eq(user.id))
+            .exec(txn)
+            .await?;
+        audit::record(
+            txn,
+            ctx,
+            "user.updated",
+            Subject::new("user", user.id.to_string()),
+            serde_json::json!({"role": role.as_str(), "previous_role": user.role}),
+        )
+        .await?;
+    }
+    Ok(UserId(user.id))
+}

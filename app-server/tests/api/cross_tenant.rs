@@ -15,6 +15,7 @@ struct Objects {
     user_id: String,
     audit_seq: String,
     data_request_id: String,
+    agent_id: String,
     retention_run_id: String,
 }
 
@@ -47,6 +48,16 @@ fn probes(b: &Objects) -> Vec<(&'static str, &'static str, String)> {
                 "/api/v1/compliance/data-requests/{}/report",
                 b.data_request_id
             ),
+        ),
+        (
+            "GET",
+            "/agents/{id}",
+            format!("/api/v1/agents/{}", b.agent_id),
+        ),
+        (
+            "POST",
+            "/agents/{id}/revoke",
+            format!("/api/v1/agents/{}/revoke", b.agent_id),
         ),
         (
             "GET",
@@ -118,6 +129,8 @@ async fn no_tenant_reaches_another_tenants_objects(backend: Backend) {
             .await;
         assert_eq!(res.status(), 201);
     }
+    // An agent enrolled under B (its audit entries keep B's chain ahead of A's).
+    let b_agent = crate::agent::enroll_agent(&app, &b).await;
     let retention_run_id = {
         use sea_orm::ActiveValue::Set;
         let id = uuid::Uuid::now_v7();
@@ -155,6 +168,7 @@ async fn no_tenant_reaches_another_tenants_objects(backend: Backend) {
         audit_seq: app.audit_count(b.id).await.to_string(),
         data_request_id,
         retention_run_id,
+        agent_id: b_agent.id,
     };
     assert!(app.audit_count(a.id).await < app.audit_count(b.id).await);
 

@@ -142,6 +142,12 @@ pub struct TestApp {
     pub backend: Backend,
 }
 
+/// A module's key id and secret.
+pub struct ModuleKey {
+    pub key_id: String,
+    pub secret: String,
+}
+
 /// A tenant made for a test, with its owner's API key.
 pub struct TestTenant {
     pub id: uuid::Uuid,
@@ -153,13 +159,13 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_app_with(backend, |_| {}).await
 }
 
-/// Like [`spawn_app`], with the settings adjusted first (e.g. Shopify credentials).
-pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> TestApp {
+/// A server whose settings `adjust` changes first.
+pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> TestApp {
     app_server::install_crypto_provider();
     let dir = tempfile::tempdir().unwrap();
     let db = TestDb::new(backend, dir.path()).await;
     let mut settings = test_settings(dir.path(), &db);
-    configure(&mut settings);
+    adjust(&mut settings);
     let app = Application::build(settings).await.unwrap();
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state();
@@ -190,6 +196,141 @@ impl TestApp {
             key: created.owner_api_key.expose_secret().to_owned(),
             owner: created.owner.as_uuid(),
         }
+    }
+
+    pub async fn create_magento_tenant(&self, base_url: &str) -> TestTenant {
+        let created = app_server::tenants::create_tenant(
+            &self.state.db,
+            &self.state.keyring,
+            app_server::tenants::PlatformAddress::parse("magento", base_url).unwrap(),
+            None,
+            &leakguard_domain::audit::Actor::new("operator", "test"),
+        )
+        .await
+        .unwrap();
+        TestTenant {
+            id: created.tenant.id,
+            key: created.owner_api_key.expose_secret().to_owned(),
+            owner: created.owner.as_uuid(),
+        }
+    }
+
+    /// Issues a module enrollment token through the admin route.
+    pub async fn module_token(&self, t: &TestTenant) -> String {
+        let res = self
+            .post_json(
+                "/api/v1/magento/enrollment-tokens",
+                &t.key,
+                serde_json::json!({}),
+            )
+            .await;
+        assert_eq!(res.status(), 201);
+        let body: serde_json::Value = res.json().await.unwrap();
+        body["token"].as_str().unwrap().to_owned()
+    }
+
+    /// Enrolls the tenant's module; returns (key id, secret).
+    pub async fn enroll_module(&self, t: &TestTenant, base_url: &str) -> ModuleKey {
+        let token = self.module_token(t).await;
+        let res = self
+            .client
+            .post(self.url("/api/v1/magento/enroll"))
+            .json(&serde_json::json!({"enrollment_token": token, "base_url": base_url, "module_version": "1.0.0"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["tenant_id"], t.id.to_string());
+        ModuleKey {
+            key_id: body["key_id"].as_str().unwrap().to_owned(),
+            secret: body["secret"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// Sends a request signed as the module with a fresh timestamp and nonce.
+    pub async fn signed(
+        &self,
+        key: &ModuleKey,
+        method: &str,
+        path: &str,
+        body: &str,
+    ) -> reqwest::Response {
+        let ts = (app_server::db::now_ms() / 1000).to_string();
+        let nonce = uuid::Uuid::new_v4().simple().to_string();
+        self.signed_with(key, method, path, body, &ts, &nonce).await
+    }
+
+    /// Sends a request signed as the module with the given timestamp and nonce.
+    pub async fn signed_with(
+        &self,
+        key: &ModuleKey,
+        method: &str,
+        path: &str,
+        body: &str,
+        ts: &str,
+        nonce: &str,
+    ) -> reqwest::Response {
+        let sig = app_server::magento::signature::sign(
+            key.secret.as_bytes(),
+            ts,
+            nonce,
+            method,
+            path,
+            body.as_bytes(),
+        );
+        self.raw_signed(key, method, path, body, ts, nonce, &sig)
+            .await
+    }
+
+    /// Sends a module request with explicit headers.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn raw_signed(
+        &self,
+        key: &ModuleKey,
+        method: &str,
+        path: &str,
+        body: &str,
+        ts: &str,
+        nonce: &str,
+        sig: &str,
+    ) -> reqwest::Response {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        self.client
+            .request(method, self.url(path))
+            .header("X-LeakGuard-Key-Id", &key.key_id)
+            .header("X-LeakGuard-Timestamp", ts)
+            .header("X-LeakGuard-Nonce", nonce)
+            .header("X-LeakGuard-Signature", sig)
+            .header("Content-Type", "application/json")
+            .body(body.to_owned())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Rows of a table for a tenant (raw count, for "nothing changed" checks).
+    pub async fn count_rows(&self, table: &str, tenant: uuid::Uuid) -> i64 {
+        use sea_orm::{ConnectionTrait, Statement};
+        let backend = self.state.db.get_database_backend();
+        let sql = match backend {
+            sea_orm::DbBackend::Postgres => {
+                format!("SELECT COUNT(*) AS n FROM {table} WHERE tenant_id = $1")
+            }
+            _ => format!("SELECT COUNT(*) AS n FROM {table} WHERE tenant_id = ?"),
+        };
+        let row = self
+            .state
+            .db
+            .query_one_raw(Statement::from_sql_and_values(
+                backend,
+                sql,
+                [tenant.into()],
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get::<i64>("", "n").unwrap()
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -4,11 +4,15 @@
 
 mod helpers;
 
+mod agent;
 mod audit_chain;
 mod classify;
+mod console;
 mod cross_tenant;
 mod health;
 mod jobs;
+mod magento;
+mod module_php;
 mod retention;
 mod secrets;
 mod serve;

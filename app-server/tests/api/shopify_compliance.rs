@@ -42,7 +42,7 @@ async fn the_compliance_webhooks_run_end_to_end(backend: Backend) {
         assert_eq!(app.deliver(topic, SHOP, &body).await.status(), 200);
     }
     app.process_webhooks().await;
-    assert_eq!(app.count_rows("shopify_signals", "1 = 1").await, 4);
+    assert_eq!(app.count_where("shopify_signals", "1 = 1").await, 4);
 
     // customers/data_request (the docs' example payload), signed by the official library.
     let request = json!({"shop_id": 954889, "shop_domain": SHOP, "orders_requested": [299938, 280263, 220458], "customer": {"id": 191167, "email": EMAIL, "phone": PHONE}, "data_request": {"id": 9999}});
@@ -154,27 +154,27 @@ async fn the_compliance_webhooks_run_end_to_end(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(
-        app.count_rows("shopify_signals", "customer_id = '191167'")
+        app.count_where("shopify_signals", "customer_id = '191167'")
             .await,
         0
     );
     assert_eq!(
-        app.count_rows("shopify_signals", "resource_id = '299938'")
+        app.count_where("shopify_signals", "resource_id = '299938'")
             .await,
         0
     );
     assert_eq!(
-        app.count_rows("shopify_signals", "customer_id = '555'")
+        app.count_where("shopify_signals", "customer_id = '555'")
             .await,
         2
     );
     assert_eq!(
-        app.count_rows("shopify_compliance_requests", "report IS NOT NULL")
+        app.count_where("shopify_compliance_requests", "report IS NOT NULL")
             .await,
         0
     );
     assert_eq!(
-        app.count_rows("webhook_deliveries", "payload IS NOT NULL")
+        app.count_where("webhook_deliveries", "payload IS NOT NULL")
             .await,
         0
     );
@@ -183,7 +183,7 @@ async fn the_compliance_webhooks_run_end_to_end(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(
-        app.count_rows("shopify_signals", "customer_id = '191167'")
+        app.count_where("shopify_signals", "customer_id = '191167'")
             .await,
         0
     );
@@ -208,14 +208,17 @@ async fn the_compliance_webhooks_run_end_to_end(backend: Backend) {
     );
     assert_eq!(app.post_webhook(&headers, body).await.status(), 200);
     app.process_webhooks().await;
-    assert_eq!(app.count_rows("tenants", "status = 'uninstalled'").await, 1);
     assert_eq!(
-        app.count_rows("secrets", "name LIKE 'shopify.%token'")
+        app.count_where("tenants", "status = 'uninstalled'").await,
+        1
+    );
+    assert_eq!(
+        app.count_where("secrets", "name LIKE 'shopify.%token'")
             .await,
         0
     );
     assert_eq!(
-        app.count_rows("shopify_installations", "shop_redact_due_at IS NOT NULL")
+        app.count_where("shopify_installations", "shop_redact_due_at IS NOT NULL")
             .await,
         1
     );
@@ -229,29 +232,29 @@ async fn the_compliance_webhooks_run_end_to_end(backend: Backend) {
     assert_eq!(app.post_webhook(&headers, body).await.status(), 200);
     app.process_webhooks().await;
     assert_eq!(
-        app.count_rows("tenants", "status = 'purged' AND purged_at IS NOT NULL")
+        app.count_where("tenants", "status = 'purged' AND purged_at IS NOT NULL")
             .await,
         1
     );
     for table in ["shopify_signals", "users", "api_keys", "secrets"] {
         assert_eq!(
-            app.count_rows(table, "1 = 1").await,
+            app.count_where(table, "1 = 1").await,
             0,
             "{table} still holds rows"
         );
     }
     assert_eq!(
-        app.count_rows("webhook_deliveries", "payload IS NOT NULL")
+        app.count_where("webhook_deliveries", "payload IS NOT NULL")
             .await,
         0
     );
     assert_eq!(
-        app.count_rows("shopify_compliance_requests", "report IS NOT NULL")
+        app.count_where("shopify_compliance_requests", "report IS NOT NULL")
             .await,
         0
     );
     assert_eq!(
-        app.count_rows("shopify_compliance_requests", "status = 'done'")
+        app.count_where("shopify_compliance_requests", "status = 'done'")
             .await,
         3
     );

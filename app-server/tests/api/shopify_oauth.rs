@@ -107,7 +107,7 @@ async fn the_full_install_flow_runs_against_a_fake_shopify(backend: Backend) {
     let state = param(&authorize, "state");
     assert_eq!(state.len(), 64);
     assert_eq!(
-        app.count_rows("shopify_oauth_states", "consumed_at IS NULL")
+        app.count_where("shopify_oauth_states", "consumed_at IS NULL")
             .await,
         1
     );
@@ -225,7 +225,7 @@ async fn bad_install_requests_are_refused_with_no_state_change(backend: Backend)
         let res = get(format!("/shopify/install?{q}")).await;
         assert_eq!(res.status(), 400, "{shop}");
     }
-    assert_eq!(app.count_rows("shopify_oauth_states", "1 = 1").await, 0);
+    assert_eq!(app.count_where("shopify_oauth_states", "1 = 1").await, 0);
 
     // Callback: a state issued for another shop, an unknown state, a stale callback.
     let state_a = begin(&app, "shop-a.myshopify.com").await;
@@ -259,16 +259,16 @@ async fn bad_install_requests_are_refused_with_no_state_change(backend: Backend)
         assert_eq!(get(format!("/shopify/callback?{q}")).await.status(), 400);
     }
     fake.with(|s| assert!(s.token_requests.is_empty()));
-    assert_eq!(app.count_rows("tenants", "1 = 1").await, 0);
+    assert_eq!(app.count_where("tenants", "1 = 1").await, 0);
     assert_eq!(
-        app.count_rows("shopify_oauth_states", "consumed_at IS NOT NULL")
+        app.count_where("shopify_oauth_states", "consumed_at IS NOT NULL")
             .await,
         0
     );
     // The untouched state still completes its own shop's install.
     let ok = signed_query("shop-a", json!({"code": "good-code", "state": state_a}));
     assert_eq!(get(format!("/shopify/callback?{ok}")).await.status(), 302);
-    assert_eq!(app.count_rows("tenants", "status = 'active'").await, 1);
+    assert_eq!(app.count_where("tenants", "status = 'active'").await, 1);
 }
 
 async fn expiring_tokens_rotate_once_under_concurrency(backend: Backend) {
@@ -343,7 +343,7 @@ async fn expiring_tokens_rotate_once_under_concurrency(backend: Backend) {
         .unwrap_err();
     assert!(matches!(err, ShopifyError::ReauthRequired), "{err:?}");
     assert_eq!(
-        app.count_rows("shopify_installations", "needs_reauth = TRUE")
+        app.count_where("shopify_installations", "needs_reauth = TRUE")
             .await,
         1
     );
@@ -385,7 +385,7 @@ async fn admin_api_401_and_access_denied_are_handled(backend: Backend) {
         "{err:?}"
     );
     assert_eq!(
-        app.count_rows("shopify_installations", "needs_reauth = TRUE")
+        app.count_where("shopify_installations", "needs_reauth = TRUE")
             .await,
         1
     );

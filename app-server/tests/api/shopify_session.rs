@@ -40,7 +40,7 @@ fn hs256(payload: &serde_json::Value) -> String {
 }
 
 async fn users(app: &TestApp) -> i64 {
-    app.count_rows("users", "1 = 1").await
+    app.count_where("users", "1 = 1").await
 }
 
 async fn official_session_tokens_authenticate_the_embedded_api(backend: Backend) {
@@ -66,8 +66,8 @@ async fn official_session_tokens_authenticate_the_embedded_api(backend: Backend)
         .get("/api/v1/compliance/data-requests", &session_token("7"))
         .await;
     assert_eq!(res.status(), 403);
-    assert_eq!(app.count_rows("users", "role = 'owner'").await, 1);
-    assert_eq!(app.count_rows("users", "role = 'viewer'").await, 1);
+    assert_eq!(app.count_where("users", "role = 'owner'").await, 1);
+    assert_eq!(app.count_where("users", "role = 'viewer'").await, 1);
     // Seen again: no new user.
     app.get(FINDINGS_191167, &session_token("7")).await;
     assert_eq!(users(&app).await, 2);
@@ -200,7 +200,7 @@ async fn the_embedded_document_load_installs_through_token_exchange(backend: Bac
     let res = client.get(app.url(&bounce)).send().await.unwrap();
     assert_eq!(res.status(), 200);
     assert!(res.text().await.unwrap().contains("app-bridge.js"));
-    assert_eq!(app.count_rows("tenants", "1 = 1").await, 0);
+    assert_eq!(app.count_where("tenants", "1 = 1").await, 0);
 
     // With a session token: managed install by token exchange.
     let token = session_token("42");
@@ -235,7 +235,7 @@ async fn the_embedded_document_load_installs_through_token_exchange(backend: Bac
         assert_eq!(r["expiring"], "1");
         assert_eq!(s.graphql_tokens, vec!["shpat_fake_1"]);
     });
-    assert_eq!(app.count_rows("tenants", "status = 'active'").await, 1);
+    assert_eq!(app.count_where("tenants", "status = 'active'").await, 1);
     // A second load reuses the stored token.
     let q = oracle(
         "oauth-query",
@@ -277,7 +277,7 @@ async fn the_embedded_document_load_installs_through_token_exchange(backend: Bac
         .await
         .unwrap();
     assert_eq!(res.status(), 401);
-    assert_eq!(app.count_rows("tenants", "1 = 1").await, 1);
+    assert_eq!(app.count_where("tenants", "1 = 1").await, 1);
 }
 
 crate::on_both_backends!(

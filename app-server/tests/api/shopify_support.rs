@@ -304,7 +304,7 @@ impl TestApp {
             .unwrap();
     }
 
-    pub async fn count_rows(&self, table: &str, filter: &str) -> i64 {
+    pub async fn count_where(&self, table: &str, filter: &str) -> i64 {
         use sea_orm::{ConnectionTrait, Statement};
         let sql = format!("SELECT COUNT(*) AS n FROM {table} WHERE {filter}");
         let row = self

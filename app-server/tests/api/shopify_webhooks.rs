@@ -34,7 +34,7 @@ async fn official_library_deliveries_are_accepted_in_both_header_families(backen
     assert_eq!(app.post_webhook(&events, body).await.status(), 200);
     app.process_webhooks().await;
     assert_eq!(
-        app.count_rows(
+        app.count_where(
             "webhook_deliveries",
             "status = 'processed' AND payload IS NULL"
         )
@@ -50,7 +50,7 @@ async fn official_library_deliveries_are_accepted_in_both_header_families(backen
     } else {
         t
     };
-    assert_eq!(app.count_rows("shopify_signals", &t).await, 2);
+    assert_eq!(app.count_where("shopify_signals", &t).await, 2);
     use app_server::db::entities::shopify_signals as s;
     use sea_orm::EntityTrait;
     let signals = s::Entity::find().all(&app.state.db).await.unwrap();
@@ -88,9 +88,9 @@ async fn the_spec_webhook_vector_is_accepted_and_one_changed_digit_is_refused(ba
     let changed = body.replace("954889", "954888");
     let res = app.post_webhook(&headers, changed).await;
     assert_eq!(res.status(), 401);
-    assert_eq!(app.count_rows("webhook_deliveries", "1 = 1").await, 0);
+    assert_eq!(app.count_where("webhook_deliveries", "1 = 1").await, 0);
     assert_eq!(app.post_webhook(&headers, body).await.status(), 200);
-    assert_eq!(app.count_rows("webhook_deliveries", "1 = 1").await, 1);
+    assert_eq!(app.count_where("webhook_deliveries", "1 = 1").await, 1);
 }
 
 async fn forged_or_unsigned_deliveries_are_refused_with_nothing_stored(backend: Backend) {
@@ -137,9 +137,10 @@ async fn forged_or_unsigned_deliveries_are_refused_with_nothing_stored(backend: 
     let empty = signed_webhook(SECRET, "customers/redact", SHOP, "f-4", "");
     assert_eq!(app.post_webhook(&empty, "").await.status(), 400);
     app.process_webhooks().await;
-    assert_eq!(app.count_rows("webhook_deliveries", "1 = 1").await, 0);
+    assert_eq!(app.count_where("webhook_deliveries", "1 = 1").await, 0);
     assert_eq!(
-        app.count_rows("shopify_compliance_requests", "1 = 1").await,
+        app.count_where("shopify_compliance_requests", "1 = 1")
+            .await,
         0
     );
 }
@@ -172,11 +173,11 @@ async fn a_duplicate_delivered_ten_times_concurrently_is_processed_once(backend:
     .await
     .unwrap();
     assert_eq!(
-        app.count_rows("webhook_deliveries", "delivery_id = 'dup-1'")
+        app.count_where("webhook_deliveries", "delivery_id = 'dup-1'")
             .await,
         1
     );
-    assert_eq!(app.count_rows("shopify_signals", "1 = 1").await, 1);
+    assert_eq!(app.count_where("shopify_signals", "1 = 1").await, 1);
     let actions = app.audit_actions(tenant.id).await;
     assert_eq!(
         actions
@@ -188,7 +189,7 @@ async fn a_duplicate_delivered_ten_times_concurrently_is_processed_once(backend:
     // A later repeat (Shopify retries after a timeout) is acknowledged and ignored.
     assert_eq!(app.post_webhook(&headers, body).await.status(), 200);
     app.process_webhooks().await;
-    assert_eq!(app.count_rows("shopify_signals", "1 = 1").await, 1);
+    assert_eq!(app.count_where("shopify_signals", "1 = 1").await, 1);
 }
 
 async fn failed_processing_is_retried_by_the_job_with_back_off(backend: Backend) {
@@ -212,7 +213,7 @@ async fn failed_processing_is_retried_by_the_job_with_back_off(backend: Backend)
         .await
         .unwrap();
     assert_eq!(
-        app.count_rows("webhook_deliveries", "status = 'pending'")
+        app.count_where("webhook_deliveries", "status = 'pending'")
             .await,
         1
     );
@@ -220,7 +221,7 @@ async fn failed_processing_is_retried_by_the_job_with_back_off(backend: Backend)
         .await
         .unwrap();
     assert_eq!(done, 1);
-    assert_eq!(app.count_rows("shopify_signals", "1 = 1").await, 1);
+    assert_eq!(app.count_where("shopify_signals", "1 = 1").await, 1);
 
     // A data request without a customer fails; it is retried later, not at once.
     let bad = json!({"shop_id": 1, "shop_domain": SHOP, "data_request": {"id": 1}}).to_string();
@@ -243,7 +244,7 @@ async fn failed_processing_is_retried_by_the_job_with_back_off(backend: Backend)
         0
     );
     assert_eq!(
-        app.count_rows("webhook_deliveries", "status = 'failed' AND attempts = 1")
+        app.count_where("webhook_deliveries", "status = 'failed' AND attempts = 1")
             .await,
         1
     );
@@ -254,7 +255,7 @@ async fn failed_processing_is_retried_by_the_job_with_back_off(backend: Backend)
         0
     );
     assert_eq!(
-        app.count_rows(
+        app.count_where(
             "webhook_deliveries",
             "attempts = 1 AND delivery_id = 'job-2'"
         )
@@ -265,12 +266,13 @@ async fn failed_processing_is_retried_by_the_job_with_back_off(backend: Backend)
         .await
         .unwrap();
     assert_eq!(
-        app.count_rows("webhook_deliveries", "status = 'failed' AND attempts = 2")
+        app.count_where("webhook_deliveries", "status = 'failed' AND attempts = 2")
             .await,
         1
     );
     assert_eq!(
-        app.count_rows("shopify_compliance_requests", "1 = 1").await,
+        app.count_where("shopify_compliance_requests", "1 = 1")
+            .await,
         0
     );
 }

@@ -234,7 +234,23 @@ pub fn notice_trigger(entities: &[Entity]) -> NoticeTrigger {
         }
     }
     if present.login() {
-        reasons.push("a user name or email address with the password that permits access to an online account (§ 1798.82(h)(2))".to_owned());
+        let hashed: Vec<&str> = entities
+            .iter()
+            .filter(|e| e.entity_type == EntityType::Password)
+            .map(|e| e.hash_algorithm)
+            .collect::<Option<Vec<_>>>()
+            .unwrap_or_default();
+        let mut reason = "a user name or email address with the password that permits access to an online account (§ 1798.82(h)(2))".to_owned();
+        if !hashed.is_empty() {
+            let mut schemes = hashed;
+            schemes.sort_unstable();
+            schemes.dedup();
+            reason.push_str(&format!(
+                "; the password is stored hashed ({}), so whether the encryption safe harbor applies needs review",
+                schemes.join(", ")
+            ));
+        }
+        reasons.push(reason);
         provisions.push("1798.82(h)(2)");
     }
     if !reasons.is_empty() {
@@ -273,6 +289,7 @@ pub fn notice_trigger(entities: &[Entity]) -> NoticeTrigger {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::super::{classify_record, classify_text};
     use super::*;
     use serde_json::json;
@@ -321,6 +338,26 @@ mod tests {
         let c = classify_text("email=ana@example.com pwd=letmein");
         assert!(c.categories.contains(&CcpaCategory::SensitiveAccountLogin));
         assert!(c.notice_trigger.met);
+    }
+
+    #[test]
+    fn a_hashed_password_is_flagged_for_review() {
+        let c = classify_record(&json!({
+            "email": "ana@example.com",
+            "password_hash": "$2y$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy"
+        }));
+        assert!(c.notice_trigger.met);
+        assert!(
+            c.notice_trigger.reason.contains("stored hashed (bcrypt)"),
+            "{}",
+            c.notice_trigger.reason
+        );
+        let password = c
+            .entities
+            .iter()
+            .find(|e| e.entity_type == EntityType::Password)
+            .unwrap();
+        assert_eq!(password.hash_algorithm, Some("bcrypt"));
     }
 
     #[test]

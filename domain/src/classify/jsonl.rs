@@ -264,6 +264,7 @@ impl ClassifyName for serde_json::Error {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
+    use proptest::strategy::Strategy;
 
     fn run(input: &[u8]) -> (Vec<Value>, RunStats, Vec<Progress>) {
         let mut out = Vec::new();
@@ -325,6 +326,40 @@ mod tests {
         assert_eq!(lines[4]["entities"][0]["type"], "IP_ADDRESS");
         assert_eq!(stats.errors, 4);
         assert_eq!(stats.records, 5);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_give_one_answer_per_non_blank_line(
+            lines in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+                    "[a-z0-9 @.:=\"{}-]{0,60}".prop_map(String::into_bytes),
+                    "[a-zA-Z0-9 @.:=-]{0,60}".prop_map(|t| format!("{{\"id\":1,\"text\":\"{t}\"}}").into_bytes()),
+                ],
+                0..12,
+            )
+        ) {
+            let mut input = Vec::new();
+            let mut expected = 0u64;
+            for line in &lines {
+                let line: Vec<u8> = line.iter().copied().filter(|b| *b != b'\n').collect();
+                if !line.iter().all(u8::is_ascii_whitespace) {
+                    expected += 1;
+                }
+                input.extend_from_slice(&line);
+                input.push(b'\n');
+            }
+            let mut out = Vec::new();
+            let stats = run_jsonl(&input[..], &mut out, &mut |_| {}).unwrap();
+            proptest::prop_assert_eq!(stats.records, expected);
+            let text = String::from_utf8(out).unwrap();
+            proptest::prop_assert_eq!(text.lines().count() as u64, expected);
+            for line in text.lines() {
+                let value: Value = serde_json::from_str(line).unwrap();
+                proptest::prop_assert!(value.get("entities").is_some() || value.get("error").is_some());
+            }
+        }
     }
 
     #[test]

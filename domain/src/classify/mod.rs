@@ -132,6 +132,17 @@ pub struct Entity {
     /// JSON pointer to the string the offsets refer to (records only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// For a password stored as a hash: its scheme (`bcrypt`, `salted sha256`, `md5`, …).
+    /// Whether a hashed password still counts under § 1798.82(h)(2) is a legal call.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hash_algorithm: Option<&'static str>,
+    /// For a card number: the brand its IIN belongs to (`visa`, `mastercard`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub card_brand: Option<&'static str>,
+    /// For an IP address: `public`, `private` (RFC 1918, unique local), `loopback`,
+    /// `link_local` or `reserved`. Internal addresses rarely identify a consumer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip_scope: Option<&'static str>,
     #[serde(skip)]
     name_part: NamePart,
 }
@@ -197,12 +208,25 @@ fn to_entities(text: &str, found: Vec<scan::Found>, field: Option<&str>) -> Vec<
         .map(|f| {
             let start = char_offset(f.start);
             let end = char_offset(f.end);
+            let value = text.get(f.start..f.end).unwrap_or("");
+            let card_brand = (f.entity_type == EntityType::CreditCard)
+                .then(|| {
+                    let digits: String = value.chars().filter(char::is_ascii_digit).collect();
+                    validate::card_brand(&digits).map(validate::CardBrand::as_str)
+                })
+                .flatten();
+            let ip_scope = (f.entity_type == EntityType::IpAddress)
+                .then(|| validate::ip_scope(value))
+                .flatten();
             Entity {
                 entity_type: f.entity_type,
                 start,
                 end,
                 score: f.score,
                 field: field.map(str::to_owned),
+                hash_algorithm: f.hash_algorithm,
+                card_brand,
+                ip_scope,
                 name_part: f.name_part,
             }
         })
@@ -246,58 +270,74 @@ pub fn classify_text(text: &str) -> Classification {
     finish(to_entities(scanned, found, None), diagnostics)
 }
 
-/// Escapes one JSON pointer token (RFC 6901).
-fn pointer_token(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
+/// Appends one JSON pointer token (RFC 6901 escaping) to `pointer`.
+fn push_pointer_token(pointer: &mut String, key: &str) {
+    pointer.push('/');
+    if key.contains(['~', '/']) {
+        pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+    } else {
+        pointer.push_str(key);
+    }
 }
 
-/// A value still to visit: JSON pointer, own key, enclosing key, value, depth.
-type Frame<'v> = (String, Option<&'v str>, Option<&'v str>, &'v Value, usize);
+/// Walks a record depth-first with one pointer buffer; a pointer string is only allocated for
+/// fields that hold a finding.
+struct RecordWalk {
+    pointer: String,
+    entities: Vec<Entity>,
+    diagnostics: Vec<Diagnostic>,
+}
 
-/// Classifies a structured record: field names and values are read together, nested objects and
-/// arrays are walked, and each entity names the field it was found in.
-pub fn classify_record(record: &Value) -> Classification {
-    let mut entities = Vec::new();
-    let mut diagnostics = Vec::new();
-    // (pointer, own key, enclosing key, value, depth)
-    let mut stack: Vec<Frame> = vec![(String::new(), None, None, record, 0)];
-    while let Some((pointer, key, parent, value, depth)) = stack.pop() {
+impl RecordWalk {
+    fn too_deep(&mut self, depth: usize) -> bool {
+        if depth < MAX_RECORD_DEPTH {
+            return false;
+        }
+        self.diagnostics.push(Diagnostic {
+            code: "record_too_deep",
+            message: format!(
+                "fields nested deeper than {MAX_RECORD_DEPTH} levels were not classified"
+            ),
+            field: Some(self.pointer.clone()),
+        });
+        true
+    }
+
+    fn visit(&mut self, key: Option<&str>, parent: Option<&str>, value: &Value, depth: usize) {
         match value {
             Value::Object(map) => {
-                if depth >= MAX_RECORD_DEPTH {
-                    diagnostics.push(Diagnostic {
-                        code: "record_too_deep",
-                        message: format!("fields nested deeper than {MAX_RECORD_DEPTH} levels were not classified"),
-                        field: Some(pointer),
-                    });
-                    continue;
+                if self.too_deep(depth) {
+                    return;
                 }
-                for (child_key, child) in map.iter().rev() {
-                    let child_pointer = format!("{pointer}/{}", pointer_token(child_key));
-                    stack.push((
-                        child_pointer,
-                        Some(child_key.as_str()),
-                        key,
-                        child,
-                        depth + 1,
-                    ));
+                for (child_key, child) in map {
+                    let len = self.pointer.len();
+                    push_pointer_token(&mut self.pointer, child_key);
+                    self.visit(Some(child_key.as_str()), key, child, depth + 1);
+                    self.pointer.truncate(len);
                 }
             }
             Value::Array(items) => {
-                if depth >= MAX_RECORD_DEPTH {
-                    diagnostics.push(Diagnostic {
-                        code: "record_too_deep",
-                        message: format!("fields nested deeper than {MAX_RECORD_DEPTH} levels were not classified"),
-                        field: Some(pointer),
-                    });
-                    continue;
+                if self.too_deep(depth) {
+                    return;
                 }
-                for (idx, child) in items.iter().enumerate().rev() {
-                    stack.push((format!("{pointer}/{idx}"), key, parent, child, depth + 1));
+                for (idx, child) in items.iter().enumerate() {
+                    let len = self.pointer.len();
+                    self.pointer.push('/');
+                    self.pointer.push_str(&idx.to_string());
+                    // Array elements keep the array's key: `"phones": ["…"]` are phones.
+                    self.visit(key, parent, child, depth + 1);
+                    self.pointer.truncate(len);
                 }
             }
             Value::String(text) => {
-                classify_field(text, key, parent, &pointer, &mut entities, &mut diagnostics);
+                classify_field(
+                    text,
+                    key,
+                    parent,
+                    &self.pointer,
+                    &mut self.entities,
+                    &mut self.diagnostics,
+                );
             }
             Value::Number(number) => {
                 let text = number.to_string();
@@ -305,15 +345,26 @@ pub fn classify_record(record: &Value) -> Classification {
                     &text,
                     key,
                     parent,
-                    &pointer,
-                    &mut entities,
-                    &mut diagnostics,
+                    &self.pointer,
+                    &mut self.entities,
+                    &mut self.diagnostics,
                 );
             }
             Value::Bool(_) | Value::Null => {}
         }
     }
-    finish(entities, diagnostics)
+}
+
+/// Classifies a structured record: field names and values are read together, nested objects and
+/// arrays are walked, and each entity names the field it was found in.
+pub fn classify_record(record: &Value) -> Classification {
+    let mut walk = RecordWalk {
+        pointer: String::new(),
+        entities: Vec::new(),
+        diagnostics: Vec::new(),
+    };
+    walk.visit(None, None, record, 0);
+    finish(walk.entities, walk.diagnostics)
 }
 
 fn classify_field(
@@ -390,6 +441,24 @@ mod tests {
             let span: String = chars[e.start..e.end].iter().collect();
             assert_eq!(span, "203.0.113.9");
         }
+    }
+
+    #[test]
+    fn cards_and_ips_carry_their_brand_and_scope() {
+        let c = classify_text("card 5555 5555 5555 4444 from 10.1.2.3 and 81.2.69.160");
+        let details: Vec<(EntityType, Option<&str>, Option<&str>)> = c
+            .entities
+            .iter()
+            .map(|e| (e.entity_type, e.card_brand, e.ip_scope))
+            .collect();
+        assert_eq!(
+            details,
+            [
+                (EntityType::CreditCard, Some("mastercard"), None),
+                (EntityType::IpAddress, None, Some("private")),
+                (EntityType::IpAddress, None, Some("public")),
+            ]
+        );
     }
 
     #[test]

@@ -33,6 +33,8 @@ pub struct Found {
     pub name_part: NamePart,
     /// Findings taken whole from a `key=value` pair win over pattern findings inside them.
     pub from_key: bool,
+    /// For passwords stored as a hash: the scheme, e.g. `bcrypt`.
+    pub hash_algorithm: Option<&'static str>,
 }
 
 impl Found {
@@ -44,6 +46,7 @@ impl Found {
             score,
             name_part: NamePart::NotAName,
             from_key: false,
+            hash_algorithm: None,
         }
     }
 }
@@ -56,7 +59,6 @@ const CONTEXT_WINDOW: usize = 40;
 
 struct Patterns {
     email: Regex,
-    digits: Regex,
     phone: Regex,
     iban: Regex,
     ipv6: Regex,
@@ -75,8 +77,7 @@ fn patterns() -> Option<&'static Patterns> {
         .get_or_init(|| {
             let re = |p: &str| Regex::new(p).ok();
             Some(Patterns {
-                email: re(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,24}")?,
-                digits: re(r"[0-9]+(?:[ \-./][0-9]+)*")?,
+                email: re(r"[A-Za-z0-9._%+\-]+(?:@|%40)[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,24}")?,
                 phone: re(r"(?:\+1[ .\-]?|1[ .\-])?\([0-9]{3}\) ?[0-9]{3}[ .\-][0-9]{4}|\+1[ .\-]?[0-9]{3}[ .\-]?[0-9]{3}[ .\-]?[0-9]{4}")?,
                 iban: re(r"[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{1,4}){3,9}")?,
                 ipv6: re(r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:[0-9]{1,3}(?:\.[0-9]{1,3}){3})?")?,
@@ -112,6 +113,21 @@ impl Context<'_> {
                 // A keyword speaks for the next value only: not across another number, a
                 // sentence end or a field separator.
                 let gap = self.text.get(hit.end..pos).unwrap_or("");
+                // A sign-off speaks for the name on the next line ("Kind regards,\nAna Silva").
+                if hit.hint == Hint::Greeting
+                    && gap
+                        .trim_matches([',', ' ', '\n', '\r', '!', '-'])
+                        .is_empty()
+                {
+                    return Some(hit.hint);
+                }
+                // Another `key=` between the keyword and the value: the keyword was part of a
+                // different field (`page=/products/savings-jar variant=3056…`).
+                if let Some(eq) = gap.find('=')
+                    && gap[..eq].contains([' ', '&', ','])
+                {
+                    return None;
+                }
                 let gap = gap.trim_start_matches([' ', '#', ':']);
                 let gap = gap
                     .strip_prefix("no. ")
@@ -152,9 +168,28 @@ fn standalone(text: &str, start: usize, end: usize) -> bool {
 
 /// Scans `text`. `field` is the hint given by the field name the text came from, if any.
 pub fn scan(text: &str, field: Option<Hint>) -> Vec<Found> {
+    if field.is_none()
+        && let Some(found) = scan_delimited(text)
+    {
+        return found;
+    }
+    scan_one(text, field)
+}
+
+/// Scans one string that is not a delimited table.
+fn scan_one(text: &str, field: Option<Hint>) -> Vec<Found> {
     let Some(patterns) = patterns() else {
         return Vec::new();
     };
+    if let Some(hint) = field.filter(|h| h.takes_whole_value()) {
+        let trimmed_start = text.len() - text.trim_start().len();
+        let value = text.trim();
+        if let Some(mut whole) = whole_value(value, hint) {
+            whole.start += trimmed_start;
+            whole.end += trimmed_start;
+            return vec![whole];
+        }
+    }
     let hits = if text.bytes().any(|b| b.is_ascii_alphabetic()) {
         keyword_hits(text)
     } else {
@@ -167,35 +202,30 @@ pub fn scan(text: &str, field: Option<Hint>) -> Vec<Found> {
     };
     let mut found = Vec::new();
 
-    if let Some(hint) = field.filter(|h| h.takes_whole_value()) {
-        let trimmed_start = text.len() - text.trim_start().len();
-        let value = text.trim();
-        if let Some(mut whole) = whole_value(value, hint) {
-            whole.start += trimmed_start;
-            whole.end += trimmed_start;
-            return vec![whole];
-        }
-    }
-
     if field == Some(Hint::NotPersonal) && hits.is_empty() {
         // Ids, prices, timestamps, cities: only self-evident identifiers can hide here.
-        if text.contains('@') {
+        if text.contains('@') || text.contains("%40") {
             scan_emails(text, patterns, &mut found);
         }
         if text.contains('.') || text.contains(':') {
-            scan_digit_runs(text, patterns, &ctx, &mut found);
+            scan_digit_runs(text, &ctx, &mut found);
             scan_ipv6(text, patterns, &mut found);
         }
         return resolve_overlaps(found);
     }
     scan_key_values(text, &hits, &mut found);
-    if text.contains('@') {
+    if text.contains('@') || text.contains("%40") {
         scan_emails(text, patterns, &mut found);
     }
     if text.bytes().any(|b| b.is_ascii_digit()) {
-        scan_phones(text, patterns, &ctx, &mut found);
-        scan_digit_runs(text, patterns, &ctx, &mut found);
-        scan_ibans(text, patterns, &mut found);
+        let has_upper = text.bytes().any(|b| b.is_ascii_uppercase());
+        if text.contains(['(', '+']) {
+            scan_phones(text, patterns, &ctx, &mut found);
+        }
+        scan_digit_runs(text, &ctx, &mut found);
+        if has_upper {
+            scan_ibans(text, patterns, &mut found);
+        }
         if text.contains(':') {
             scan_ipv6(text, patterns, &mut found);
         }
@@ -205,7 +235,7 @@ pub fn scan(text: &str, field: Option<Hint>) -> Vec<Found> {
         if ctx.anywhere(&[Hint::Dob]) {
             scan_month_dates(text, patterns, &ctx, &mut found);
         }
-        if field != Some(Hint::NotPersonal) {
+        if field != Some(Hint::NotPersonal) && (has_upper || !text.is_ascii()) {
             scan_streets(text, patterns, &ctx, &mut found);
         }
     }
@@ -214,6 +244,113 @@ pub fn scan(text: &str, field: Option<Hint>) -> Vec<Found> {
         scan_names(text, patterns, &ctx, &mut found);
     }
     resolve_overlaps(found)
+}
+
+/// Splits one delimited line into cell byte ranges (content only, quotes excluded). A quoted
+/// cell may hold the delimiter; a doubled quote inside it is kept as is.
+fn split_cells(line: &str, offset: usize, delimiter: u8) -> Vec<(usize, usize)> {
+    let bytes = line.as_bytes();
+    let mut cells = Vec::new();
+    let mut idx = 0;
+    loop {
+        if bytes.get(idx) == Some(&b'"') {
+            let start = idx + 1;
+            let mut end = start;
+            while end < bytes.len() {
+                if bytes[end] == b'"' {
+                    if bytes.get(end + 1) == Some(&b'"') {
+                        end += 2;
+                        continue;
+                    }
+                    break;
+                }
+                end += 1;
+            }
+            cells.push((offset + start, offset + end.min(bytes.len())));
+            idx = end + 1;
+            while idx < bytes.len() && bytes[idx] != delimiter {
+                idx += 1;
+            }
+        } else {
+            let start = idx;
+            while idx < bytes.len() && bytes[idx] != delimiter {
+                idx += 1;
+            }
+            cells.push((offset + start, offset + idx));
+        }
+        if idx >= bytes.len() {
+            return cells;
+        }
+        idx += 1;
+    }
+}
+
+/// A CSV/TSV export with a header line (`email,first_name,phone`): each cell is classified with
+/// its column name as the field hint. `None` when the text is not such a table.
+fn scan_delimited(text: &str) -> Option<Vec<Found>> {
+    let (header, _) = text.split_once('\n')?;
+    let header = header.strip_suffix('\r').unwrap_or(header);
+    let delimiter = [b',', b'\t', b';', b'|']
+        .into_iter()
+        .max_by_key(|d| header.bytes().filter(|b| b == d).count())
+        .filter(|d| header.as_bytes().contains(d))?;
+    let columns: Vec<&str> = split_cells(header, 0, delimiter)
+        .into_iter()
+        .map(|(s, e)| header.get(s..e).unwrap_or("").trim())
+        .collect();
+    let names_ok = columns.len() >= 2
+        && columns.iter().all(|c| {
+            !c.is_empty()
+                && c.len() <= 64
+                && c.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+                && c.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b' ' | b'-' | b'.'))
+        });
+    if !names_ok {
+        return None;
+    }
+    let hints: Vec<Option<Hint>> = columns
+        .iter()
+        .map(|c| super::context::field_hint(c, None))
+        .collect();
+    if !hints
+        .iter()
+        .any(|h| h.is_some_and(|h| h != Hint::NotPersonal))
+    {
+        return None;
+    }
+    let mut found = Vec::new();
+    let mut line_start = header.len() + 1;
+    if text.as_bytes().get(header.len()) == Some(&b'\r') {
+        line_start += 1;
+    }
+    while line_start < text.len() {
+        let rest = text.get(line_start..).unwrap_or("");
+        let line_len = rest.find('\n').unwrap_or(rest.len());
+        let line = &rest[..line_len];
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        let cells = split_cells(line, line_start, delimiter);
+        if cells.len() == columns.len() {
+            for (&(start, end), hint) in cells.iter().zip(&hints) {
+                let Some(cell) = text.get(start..end) else {
+                    continue;
+                };
+                for mut f in scan_one(cell, *hint) {
+                    f.start += start;
+                    f.end += start;
+                    found.push(f);
+                }
+            }
+        } else {
+            for mut f in scan_one(line, None) {
+                f.start += line_start;
+                f.end += line_start;
+                found.push(f);
+            }
+        }
+        line_start += line_len + 1;
+    }
+    Some(resolve_overlaps(found))
 }
 
 /// Keeps the best finding where findings overlap: key/value findings first, then score, then
@@ -315,16 +452,17 @@ fn whole_value(value: &str, hint: Hint) -> Option<Found> {
             if value.chars().count() > 256 {
                 return None;
             }
-            Some(keyed(EntityType::Password, 0.9))
+            Some(Found {
+                hash_algorithm: validate::password_hash_scheme(value),
+                ..keyed(EntityType::Password, 0.9)
+            })
         }
         Hint::GivenName | Hint::FamilyName => {
             if !looks_like_name(value, 3) {
                 return None;
             }
-            let part = if value.split_whitespace().count() >= 2 && hint == Hint::GivenName {
-                // "John Q" in a first-name field is still a first name.
-                NamePart::Given
-            } else if hint == Hint::GivenName {
+            // "John Q" in a first-name field is still only a first name.
+            let part = if hint == Hint::GivenName {
                 NamePart::Given
             } else {
                 NamePart::Family
@@ -582,37 +720,72 @@ impl Run<'_> {
             .collect()
     }
 
+    /// True when the group is written with a leading `+` (international format).
+    fn plus_before(&self, group: usize) -> bool {
+        let start = self.groups[group].0;
+        start > 0 && self.text.as_bytes()[start - 1] == b'+'
+    }
+
     fn lens(&self, from: usize, to: usize) -> Vec<usize> {
         self.groups[from..to].iter().map(|(s, e)| e - s).collect()
     }
 }
 
-fn scan_digit_runs(text: &str, patterns: &Patterns, ctx: &Context, found: &mut Vec<Found>) {
-    for m in patterns.digits.find_iter(text) {
-        let (start, end) = (m.start(), m.end());
-        let bytes = text.as_bytes();
+/// Runs of digit groups joined by single separators (`536-22-5478`, `4111 1111 1111 1111`,
+/// `203.0.113.7`, `04/12/1985`), found with a hand-written scan: this runs on every value that
+/// holds a digit, so it avoids the regex engine.
+fn scan_digit_runs(text: &str, ctx: &Context, found: &mut Vec<Found>) {
+    let bytes = text.as_bytes();
+    let mut idx = 0;
+    let mut groups: Vec<(usize, usize)> = Vec::new();
+    while idx < bytes.len() {
+        if !bytes[idx].is_ascii_digit() {
+            idx += 1;
+            continue;
+        }
+        let start = idx;
+        groups.clear();
+        let mut group_start = idx;
+        loop {
+            while idx < bytes.len() && bytes[idx].is_ascii_digit() {
+                idx += 1;
+            }
+            groups.push((group_start, idx));
+            if idx + 1 < bytes.len()
+                && matches!(bytes[idx], b' ' | b'-' | b'.' | b'/')
+                && bytes[idx + 1].is_ascii_digit()
+            {
+                idx += 1;
+                group_start = idx;
+                continue;
+            }
+            break;
+        }
+        let end = idx;
         let before = start.checked_sub(1).map(|i| bytes[i]);
         if before.is_some_and(|b| is_word_byte(b) || matches!(b, b'$' | b'-' | b'.' | b'/')) {
             continue;
         }
         if end < bytes.len() && (is_word_byte(bytes[end]) || bytes[end] == b'%') {
-            // A timestamp (`2026-03-01T12:00`) or an alphanumeric code: not a number of ours.
-            continue;
-        }
-        let mut groups = Vec::new();
-        let mut group_start = start;
-        for (idx, byte) in m.as_str().bytes().enumerate() {
-            if !byte.is_ascii_digit() {
-                groups.push((group_start, start + idx));
-                group_start = start + idx + 1;
+            // A timestamp (`2026-03-01T12:00`) or an alphanumeric code: not a number of ours,
+            // unless a birth-date field stores midnight of the birthday as a timestamp.
+            let birth_timestamp = bytes[end] == b'T'
+                && bytes.get(end + 1).is_some_and(u8::is_ascii_digit)
+                && start == 0
+                && ctx.field == Some(Hint::Dob);
+            if !birth_timestamp {
+                continue;
             }
         }
-        groups.push((group_start, end));
-        if groups.len() > 12 {
+        if groups.len() > 12 || groups.len() == 1 && end - start < 3 {
             continue;
         }
-        let run = Run { text, groups };
+        let run = Run {
+            text,
+            groups: std::mem::take(&mut groups),
+        };
         classify_run(&run, ctx, found);
+        groups = run.groups;
     }
 }
 
@@ -734,7 +907,9 @@ fn classify_groups(run: &Run, from: usize, to: usize, ctx: &Context) -> Option<(
             return Some((EntityType::UsPassport, 0.85));
         }
         Some(Hint::DriverLicense)
-            if (5..=13).contains(&n) && (single || same_sep && seps[0] != b' ') =>
+            if (5..=13).contains(&n)
+                && (single || same_sep && seps[0] != b' ')
+                && state_allows_license(run.text, start, &digits) =>
         {
             return Some((EntityType::UsDriverLicense, 0.85));
         }
@@ -747,14 +922,31 @@ fn classify_groups(run: &Run, from: usize, to: usize, ctx: &Context) -> Option<(
             if national.is_some_and(validate::nanp_phone) && (single || count <= 4) {
                 return Some((EntityType::Phone, 0.9));
             }
+            // International numbers (E.164 allows up to 15 digits) next to a phone keyword.
+            if (8..=15).contains(&n) && count <= 5 && !digits.starts_with('0')
+                || (8..=15).contains(&n) && run.plus_before(from)
+            {
+                return Some((EntityType::Phone, 0.7));
+            }
+        }
+        Some(Hint::Dob) if single && n == 8 => {
+            let year = digits.get(0..4).and_then(|y| y.parse().ok()).unwrap_or(0);
+            let month = digits.get(4..6).and_then(|m| m.parse().ok()).unwrap_or(0);
+            let day = digits.get(6..8).and_then(|d| d.parse().ok()).unwrap_or(0);
+            if validate::birth_date(year, month, day) {
+                return Some((EntityType::DateOfBirth, 0.85));
+            }
         }
         _ => {}
     }
 
-    // Without a helpful hint only self-evident shapes count.
+    // Without a helpful hint only self-evident shapes count. A bare 13- or 14-digit number is
+    // more often an id than one of the rare 13-digit Visa or 14-digit Diners cards, so those
+    // lengths need a card keyword or field; grouped 4-6-4 Diners numbers still count.
     if (13..=19).contains(&n)
-        && (single
-            || same_sep
+        && (single && n >= 15
+            || !single
+                && same_sep
                 && (lens.iter().all(|&l| l == 4 || l == lens[count - 1])
                     || lens == [4, 6, 5]
                     || lens == [4, 6, 4]))
@@ -847,7 +1039,9 @@ fn scan_alnum_ids(text: &str, patterns: &Patterns, ctx: &Context, found: &mut Ve
                 ));
             }
             Some(Hint::DriverLicense)
-                if (n_digits >= 4 || value.starts_with("WDL")) && value.len() <= 17 =>
+                if (n_digits >= 4 || value.starts_with("WDL"))
+                    && value.len() <= 17
+                    && state_allows_license(text, m.start(), &value.replace('-', "")) =>
             {
                 found.push(Found::new(
                     m.start(),
@@ -858,6 +1052,23 @@ fn scan_alnum_ids(text: &str, patterns: &Patterns, ctx: &Context, found: &mut Ve
             }
             _ => {}
         }
+    }
+}
+
+/// A state code written shortly before a licence number ("CA driver's license", "DL (WA)"), if
+/// any; when one is found and its format is known, the number must fit it.
+fn state_allows_license(text: &str, start: usize, compact: &str) -> bool {
+    let mut from = start.saturating_sub(32);
+    while from > 0 && !text.is_char_boundary(from) {
+        from -= 1;
+    }
+    let window = text.get(from..start).unwrap_or("");
+    let state = window
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .rfind(|w| w.len() == 2 && dict::is_state_code(w));
+    match state {
+        Some(state) => validate::driver_license(state, compact).unwrap_or(true),
+        None => true,
     }
 }
 
@@ -1197,6 +1408,11 @@ fn scan_names(text: &str, patterns: &Patterns, ctx: &Context, found: &mut Vec<Fo
                 (true, false) | (false, true) if name_hint || titled => 0.85,
                 (true, false) | (false, true) => 0.6,
                 (false, false) if titled || hint == Some(Hint::FullName) => 0.75,
+                (false, false)
+                    if ctx.near(start, 4) == Some(Hint::Greeting) && sign_off_end(text, end) =>
+                {
+                    0.7
+                }
                 (false, false) if ctx.near(start, 5) == Some(Hint::MaybeName) => 0.7,
                 _ => 0.0,
             }
@@ -1417,6 +1633,67 @@ mod tests {
     }
 
     #[test]
+    fn international_phones_and_compact_birth_dates_need_their_field() {
+        assert_eq!(
+            types_in_field("+44 20 7946 0958", Hint::Phone),
+            [(EntityType::Phone, "44 20 7946 0958")]
+        );
+        assert!(types("+44 20 7946 0958").is_empty());
+        assert_eq!(
+            types_in_field("19850412", Hint::Dob),
+            [(EntityType::DateOfBirth, "19850412")]
+        );
+        assert_eq!(
+            types_in_field("1985-04-12T00:00:00Z", Hint::Dob),
+            [(EntityType::DateOfBirth, "1985-04-12")]
+        );
+        assert!(types_in_field("19851340", Hint::Dob).is_empty());
+    }
+
+    #[test]
+    fn csv_exports_use_their_header_as_field_names() {
+        let csv = "customer_id,first_name,last_name,email,phone,dob,cc_cid\n\
+                   1001,Ana,Silva,ana@example.com,4155552671,1984-02-29,123\n\
+                   1002,\"O'Neil, Jr\",Kim,kim@example.com,(212) 555-0100,03/04/1990,4567\r\n";
+        let got = types(csv);
+        assert_eq!(
+            got,
+            [
+                (EntityType::Person, "Ana"),
+                (EntityType::Person, "Silva"),
+                (EntityType::Email, "ana@example.com"),
+                (EntityType::Phone, "4155552671"),
+                (EntityType::DateOfBirth, "1984-02-29"),
+                (EntityType::CardCvv, "123"),
+                (EntityType::Person, "O'Neil, Jr"),
+                (EntityType::Person, "Kim"),
+                (EntityType::Email, "kim@example.com"),
+                (EntityType::Phone, "(212) 555-0100"),
+                (EntityType::DateOfBirth, "03/04/1990"),
+                (EntityType::CardCvv, "4567"),
+            ]
+        );
+        assert!(types("sku,price\nTS-1,19.99\n").is_empty());
+        assert!(types("a,b\nnot a header").is_empty());
+    }
+
+    #[test]
+    fn held_out_set_b_shapes_are_handled() {
+        assert_eq!(
+            types("Kind regards,\nTeerth Rao\nMobile: (415) 555-2671"),
+            [
+                (EntityType::Person, "Teerth Rao"),
+                (EntityType::Phone, "(415) 555-2671")
+            ]
+        );
+        assert_eq!(
+            types("POST /login?email=adam.t%40proton.me&x=1"),
+            [(EntityType::Email, "adam.t%40proton.me")]
+        );
+        assert!(types("page=/products/savings-jar variant=30560134505459 qty=1").is_empty());
+    }
+
+    #[test]
     fn held_out_shapes_are_handled() {
         assert_eq!(
             types(r#"{"msg":"login failed","user":"kim88","pass":"Tr0ub4dor"}"#),
@@ -1435,6 +1712,19 @@ mod tests {
     #[test]
     fn a_card_shaped_tail_of_a_tracking_number_is_not_a_card() {
         assert!(types("USPS 9405 6350 3903 7966 4499 33").is_empty());
+    }
+
+    #[test]
+    fn a_licence_number_must_fit_the_named_state() {
+        assert_eq!(
+            types("CA driver's license A1234567"),
+            [(EntityType::UsDriverLicense, "A1234567")]
+        );
+        assert!(types("CA driver's license 1234567890").is_empty());
+        assert_eq!(
+            types("TX driver license 12345678"),
+            [(EntityType::UsDriverLicense, "12345678")]
+        );
     }
 
     #[test]

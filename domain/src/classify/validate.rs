@@ -35,6 +35,69 @@ pub enum CardBrand {
     Maestro,
 }
 
+impl CardBrand {
+    /// Lower-case wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CardBrand::Visa => "visa",
+            CardBrand::Mastercard => "mastercard",
+            CardBrand::Amex => "amex",
+            CardBrand::Discover => "discover",
+            CardBrand::DinersClub => "diners_club",
+            CardBrand::Jcb => "jcb",
+            CardBrand::UnionPay => "unionpay",
+            CardBrand::Maestro => "maestro",
+        }
+    }
+}
+
+/// The scope of an IP address written as text: `public`, `private`, `loopback`, `link_local`
+/// or `reserved` (documentation, multicast, unspecified, shared CGNAT space counts as private).
+pub fn ip_scope(text: &str) -> Option<&'static str> {
+    use std::net::IpAddr;
+    let ip: IpAddr = text.parse().ok()?;
+    let scope = match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            if v4.is_loopback() {
+                "loopback"
+            } else if v4.is_private() || (a == 100 && (64..=127).contains(&b)) {
+                "private"
+            } else if v4.is_link_local() {
+                "link_local"
+            } else if v4.is_documentation()
+                || v4.is_multicast()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || a >= 240
+                || a == 0
+            {
+                "reserved"
+            } else {
+                "public"
+            }
+        }
+        IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            if v6.is_loopback() {
+                "loopback"
+            } else if first & 0xfe00 == 0xfc00 {
+                "private"
+            } else if first & 0xffc0 == 0xfe80 {
+                "link_local"
+            } else if v6.is_multicast()
+                || v6.is_unspecified()
+                || first == 0x2001 && v6.segments()[1] == 0x0db8
+            {
+                "reserved"
+            } else {
+                "public"
+            }
+        }
+    };
+    Some(scope)
+}
+
 fn prefix_num(digits: &str, len: usize) -> Option<u32> {
     digits.get(..len)?.parse().ok()
 }
@@ -267,7 +330,8 @@ pub fn iban(compact: &str) -> bool {
 }
 
 /// A North American Numbering Plan number (10 digits): area code and exchange start with 2-9,
-/// neither is an N11 service code, and the area code is not 37X/96X reserved or 555.
+/// neither is an N11 service code, and the area code's middle digit is not 9 (reserved for
+/// expansion).
 pub fn nanp_phone(digits: &str) -> bool {
     if digits.len() != 10 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return false;
@@ -297,6 +361,106 @@ pub fn birth_date(year: u32, month: u32, day: u32) -> bool {
         _ => 31,
     };
     day <= days
+}
+
+/// Whether a driver's license number fits the format of the issuing state, for the states whose
+/// formats are well known; `None` when the state is not in the table. `value` is upper case
+/// with dashes and spaces removed.
+pub fn driver_license(state: &str, value: &str) -> Option<bool> {
+    let letters = |s: &str| s.bytes().all(|b| b.is_ascii_uppercase());
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let letter_then_digits = |n_digits: usize| {
+        value.len() == n_digits + 1
+            && value.get(..1).is_some_and(letters)
+            && value.get(1..).is_some_and(digits)
+    };
+    let all_digits = |lens: &[usize]| digits(value) && lens.contains(&value.len());
+    let valid = match state {
+        "CA" => letter_then_digits(7),
+        "NY" => all_digits(&[8, 9, 16]) || letter_then_digits(7) || letter_then_digits(18),
+        "TX" => all_digits(&[7, 8]),
+        "FL" => letter_then_digits(12),
+        "IL" => letter_then_digits(11) || letter_then_digits(12),
+        "PA" => all_digits(&[8]),
+        "OH" => {
+            all_digits(&[8])
+                || value.len() == 8
+                    && value.get(..2).is_some_and(letters)
+                    && value.get(2..).is_some_and(digits)
+        }
+        "WA" => {
+            value.len() == 12
+                && value
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'*')
+        }
+        "NJ" => letter_then_digits(14),
+        "MI" => letter_then_digits(10) || letter_then_digits(12),
+        "GA" => all_digits(&[7, 8, 9]),
+        _ => return None,
+    };
+    Some(valid)
+}
+
+/// The scheme of a stored password hash, when the value is one (a plain password gives `None`).
+/// Salted and unsalted digests are told apart because the encryption safe harbor may turn on it.
+pub fn password_hash_scheme(value: &str) -> Option<&'static str> {
+    const PREFIXES: &[(&str, &str)] = &[
+        ("$2a$", "bcrypt"),
+        ("$2b$", "bcrypt"),
+        ("$2y$", "bcrypt"),
+        ("$argon2id$", "argon2id"),
+        ("$argon2i$", "argon2i"),
+        ("$argon2d$", "argon2d"),
+        ("$scrypt$", "scrypt"),
+        ("$7$", "scrypt"),
+        ("$6$", "sha512-crypt"),
+        ("$5$", "sha256-crypt"),
+        ("$1$", "md5-crypt"),
+        ("pbkdf2_sha256$", "pbkdf2-sha256"),
+        ("pbkdf2_sha1$", "pbkdf2-sha1"),
+        ("{SSHA}", "salted sha1"),
+        ("{SHA}", "sha1"),
+    ];
+    if let Some((_, scheme)) = PREFIXES
+        .iter()
+        .find(|(prefix, _)| value.starts_with(prefix))
+    {
+        return Some(scheme);
+    }
+    let is_hex = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit());
+    let unsalted = |len: usize| match len {
+        32 => Some("md5"),
+        40 => Some("sha1"),
+        64 => Some("sha256"),
+        128 => Some("sha512"),
+        _ => None,
+    };
+    // Magento 2: `hash:salt:version` (0 md5, 1 sha256, 2/3 argon2id13).
+    let parts: Vec<&str> = value.split(':').collect();
+    if let [digest, salt, version] = parts.as_slice()
+        && is_hex(digest)
+        && !salt.is_empty()
+    {
+        return match version.split('_').next() {
+            Some("0") => Some("salted md5"),
+            Some("1") => Some("salted sha256"),
+            Some("2") | Some("3") => Some("argon2id"),
+            _ => None,
+        };
+    }
+    if let [digest, salt] = parts.as_slice()
+        && is_hex(digest)
+        && unsalted(digest.len()).is_some()
+        && !salt.is_empty()
+        && salt.len() <= 64
+    {
+        return Some("salted digest");
+    }
+    if is_hex(value) {
+        return unsalted(value.len());
+    }
+    None
 }
 
 #[cfg(test)]
@@ -385,6 +549,33 @@ mod tests {
         assert!(!nanp_phone("4155112671"), "N11 exchange");
         assert!(!nanp_phone("9115552671"), "N11 area");
         assert!(!nanp_phone("415555267"));
+    }
+
+    #[test]
+    fn driver_licenses_follow_their_state_format() {
+        assert_eq!(driver_license("CA", "A1234567"), Some(true));
+        assert_eq!(driver_license("CA", "12345678"), Some(false));
+        assert_eq!(driver_license("FL", "A123456789012"), Some(true));
+        assert_eq!(driver_license("TX", "12345678"), Some(true));
+        assert_eq!(driver_license("TX", "A1234567"), Some(false));
+        assert_eq!(driver_license("WA", "WDLUZLQJY595"), Some(true));
+        assert_eq!(driver_license("OH", "KR910351"), Some(true));
+        assert_eq!(driver_license("VT", "12345678"), None);
+    }
+
+    #[test]
+    fn password_hashes_are_recognised_by_scheme() {
+        assert_eq!(
+            password_hash_scheme("$2y$10$abcdefghijklmnopqrstuv"),
+            Some("bcrypt")
+        );
+        assert_eq!(
+            password_hash_scheme(&format!("{}:{}:1", "a".repeat(64), "s4lt")),
+            Some("salted sha256")
+        );
+        assert_eq!(password_hash_scheme(&"0".repeat(32)), Some("md5"));
+        assert_eq!(password_hash_scheme("hunter2"), None);
+        assert_eq!(password_hash_scheme("deadbeef"), None);
     }
 
     #[test]

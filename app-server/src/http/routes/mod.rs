@@ -1,7 +1,10 @@
 //! Route modules, one per resource. `configure` is the only place routes are registered.
 
+pub mod agent;
 pub mod audit;
+pub mod console;
 pub mod health;
+pub mod magento;
 pub mod retention;
 pub mod shopify;
 pub mod shopify_api;
@@ -19,6 +22,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/shopify/callback", web::get().to(shopify::callback))
         .route("/shopify/webhooks", web::post().to(shopify::webhooks))
         .route("/app", web::get().to(shopify::app))
+        .route("/console", web::get().to(console::page))
+        .route("/console/sso", web::get().to(console::sso))
+        .route("/console/logout", web::post().to(console::logout))
         .service(
             web::scope("/api/v1")
                 .wrap(from_fn(shopify_api::cors))
@@ -49,6 +55,33 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     "/compliance/data-requests/{id}/report",
                     web::get().to(shopify_api::data_request_report),
                 )
+                .route("/magento/enroll", web::post().to(magento::enroll))
+                .route(
+                    "/magento/enrollment-tokens",
+                    web::post().to(magento::create_enrollment_token),
+                )
+                .route("/magento/events", web::post().to(magento::events))
+                .route(
+                    "/magento/permission-snapshots",
+                    web::post().to(magento::permission_snapshots),
+                )
+                .route(
+                    "/magento/retention-policy",
+                    web::get().to(magento::retention_policy),
+                )
+                .route(
+                    "/magento/retention-reports",
+                    web::post().to(magento::retention_reports),
+                )
+                .route("/agent/enroll", web::post().to(agent::enroll))
+                .route(
+                    "/agent/enrollment-tokens",
+                    web::post().to(agent::create_enrollment_token),
+                )
+                .route("/agent/batches", web::post().to(agent::batches))
+                .route("/agents", web::get().to(agent::list))
+                .route("/agents/{id}", web::get().to(agent::get))
+                .route("/agents/{id}/revoke", web::post().to(agent::revoke))
                 .route("/retention/policy", web::get().to(retention::get_policy))
                 .route("/retention/policy", web::put().to(retention::put_policy))
                 .route("/retention/runs", web::get().to(retention::list_runs))

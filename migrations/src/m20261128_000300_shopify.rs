@@ -8,7 +8,7 @@ pub struct Migration;
 
 impl MigrationName for Migration {
     fn name(&self) -> &str {
-        "m20261128_000200_shopify"
+        "m20261128_000300_shopify"
     }
 }
 

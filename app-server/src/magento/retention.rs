@@ -1,0 +1,238 @@
+//! Retention on Magento: the policy the module executes (`GET /api/v1/magento/retention-policy`)
+//! and the evidence it reports back (`POST /api/v1/magento/retention-reports`).
+//!
+//! The policy is the tenant's versioned retention policy (`crate::retention`), served in the
+//! module's format (`{"version", "classes": [{"class", "max_age_days", "anchor", "action",
+//! "allow_keys"?}]}`, see the module's `Policy`).
+//! A report is stored once per `run_id` with an audit entry; alerts it carries (an encrypted
+//! card number or CVV still stored) become `findings` rows.
+
+use leakguard_domain::audit::Subject;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{MagentoError, rfc3339_ms};
+use crate::audit;
+use crate::db::begin_write;
+use crate::db::entities::{findings, retention_reports};
+use crate::tenancy::{TenantCtx, scoped};
+
+/// The tenant's current policy (`crate::retention`, versioned; the default until an admin
+/// saves one) in the module's form: only the classes the module enforces.
+pub async fn policy(db: &DatabaseConnection, ctx: &TenantCtx) -> Result<Value, MagentoError> {
+    let policy = crate::retention::current_policy(db, ctx)
+        .await
+        .map_err(|e| MagentoError::Unexpected(anyhow::anyhow!("{e}")))?;
+    Ok(policy.to_module_json())
+}
+
+/// One alert of a class run.
+#[derive(Debug, Deserialize)]
+struct Alert {
+    code: String,
+    rows: i64,
+}
+
+/// One class of a report (only the fields the server reads; the whole report is stored).
+#[derive(Debug, Deserialize)]
+struct ClassReport {
+    class: String,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    rows_affected: Option<i64>,
+    #[serde(default)]
+    alerts: Vec<Alert>,
+}
+
+/// The report (the module's `Executor::run` output plus `module_version`).
+#[derive(Debug, Deserialize)]
+struct Report {
+    run_id: String,
+    policy_version: i64,
+    #[serde(default)]
+    policy_sha256: String,
+    #[serde(default)]
+    dry_run: bool,
+    #[serde(default)]
+    started_at: Option<String>,
+    #[serde(default)]
+    finished_at: Option<String>,
+    classes: Vec<ClassReport>,
+}
+
+/// Outcome of a delivery.
+#[derive(Debug, Serialize)]
+pub struct ReportAck {
+    /// The stored report.
+    pub id: Uuid,
+    /// True when a report with this run id was stored before.
+    pub duplicate: bool,
+    /// Findings opened from the report's alerts.
+    pub findings: u64,
+}
+
+fn severity(code: &str) -> &'static str {
+    match code {
+        "cc_number_enc_present" | "cc_cid_enc_present" => "high",
+        _ => "medium",
+    }
+}
+
+fn title(code: &str, class: &str) -> String {
+    match code {
+        "cc_number_enc_present" => format!("Encrypted card numbers are stored ({class})"),
+        "cc_cid_enc_present" => format!("Card security codes are stored ({class})"),
+        other => format!("Retention alert {other} ({class})"),
+    }
+}
+
+/// Validates and stores a report, opening a finding per alert.
+pub async fn store_report(
+    db: &DatabaseConnection,
+    ctx: &TenantCtx,
+    body: &[u8],
+    now_ms: i64,
+) -> Result<ReportAck, MagentoError> {
+    let report: Report = serde_json::from_slice(body)
+        .map_err(|e| MagentoError::Invalid(super::json_error("invalid retention report", &e)))?;
+    let run_id = report.run_id.trim();
+    if run_id.is_empty() || run_id.len() > 64 || !run_id.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(MagentoError::Invalid(
+            "run_id must be 1 to 64 printable characters".into(),
+        ));
+    }
+    let sha_ok = report.policy_sha256.is_empty()
+        || (report.policy_sha256.len() == 64
+            && report.policy_sha256.bytes().all(|b| b.is_ascii_hexdigit()));
+    if !sha_ok || report.policy_version < 0 {
+        return Err(MagentoError::Invalid(
+            "policy_version must be >= 0 and policy_sha256 64 hex characters".into(),
+        ));
+    }
+    if report.classes.len() > 64
+        || report
+            .classes
+            .iter()
+            .any(|c| c.class.is_empty() || c.class.len() > 64 || c.alerts.len() > 64)
+    {
+        return Err(MagentoError::Invalid(
+            "classes must be at most 64 entries with a class name and at most 64 alerts".into(),
+        ));
+    }
+    let rows_affected: i64 = report
+        .classes
+        .iter()
+        .filter_map(|c| c.rows_affected)
+        .map(|n| n.max(0))
+        .fold(0i64, i64::saturating_add);
+    let alerts: Vec<(&ClassReport, &Alert)> = report
+        .classes
+        .iter()
+        .flat_map(|c| c.alerts.iter().map(move |a| (c, a)))
+        .filter(|(_, a)| a.rows > 0 && !a.code.is_empty() && a.code.len() <= 64)
+        .collect();
+    let txn = begin_write(db).await?;
+    if let Some(existing) = scoped::<retention_reports::Entity>(ctx)
+        .filter(retention_reports::Column::RunId.eq(run_id))
+        .one(&txn)
+        .await?
+    {
+        return Ok(ReportAck {
+            id: existing.id,
+            duplicate: true,
+            findings: 0,
+        });
+    }
+    let id = Uuid::now_v7();
+    retention_reports::Entity::insert(retention_reports::ActiveModel {
+        tenant_id: Set(ctx.tenant_id.as_uuid()),
+        id: Set(id),
+        run_id: Set(run_id.to_owned()),
+        policy_version: Set(report.policy_version),
+        policy_sha256: Set(report.policy_sha256.to_ascii_lowercase()),
+        dry_run: Set(report.dry_run),
+        started_at: Set(report.started_at.as_deref().and_then(rfc3339_ms)),
+        finished_at: Set(report.finished_at.as_deref().and_then(rfc3339_ms)),
+        received_at: Set(now_ms),
+        rows_affected: Set(rows_affected),
+        alerts: Set(i32::try_from(alerts.len()).unwrap_or(i32::MAX)),
+        report: Set(String::from_utf8_lossy(body).into_owned()),
+    })
+    .exec_without_returning(&txn)
+    .await?;
+    let classes: Vec<Value> = report
+        .classes
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "class": c.class,
+                "status": c.status,
+                "rows_affected": c.rows_affected,
+            })
+        })
+        .collect();
+    audit::record(
+        &txn,
+        ctx,
+        "magento.retention_report.stored",
+        Subject::new("retention_report", id.to_string()),
+        serde_json::json!({
+            "run_id": run_id,
+            "policy_version": report.policy_version,
+            "dry_run": report.dry_run,
+            "rows_affected": rows_affected,
+            "classes": classes,
+        }),
+    )
+    .await?;
+    let mut opened = 0u64;
+    for (class, alert) in alerts {
+        let finding_id = Uuid::now_v7();
+        let inserted = findings::Entity::insert(findings::ActiveModel {
+            tenant_id: Set(ctx.tenant_id.as_uuid()),
+            id: Set(finding_id),
+            kind: Set("retention_alert".into()),
+            code: Set(alert.code.clone()),
+            severity: Set(severity(&alert.code).into()),
+            status: Set("open".into()),
+            title: Set(title(&alert.code, &class.class)),
+            details: Set(serde_json::json!({
+                "class": class.class,
+                "rows": alert.rows,
+                "retention_report": id.to_string(),
+                "run_id": run_id,
+            })
+            .to_string()),
+            dedup_key: Set(format!("retention:{run_id}:{}:{}", class.class, alert.code)),
+            created_at: Set(now_ms),
+        })
+        .on_conflict(
+            OnConflict::columns([findings::Column::TenantId, findings::Column::DedupKey])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(&txn)
+        .await?;
+        if inserted == 1 {
+            opened += 1;
+            audit::record(
+                &txn,
+                ctx,
+                "finding.opened",
+                Subject::new("finding", finding_id.to_string()),
+                serde_json::json!({"code": alert.code, "class": class.class, "rows": alert.rows}),
+            )
+            .await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(ReportAck {
+        id,
+        duplicate: false,
+        findings: opened,
+    })
+}
