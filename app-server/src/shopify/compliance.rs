@@ -30,8 +30,8 @@ use super::{ShopifyError, rfc3339, webhooks};
 use crate::audit;
 use crate::crypto::Keyring;
 use crate::db::entities::{
-    api_keys, shopify_compliance_requests as requests, shopify_installations, shopify_signals,
-    tenants, users, webhook_deliveries,
+    api_keys, console_sessions, findings, shopify_compliance_requests as requests,
+    shopify_installations, shopify_signals, signals, tenants, users, webhook_deliveries,
 };
 use crate::db::{begin_write, now_ms};
 use crate::secrets;
@@ -394,6 +394,23 @@ pub async fn shop_redact<C: ConnectionTrait>(
             secrets_deleted += 1;
         }
     }
+    // Tables other adapters fill (staff sessions, detection signals and findings) may name
+    // people too; a Shopify tenant normally has none, but the purge covers them all.
+    let sessions_deleted = console_sessions::Entity::delete_many()
+        .filter(console_sessions::Column::TenantId.eq(tenant))
+        .exec(txn)
+        .await?
+        .rows_affected;
+    let detection_rows_deleted = signals::Entity::delete_many()
+        .filter(signals::Column::TenantId.eq(tenant))
+        .exec(txn)
+        .await?
+        .rows_affected
+        + findings::Entity::delete_many()
+            .filter(findings::Column::TenantId.eq(tenant))
+            .exec(txn)
+            .await?
+            .rows_affected;
     let api_keys_deleted = api_keys::Entity::delete_many()
         .filter(api_keys::Column::TenantId.eq(tenant))
         .exec(txn)
@@ -452,6 +469,8 @@ pub async fn shop_redact<C: ConnectionTrait>(
             "payloads_dropped": payloads_dropped,
             "secrets_deleted": secrets_deleted,
             "api_keys_deleted": api_keys_deleted,
+            "console_sessions_deleted": sessions_deleted,
+            "detection_rows_deleted": detection_rows_deleted,
             "users_deleted": users_deleted,
         }),
     )
