@@ -358,6 +358,40 @@ pub async fn shop_redact<C: ConnectionTrait>(
     now: i64,
 ) -> Result<(), ShopifyError> {
     let tenant = ctx.tenant_id.as_uuid();
+    // Shopify sends shop/redact 48 h after an uninstall. A shop that installed again since then
+    // is a customer again: its data stays, and the skipped purge is on the record.
+    let active = tenants::Entity::find_by_id(tenant)
+        .one(txn)
+        .await?
+        .is_some_and(|t| t.status == "active");
+    let reinstalled = scoped::<shopify_installations::Entity>(ctx)
+        .one(txn)
+        .await?
+        .is_some_and(|i| i.installed_at > row.received_at - SHOP_REDACT_AFTER_MS);
+    if active && reinstalled {
+        let request = insert_request(
+            txn,
+            ctx,
+            row,
+            NewRequest {
+                shopify_request_id: None,
+                customer_ref: None,
+                status: "done",
+                report: None,
+            },
+            now,
+        )
+        .await?;
+        audit::record(
+            txn,
+            ctx,
+            "shopify.shop_redact_skipped",
+            Subject::new("compliance_request", request.to_string()),
+            serde_json::json!({"delivery": row.id.to_string(), "reason": "reinstalled"}),
+        )
+        .await?;
+        return Ok(());
+    }
     let signals_deleted = shopify_signals::Entity::delete_many()
         .filter(shopify_signals::Column::TenantId.eq(tenant))
         .exec(txn)

@@ -278,4 +278,33 @@ async fn the_compliance_webhooks_run_end_to_end(backend: Backend) {
     assert!(report.result.is_ok(), "{:?}", report.result);
 }
 
-crate::on_both_backends!(the_compliance_webhooks_run_end_to_end);
+async fn shop_redact_for_a_shop_that_installed_again_keeps_its_data(backend: Backend) {
+    let fake = spawn_fake_shopify().await;
+    let app = shopify_app(backend, Some(&fake)).await;
+    let tenant = install_via_oauth(&app).await;
+    assert_eq!(
+        app.deliver("customers/update", SHOP, &json!({"id": 1, "email": EMAIL}))
+            .await
+            .status(),
+        200
+    );
+    let (headers, body) = oracle_webhook(
+        "shop/redact",
+        SHOP,
+        &json!({"shop_id": 954889, "shop_domain": SHOP}),
+    );
+    assert_eq!(app.post_webhook(&headers, body).await.status(), 200);
+    app.process_webhooks().await;
+    assert_eq!(app.count_where("tenants", "status = 'active'").await, 1);
+    assert_eq!(app.count_where("shopify_signals", "1 = 1").await, 1);
+    assert!(
+        app.audit_actions(tenant)
+            .await
+            .contains(&"shopify.shop_redact_skipped".to_owned())
+    );
+}
+
+crate::on_both_backends!(
+    the_compliance_webhooks_run_end_to_end,
+    shop_redact_for_a_shop_that_installed_again_keeps_its_data,
+);
