@@ -400,7 +400,42 @@ async fn admin_api_401_and_access_denied_are_handled(backend: Backend) {
     assert!(matches!(err, ShopifyError::ReauthRequired));
 }
 
+async fn scopes_updates_are_recorded_and_bulk_operations_kept_as_signals(backend: Backend) {
+    let fake = spawn_fake_shopify().await;
+    let app = shopify_app(backend, Some(&fake)).await;
+    let tenant = install_via_oauth(&app).await;
+    let (headers, body) = oracle_webhook(
+        "app/scopes_update",
+        SHOP,
+        &json!({"id": 1, "previous": ["read_customers", "read_orders"], "current": ["read_customers"], "updated_at": "2026-11-28T10:00:00Z", "shop_id": 954889}),
+    );
+    assert_eq!(app.post_webhook(&headers, body).await.status(), 200);
+    let (headers, body) = oracle_webhook(
+        "bulk_operations/finish",
+        SHOP,
+        &json!({"admin_graphql_api_id": "gid://shopify/BulkOperation/147595010", "completed_at": "2026-11-28T10:01:00Z", "created_at": "2026-11-28T10:00:00Z", "error_code": null, "status": "completed", "type": "query"}),
+    );
+    assert_eq!(app.post_webhook(&headers, body).await.status(), 200);
+    app.process_webhooks().await;
+    assert_eq!(
+        app.count_where("shopify_installations", "granted_scopes = 'read_customers'")
+            .await,
+        1
+    );
+    let audit = app.audit_text(tenant).await;
+    assert!(audit.contains("app/scopes_update"), "{audit}");
+    assert_eq!(
+        app.count_where(
+            "shopify_signals",
+            "topic = 'bulk_operations/finish' AND resource_id = 'gid://shopify/BulkOperation/147595010'"
+        )
+        .await,
+        1
+    );
+}
+
 crate::on_both_backends!(
+    scopes_updates_are_recorded_and_bulk_operations_kept_as_signals,
     the_full_install_flow_runs_against_a_fake_shopify,
     bad_install_requests_are_refused_with_no_state_change,
     expiring_tokens_rotate_once_under_concurrency,
