@@ -75,7 +75,8 @@ pub fn parser_for(kind: SourceKind, options: &ParserOptions) -> Box<dyn LinePars
 }
 
 fn is_server_header(line: &[u8]) -> bool {
-    (line.contains(&b',') && memchr::memmem::find(line, b", Version: ").is_some())
+    // `/usr/sbin/mariadbd, Version: …`: the cheap first-byte test keeps this off the hot path.
+    (line.first() == Some(&b'/') && memchr::memmem::find(line, b", Version: ").is_some())
         || line.starts_with(b"Tcp port: ")
         || line.starts_with(b"Time ")
         || line.starts_with(b"Time\t")

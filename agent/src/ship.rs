@@ -256,7 +256,8 @@ pub struct ShipOptions {
     pub base_backoff: Duration,
     /// Longest back-off.
     pub max_backoff: Duration,
-    /// Give up after this many failed attempts on one batch (`--once`); `None` = never.
+    /// Give up after this many failed attempts on one batch (`--once`); answers with a
+    /// `Retry-After` do not count. `None` = never.
     pub max_attempts: Option<u32>,
 }
 
@@ -312,7 +313,11 @@ pub async fn ship_loop(
                 }
                 SendOutcome::Retry(after) => {
                     events.send_retry();
-                    attempt += 1;
+                    // A server that names a `Retry-After` is busy, not broken: only failures
+                    // without one count towards `max_attempts`.
+                    if after.is_none() {
+                        attempt += 1;
+                    }
                     if options.max_attempts.is_some_and(|max| attempt >= max) {
                         bail!(
                             "the server did not accept a batch after {attempt} attempts; it stays in the spool"

@@ -92,7 +92,7 @@ fn enrollment_stores_a_private_credential_that_batches_then_use() {
         .lock()
         .unwrap()
         .fail_first
-        .store(3, std::sync::atomic::Ordering::Relaxed);
+        .store(20, std::sync::atomic::Ordering::Relaxed);
     run_once(&config);
     let guard = server.state.lock().unwrap();
     assert_eq!(guard.bad_auth.load(std::sync::atomic::Ordering::Relaxed), 0);
@@ -272,18 +272,18 @@ impl Lcg {
     }
 }
 
-/// F3: 60 `kill -9`s of the real agent at random points while it tails a growing, rotating
+/// F3: 100 `kill -9`s of the real agent at random points while it tails a growing, rotating
 /// log and ships to a server that first answers 503; afterwards the server holds every line
 /// exactly once (after de-duplication on the dedup key).
 #[test]
-fn f3_every_line_arrives_exactly_once_across_sixty_kill_nines() {
+fn f3_every_line_arrives_exactly_once_across_a_hundred_kill_nines() {
     let server = FakeServer::start();
     server
         .state
         .lock()
         .unwrap()
         .fail_first
-        .store(10, std::sync::atomic::Ordering::Relaxed);
+        .store(12, std::sync::atomic::Ordering::Relaxed);
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state");
     enroll(&server, &state);
@@ -301,7 +301,7 @@ fn f3_every_line_arrives_exactly_once_across_sixty_kill_nines() {
     let mut random = Lcg(0x5eed);
     let mut expected = Vec::new();
     let mut rotations = 0;
-    for iteration in 0..60 {
+    for iteration in 0..100 {
         let mut child = spawn_agent(&config);
         let start = expected.len() as u64;
         expected.extend(append_ids(
@@ -447,4 +447,45 @@ fn check_config_names_an_unknown_key_and_fails() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// With the periodic rescan ten minutes away, a file created after start is found through
+/// inotify alone.
+#[test]
+fn inotify_finds_a_new_file_long_before_the_next_rescan() {
+    let server = FakeServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    enroll(&server, &state);
+    let logs = dir.path().join("logs");
+    fs::create_dir_all(&logs).unwrap();
+    let config = dir.path().join("agent.toml");
+    write_config(
+        &config,
+        &server.url(),
+        &state,
+        &source("admin", "magento-admin", &logs.join("*.log")),
+        "",
+    );
+    let text = fs::read_to_string(&config)
+        .unwrap()
+        .replace("rescan_ms = 50", "rescan_ms = 600000");
+    fs::write(&config, text).unwrap();
+    let mut child = spawn_agent(&config);
+    // The agent's first scan sees an empty directory; wait until it is running.
+    let started = Instant::now() + Duration::from_secs(20);
+    while !state.join("spool").exists() && Instant::now() < started {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let expected = append_ids(&logs.join("new.log"), "i", 0..5);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline
+        && server.state.lock().unwrap().server.request_ids().len() < expected.len()
+    {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_exactly_once(&server.state.lock().unwrap().server, &expected);
 }

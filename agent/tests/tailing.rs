@@ -537,3 +537,37 @@ fn f20_two_sources_sharing_a_state_dir_keep_separate_state() {
         assert_eq!(checkpoint["files"][0]["offset"], size, "{name}");
     }
 }
+
+/// F1 at the spec's scale: 1,000,000 general-log lines, renamed mid-read, then 1,000 more in a
+/// new file. Every statement is counted exactly once (aggregate counts add up to 1,001,000).
+#[test]
+fn f1_a_million_lines_renamed_mid_read_are_counted_exactly_once() {
+    let mut harness = general_harness();
+    harness.extra_config = "batch_max_bytes = 4194304\n".to_owned();
+    let text = harness
+        .config_text()
+        .replace("batch_max_bytes = 65536\n", "");
+    let config = agent::config::Config::parse(&text, std::path::Path::new("t.toml")).unwrap();
+    let log = harness.log("general.log");
+    let mut body = String::with_capacity(40 * 1_000_000);
+    body.push_str("261128  8:18:01\t    10 Query\tSELECT 0\n");
+    for i in 1..1_000_000 {
+        body.push_str(&format!("\t\t    10 Query\tSELECT {i}\n"));
+    }
+    fs::write(&log, body).unwrap();
+    let clock = Arc::new(agent::clock::SystemClock::default());
+    let mut agent =
+        agent::agent::Agent::new(&config, "agent-1", harness.events.clone(), clock).unwrap();
+    agent.step(true, false).unwrap();
+    harness.drain(&agent);
+    // The glob only matches `general*.log`: the renamed file is drained through its descriptor.
+    fs::rename(&log, harness.log("rotated.log.1")).unwrap();
+    let mut tail = String::new();
+    for i in 0..1_000 {
+        tail.push_str(&format!("\t\t    11 Query\tSELECT {i}\n"));
+    }
+    fs::write(&log, tail).unwrap();
+    harness.step_until_idle(&mut agent, 100_000);
+    harness.server.assert_no_overlap();
+    assert_eq!(statement_count(&harness), 1_001_000);
+}

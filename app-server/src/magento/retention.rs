@@ -6,6 +6,8 @@
 //! "allow_keys"?}]}`, see the module's `Policy`).
 //! A report is stored once per `run_id` with an audit entry; alerts it carries (an encrypted
 //! card number or CVV still stored) become `findings` rows.
+//! Each class of a real (not dry-run) report also becomes a `retention_runs` row with
+//! `source = "magento"`, so the run history lists the module's runs next to the own-store ones.
 
 use leakguard_domain::audit::Subject;
 use sea_orm::sea_query::OnConflict;
@@ -17,7 +19,7 @@ use uuid::Uuid;
 use super::{MagentoError, rfc3339_ms};
 use crate::audit;
 use crate::db::begin_write;
-use crate::db::entities::{findings, retention_reports};
+use crate::db::entities::{findings, retention_reports, retention_runs};
 use crate::tenancy::{TenantCtx, scoped};
 
 /// The tenant's current policy (`crate::retention`, versioned; the default until an admin
@@ -46,6 +48,36 @@ struct ClassReport {
     rows_affected: Option<i64>,
     #[serde(default)]
     alerts: Vec<Alert>,
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(default)]
+    cutoff: Option<String>,
+    #[serde(default)]
+    started_at: Option<String>,
+    #[serde(default)]
+    finished_at: Option<String>,
+    #[serde(default)]
+    affected_ids_sha256: Option<String>,
+    #[serde(default)]
+    last_affected_id: Option<i64>,
+    #[serde(default)]
+    batches: Option<i64>,
+    #[serde(default)]
+    max_transaction_ms: Option<i64>,
+    #[serde(default)]
+    max_age_days: Option<i64>,
+    #[serde(default)]
+    anchor: Option<String>,
+    #[serde(default)]
+    action: Option<String>,
+    #[serde(default)]
+    table: Option<String>,
+    #[serde(default)]
+    undecodable: Option<i64>,
+    #[serde(default)]
+    resumed: Option<bool>,
+    #[serde(default)]
+    class_run_id: Option<String>,
 }
 
 /// The report (the module's `Executor::run` output plus `module_version`).
@@ -87,6 +119,86 @@ fn title(code: &str, class: &str) -> String {
         "cc_number_enc_present" => format!("Encrypted card numbers are stored ({class})"),
         "cc_cid_enc_present" => format!("Card security codes are stored ({class})"),
         other => format!("Retention alert {other} ({class})"),
+    }
+}
+
+/// A module class run as a `retention_runs` row (`source = "magento"`), so the run history lists
+/// it next to the own-store runs. Complete classes carry the module's evidence (cut-off, count,
+/// id hash, batches); other statuses (`unsupported`) keep the module's reason in `error`.
+fn class_run(
+    ctx: &TenantCtx,
+    row_id: Uuid,
+    report_id: Uuid,
+    run_id: &str,
+    report: &Report,
+    class: &ClassReport,
+    now_ms: i64,
+) -> retention_runs::ActiveModel {
+    let status = class.status.as_deref().unwrap_or("unknown");
+    let status: String = status.chars().take(16).collect();
+    let hash = class
+        .affected_ids_sha256
+        .as_deref()
+        .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_else(|| {
+            leakguard_domain::retention::IdChain::default()
+                .hex()
+                .to_owned()
+        });
+    let started = class
+        .started_at
+        .as_deref()
+        .and_then(rfc3339_ms)
+        .or(report.started_at.as_deref().and_then(rfc3339_ms))
+        .unwrap_or(now_ms);
+    let finished = class
+        .finished_at
+        .as_deref()
+        .and_then(rfc3339_ms)
+        .or(report.finished_at.as_deref().and_then(rfc3339_ms));
+    let alerts: Vec<Value> = class
+        .alerts
+        .iter()
+        .map(|a| serde_json::json!({"code": a.code, "rows": a.rows}))
+        .collect();
+    let details = serde_json::json!({
+        "retention_report": report_id.to_string(),
+        "run_id": run_id,
+        "class_run_id": class.class_run_id,
+        "table": class.table,
+        "action": class.action,
+        "anchor": class.anchor,
+        "max_age_days": class.max_age_days,
+        "resumed": class.resumed,
+        "undecodable": class.undecodable,
+        "alerts": alerts,
+    });
+    retention_runs::ActiveModel {
+        id: Set(row_id),
+        tenant_id: Set(ctx.tenant_id.as_uuid()),
+        class: Set(class.class.clone()),
+        source: Set("magento".into()),
+        status: Set(status),
+        policy_version: Set(i32::try_from(report.policy_version).unwrap_or(i32::MAX)),
+        cutoff: Set(class.cutoff.as_deref().and_then(rfc3339_ms).unwrap_or(0)),
+        started_at: Set(started),
+        finished_at: Set(finished),
+        last_key: Set(class.last_affected_id.map(|k| k.to_string())),
+        rows_affected: Set(class.rows_affected.unwrap_or(0).max(0)),
+        ids_hash: Set(hash),
+        first_affected_at: Set(None),
+        last_affected_at: Set(None),
+        batches: Set(class
+            .batches
+            .and_then(|b| i32::try_from(b).ok())
+            .unwrap_or(0)),
+        max_batch_ms: Set(class.max_transaction_ms.unwrap_or(0).max(0)),
+        error: Set(class
+            .reason
+            .as_deref()
+            .map(|r| r.chars().take(500).collect())),
+        report: Set(Some(details.to_string())),
     }
 }
 
@@ -164,14 +276,28 @@ pub async fn store_report(
     })
     .exec_without_returning(&txn)
     .await?;
+    let mut runs = Vec::new();
+    if !report.dry_run {
+        for class in &report.classes {
+            let run_row = Uuid::now_v7();
+            runs.push(run_row);
+            retention_runs::Entity::insert(class_run(
+                ctx, run_row, id, run_id, &report, class, now_ms,
+            ))
+            .exec_without_returning(&txn)
+            .await?;
+        }
+    }
     let classes: Vec<Value> = report
         .classes
         .iter()
-        .map(|c| {
+        .zip(runs.iter().map(Some).chain(std::iter::repeat(None)))
+        .map(|(c, run)| {
             serde_json::json!({
                 "class": c.class,
                 "status": c.status,
                 "rows_affected": c.rows_affected,
+                "retention_run": run.map(|r| r.to_string()),
             })
         })
         .collect();

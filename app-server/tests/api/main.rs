@@ -12,6 +12,7 @@ mod cross_tenant;
 mod health;
 mod jobs;
 mod magento;
+mod magento_retention_e2e;
 mod module_php;
 mod retention;
 mod secrets;

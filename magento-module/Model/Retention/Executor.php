@@ -19,7 +19,11 @@ use LeakGuard\Connector\Model\Retention\Handler\HandlerInterface;
 class Executor
 {
     public const DEFAULT_BATCH_SIZE = 1000;
-    private const LOCK_NAME = 'leakguard_retention';
+    /**
+     * Named lock serializing runs on one database. The name carries a digest of the database name, so two
+     * Magento databases on one MariaDB server (GET_LOCK names are server-wide) do not block each other.
+     */
+    public const LOCK_NAME_SQL = "CONCAT('leakguard_retention_', LEFT(SHA1(COALESCE(DATABASE(), '')), 16))";
 
     private ConnectionInterface $db;
     private ProgressStore $progressStore;
@@ -195,12 +199,12 @@ class Executor
 
     private function acquireLock(): bool
     {
-        return (int) $this->db->fetchOne('SELECT GET_LOCK(?, 0)', [self::LOCK_NAME]) === 1;
+        return (int) $this->db->fetchOne('SELECT GET_LOCK(' . self::LOCK_NAME_SQL . ', 0)') === 1;
     }
 
     private function releaseLock(): void
     {
-        $this->db->fetchOne('SELECT RELEASE_LOCK(?)', [self::LOCK_NAME]);
+        $this->db->fetchOne('SELECT RELEASE_LOCK(' . self::LOCK_NAME_SQL . ')');
     }
 
     private function dbTime(\DateTimeImmutable $time): string

@@ -349,13 +349,13 @@ class RetentionExecutorTest extends MariaDbTestCase
     {
         $this->seed();
         $other = $this->newConnection();
-        self::assertSame(1, (int) $other->fetchOne("SELECT GET_LOCK('leakguard_retention', 0)"));
+        self::assertSame(1, (int) $other->fetchOne('SELECT GET_LOCK(' . Executor::LOCK_NAME_SQL . ', 0)'));
         try {
             $this->expectException(\RuntimeException::class);
             $this->expectExceptionMessage('another retention run holds the lock');
             $this->executor()->run($this->policy());
         } finally {
-            $other->fetchOne("SELECT RELEASE_LOCK('leakguard_retention')");
+            $other->fetchOne('SELECT RELEASE_LOCK(' . Executor::LOCK_NAME_SQL . ')');
         }
     }
 
