@@ -16,6 +16,7 @@ pub mod magento;
 pub mod metrics;
 pub mod retention;
 pub mod secrets;
+pub mod shopify;
 pub mod startup;
 pub mod telemetry;
 pub mod tenancy;

@@ -15,6 +15,7 @@ use sea_orm_migration::sea_orm::{DatabaseBackend, DatabaseConnection, Transactio
 mod m20261128_000001_foundation;
 mod m20261128_000100_retention;
 mod m20261128_000200_magento_agent_ingest;
+mod m20261128_000300_shopify;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_foundation::Migration),
             Box::new(m20261128_000100_retention::Migration),
             Box::new(m20261128_000200_magento_agent_ingest::Migration),
+            Box::new(m20261128_000300_shopify::Migration),
         ]
     }
 }
