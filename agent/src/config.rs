@@ -116,7 +116,7 @@ fn default_batch_ms() -> u64 {
     1000
 }
 fn default_batch_bytes() -> u64 {
-    16 * 1024 * 1024
+    4 * 1024 * 1024
 }
 fn default_rescan_ms() -> u64 {
     2000

@@ -163,6 +163,11 @@ impl Processor {
         self.dirty
     }
 
+    /// Number of records waiting.
+    pub fn record_count(&self) -> usize {
+        self.sql.len() + self.sensitive.len() + self.events.len() + self.http.len() + self.app.len()
+    }
+
     fn info(&mut self, query: &[u8]) -> Arc<FingerprintInfo> {
         let fingerprint = self.fingerprinter.fingerprint(query);
         if let Some(info) = self.cache.get(fingerprint) {

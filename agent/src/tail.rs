@@ -29,6 +29,9 @@ use crate::records::Processor;
 /// Cap on the bytes a multi-line record accumulates.
 pub const MAX_RECORD_BYTES: usize = 4 * 1024 * 1024;
 const READ_CHUNK: usize = 256 * 1024;
+/// Records after which a batch is cut whatever its input size (keeps bodies well under
+/// `MAX_BATCH_JSON_BYTES`).
+const MAX_BATCH_RECORDS: usize = 5_000;
 /// Descriptors one source keeps open at most; further files wait for the next rescan.
 const MAX_OPEN_FILES: usize = 1024;
 
@@ -56,7 +59,7 @@ impl Default for TailOptions {
         Self {
             max_line_bytes: 1024 * 1024,
             batch_linger: Duration::from_secs(1),
-            batch_max_bytes: 16 * 1024 * 1024,
+            batch_max_bytes: 4 * 1024 * 1024,
             rotate_grace: Duration::from_secs(5),
             idle_close: Duration::from_secs(60),
             state_ttl_s: 3600,
@@ -666,7 +669,9 @@ impl SourceTailer {
             if invalid > 0 {
                 events.invalid_utf8(invalid);
             }
-            if tracked.read_pos - tracked.state.offset >= options.batch_max_bytes {
+            if tracked.read_pos - tracked.state.offset >= options.batch_max_bytes
+                || tracked.processor.record_count() >= MAX_BATCH_RECORDS
+            {
                 Self::cut_and_commit(
                     name,
                     kind,

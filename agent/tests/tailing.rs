@@ -571,3 +571,34 @@ fn f1_a_million_lines_renamed_mid_read_are_counted_exactly_once() {
     harness.server.assert_no_overlap();
     assert_eq!(statement_count(&harness), 1_001_000);
 }
+
+#[test]
+fn a_batch_is_cut_by_record_count_before_its_byte_limit() {
+    let mut harness = Harness::admin(&["app.log"]);
+    let log = harness.log("app.log");
+    let expected = append_ids(&log, "r", 0..12_000);
+    let text = harness
+        .config_text()
+        .replace("batch_max_bytes = 65536", "batch_max_bytes = 67108864");
+    let config = agent::config::Config::parse(&text, std::path::Path::new("t.toml")).unwrap();
+    let clock = Arc::new(agent::clock::SystemClock::default());
+    let mut agent =
+        agent::agent::Agent::new(&config, "agent-1", harness.events.clone(), clock).unwrap();
+    agent
+        .run(&config, true, &std::sync::atomic::AtomicBool::new(false))
+        .unwrap();
+    harness.drain(&agent);
+    assert_exactly_once(&harness.server, &expected);
+    let largest = harness
+        .server
+        .batches
+        .values()
+        .map(|b| b.records.len())
+        .max()
+        .unwrap();
+    assert!(
+        harness.server.batches.len() >= 2,
+        "one batch of {largest} records"
+    );
+    assert!(largest < 12_000);
+}

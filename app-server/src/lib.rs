@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod permissions_cli;
 pub mod retention;
 pub mod secrets;
+pub mod shopify;
 pub mod startup;
 pub mod telemetry;
 pub mod tenancy;

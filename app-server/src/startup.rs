@@ -30,6 +30,8 @@ pub struct AppState {
     pub instance_id: String,
     /// Slots of in-flight agent batch ingest (`ingest.max_in_flight`).
     pub ingest_slots: Arc<tokio::sync::Semaphore>,
+    /// The Shopify app (configuration, HTTP client, refresh locks).
+    pub shopify: crate::shopify::Shopify,
 }
 
 impl AppState {
@@ -43,7 +45,9 @@ impl AppState {
         let signer = AuditSigner::load(&settings)?;
         crate::audit::register_signing_key(&db, &signer).await?;
         let ingest_slots = Arc::new(tokio::sync::Semaphore::new(settings.ingest.max_in_flight));
+        let shopify = crate::shopify::Shopify::new(&settings)?;
         Ok(Self {
+            shopify,
             db,
             ingest_slots,
             settings,
@@ -372,6 +376,64 @@ async fn start_scheduler(
         let shutdown = shutdown.clone();
         tokio::spawn(async move { retention_tick(&state, ttl, shutdown).await });
     }
+    scheduler
+        .add(leased_job(
+            job_state.clone(),
+            shutdown.clone(),
+            ttl,
+            "shopify_webhook_retry",
+            "*/30 * * * * *",
+        )?)
+        .await?;
     scheduler.start().await?;
     Ok(scheduler)
+}
+
+/// Job: process Shopify webhook deliveries that are due (failed, or never picked up).
+pub async fn shopify_webhook_retry_job(state: &AppState) -> anyhow::Result<usize> {
+    crate::shopify::webhooks::retry_deliveries_job(state, crate::db::now_ms()).await
+}
+
+fn leased_job(
+    state: Arc<web::Data<AppState>>,
+    shutdown: watch::Receiver<bool>,
+    ttl: Duration,
+    name: &'static str,
+    cron: &str,
+) -> anyhow::Result<tokio_cron_scheduler::Job> {
+    Ok(tokio_cron_scheduler::Job::new_async(cron, move |_, _| {
+        let state = state.clone();
+        let shutdown = shutdown.clone();
+        Box::pin(async move {
+            let run = crate::jobs::run_leased(
+                &state.db,
+                name,
+                &state.instance_id,
+                ttl,
+                Some(shutdown),
+                |_stop| shopify_webhook_retry_job(&state),
+            )
+            .await;
+            let outcome = match run {
+                Ok(crate::jobs::LeasedRun::Ran(Ok(_))) => "ok",
+                Ok(crate::jobs::LeasedRun::Busy) => "busy",
+                Ok(crate::jobs::LeasedRun::Ran(Err(e))) => {
+                    tracing::error!(job = name, error = format!("{e:#}"), "Job failed.");
+                    "failed"
+                }
+                Err(e) => {
+                    tracing::error!(job = name, error = %e, "Job lease failed.");
+                    "failed"
+                }
+            };
+            state
+                .metrics
+                .job_runs
+                .get_or_create(&JobLabels {
+                    job: name.into(),
+                    outcome: outcome.into(),
+                })
+                .inc();
+        })
+    })?)
 }

@@ -46,6 +46,10 @@ pub const ENROLL_PATH: &str = "/api/v1/agent/enroll";
 pub const BATCHES_PATH: &str = "/api/v1/agent/batches";
 /// Version of the record schema in [`Batch::schema`]. Additive changes keep the number.
 pub const SCHEMA_VERSION: u32 = 1;
+/// Largest decompressed batch body the server must accept. The agent cuts a batch after
+/// 4 MiB of input (by default) or 5,000 records, whichever comes first, so real batches stay
+/// far below this.
+pub const MAX_BATCH_JSON_BYTES: usize = 32 * 1024 * 1024;
 
 /// Body of `POST /api/v1/agent/enroll`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -16,6 +16,7 @@ mod m20261128_000001_foundation;
 mod m20261128_000030_permission_audits;
 mod m20261128_000100_retention;
 mod m20261128_000200_magento_agent_ingest;
+mod m20261128_000300_shopify;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000030_permission_audits::Migration),
             Box::new(m20261128_000100_retention::Migration),
             Box::new(m20261128_000200_magento_agent_ingest::Migration),
+            Box::new(m20261128_000300_shopify::Migration),
         ]
     }
 }

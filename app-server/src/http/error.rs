@@ -34,6 +34,10 @@ pub enum ErrorCode {
     CsrfFailed,
     /// The body's encoding or media type is not accepted.
     UnsupportedMediaType,
+    /// The platform (e.g. Shopify) must authorise LeakGuard again.
+    ReauthRequired,
+    /// A call to the platform (e.g. Shopify) failed.
+    UpstreamFailed,
 }
 
 impl ErrorCode {
@@ -52,6 +56,8 @@ impl ErrorCode {
             Self::Internal => "internal",
             Self::CsrfFailed => "csrf_failed",
             Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::ReauthRequired => "reauth_required",
+            Self::UpstreamFailed => "upstream_failed",
         }
     }
 
@@ -69,6 +75,8 @@ impl ErrorCode {
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Self::CsrfFailed => StatusCode::FORBIDDEN,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::ReauthRequired => StatusCode::UNAUTHORIZED,
+            Self::UpstreamFailed => StatusCode::BAD_GATEWAY,
         }
     }
 
@@ -81,9 +89,10 @@ impl ErrorCode {
             Self::MissingCredentials
             | Self::InvalidCredentials
             | Self::InsufficientRole
-            | Self::CsrfFailed => "auth",
+            | Self::CsrfFailed
+            | Self::ReauthRequired => "auth",
             Self::NotFound | Self::Conflict => "state",
-            Self::RateLimited | Self::Unavailable => "availability",
+            Self::RateLimited | Self::Unavailable | Self::UpstreamFailed => "availability",
             Self::Internal => "internal",
         }
     }
@@ -95,6 +104,7 @@ pub struct ApiError {
     message: String,
     cause: Option<anyhow::Error>,
     retry_after_secs: Option<u64>,
+    headers: Vec<(&'static str, &'static str)>,
 }
 
 /// The error body.
@@ -115,6 +125,7 @@ impl ApiError {
             message: message.into(),
             cause: None,
             retry_after_secs: None,
+            headers: Vec::new(),
         }
     }
 
@@ -140,6 +151,7 @@ impl ApiError {
             message: "internal error".into(),
             cause: Some(cause.into()),
             retry_after_secs: None,
+            headers: Vec::new(),
         }
     }
 
@@ -149,6 +161,12 @@ impl ApiError {
             retry_after_secs: Some(secs),
             ..Self::new(code, message)
         }
+    }
+
+    /// Adds a fixed response header (e.g. Shopify's session-retry signal).
+    pub fn with_header(mut self, name: &'static str, value: &'static str) -> Self {
+        self.headers.push((name, value));
+        self
     }
 
     /// The code.
@@ -200,6 +218,9 @@ impl ResponseError for ApiError {
         if let Some(secs) = self.retry_after_secs {
             response.insert_header(("Retry-After", secs.to_string()));
         }
+        for (name, value) in &self.headers {
+            response.insert_header((*name, *value));
+        }
         response.json(body)
     }
 }
@@ -207,6 +228,26 @@ impl ResponseError for ApiError {
 impl From<sea_orm::DbErr> for ApiError {
     fn from(e: sea_orm::DbErr) -> Self {
         Self::internal(e)
+    }
+}
+
+impl From<crate::shopify::ShopifyError> for ApiError {
+    fn from(e: crate::shopify::ShopifyError) -> Self {
+        use crate::shopify::ShopifyError as E;
+        match e {
+            E::NotConfigured => {
+                Self::new(ErrorCode::Unavailable, "the Shopify app is not configured")
+            }
+            E::Invalid(m) => Self::invalid(m),
+            E::Unauthorized(m) => Self::new(ErrorCode::InvalidCredentials, m),
+            E::ReauthRequired => Self::new(
+                ErrorCode::ReauthRequired,
+                "the shop must authorise LeakGuard again",
+            ),
+            E::NotFound => Self::not_found(),
+            E::Upstream(m) => Self::new(ErrorCode::UpstreamFailed, m),
+            E::Unexpected(e) => Self::internal(e),
+        }
     }
 }
 

@@ -55,6 +55,9 @@ impl FromRequest for TenantCtx {
         Box::pin(async move {
             let state = state?;
             if let Some(token) = token {
+                if crate::shopify::session::looks_like_session_token(&token) {
+                    return crate::http::routes::shopify::session_ctx(&state, &token).await;
+                }
                 return crate::tenants::authenticate_api_key(&state.db, &token)
                     .await?
                     .ok_or_else(|| {

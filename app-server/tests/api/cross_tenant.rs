@@ -2,8 +2,11 @@
 //! must answer 404 exactly as for a missing object, and the same request with B's credentials
 //! must succeed (so the probe is known to reach the object). A route with an id that is not in
 //! the probe table fails the suite: add it here when you add the route.
+//!
+//! Views keyed by an outside id (a Shopify customer GID) answer every id with 200: for another
+//! tenant's customer they must answer exactly what they answer for an unknown customer.
 
-use crate::helpers::{Backend, TestApp, TestTenant, spawn_app};
+use crate::helpers::{Backend, TestApp, TestTenant};
 use sea_orm::EntityTrait;
 use std::collections::BTreeSet;
 
@@ -13,9 +16,13 @@ struct Objects {
     audit_seq: String,
     finding_id: String,
     run_id: String,
+    data_request_id: String,
     agent_id: String,
     retention_run_id: String,
 }
+
+/// The customer tenant B holds a data request about.
+const B_CUSTOMER_GID: &str = "gid%3A%2F%2Fshopify%2FCustomer%2F191167";
 
 /// (method, route template as registered, concrete path for B's object). `FORM` posts
 /// `decision=acknowledge` as a console form; `REVIEW` posts the same decision as JSON.
@@ -64,6 +71,19 @@ fn probes(b: &Objects) -> Vec<(&'static str, &'static str, String)> {
         ),
         (
             "GET",
+            "/compliance/data-requests/{id}",
+            format!("/api/v1/compliance/data-requests/{}", b.data_request_id),
+        ),
+        (
+            "GET",
+            "/compliance/data-requests/{id}/report",
+            format!(
+                "/api/v1/compliance/data-requests/{}/report",
+                b.data_request_id
+            ),
+        ),
+        (
+            "GET",
             "/agents/{id}",
             format!("/api/v1/agents/{}", b.agent_id),
         ),
@@ -80,9 +100,19 @@ fn probes(b: &Objects) -> Vec<(&'static str, &'static str, String)> {
     ]
 }
 
+/// Views keyed by an outside id: (route template, concrete path for B's customer).
+fn view_probes() -> Vec<(&'static str, String)> {
+    vec![(
+        "/customers/{customerGid}/findings",
+        format!("/api/v1/customers/{B_CUSTOMER_GID}/findings"),
+    )]
+}
+
 /// Route templates with a path parameter, read from the route table source.
 fn registered_id_routes() -> BTreeSet<String> {
-    let source = include_str!("../../src/http/routes/mod.rs");
+    let source: String = include_str!("../../src/http/routes/mod.rs")
+        .split_whitespace()
+        .collect();
     source
         .split(".route(\"")
         .skip(1)
@@ -113,9 +143,26 @@ async fn call(app: &TestApp, method: &str, path: &str, key: &str) -> reqwest::Re
 }
 
 async fn no_tenant_reaches_another_tenants_objects(backend: Backend) {
-    let app = spawn_app(backend).await;
+    let app = crate::shopify_support::shopify_app(backend, None).await;
     let a: TestTenant = app.create_tenant("tenant-a.myshopify.com").await;
     let b: TestTenant = app.create_tenant("tenant-b.myshopify.com").await;
+    // A privacy request in B's shop about one of B's customers.
+    let request = serde_json::json!({"shop_id": 2, "shop_domain": "tenant-b.myshopify.com", "orders_requested": [], "customer": {"id": 191167, "email": "b-customer@example.com"}, "data_request": {"id": 1}});
+    let res = app
+        .deliver("customers/data_request", "tenant-b.myshopify.com", &request)
+        .await;
+    assert_eq!(res.status(), 200);
+    app.process_webhooks().await;
+    let listed: serde_json::Value = app
+        .get("/api/v1/compliance/data-requests", &b.key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let data_request_id = listed["data_requests"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     // Give B more audit entries than A, so B's last seq does not exist in A's chain.
     for i in 0..3 {
         let res = app
@@ -188,13 +235,19 @@ async fn no_tenant_reaches_another_tenants_objects(backend: Backend) {
         audit_seq: app.audit_count(b.id).await.to_string(),
         finding_id: b_finding.id.to_string(),
         run_id: b_run.id.to_string(),
+        data_request_id,
         retention_run_id,
         agent_id: b_agent.id,
     };
     assert!(app.audit_count(a.id).await < app.audit_count(b.id).await);
 
     let probes = probes(&b_objects);
-    let probed: BTreeSet<String> = probes.iter().map(|(_, t, _)| (*t).to_owned()).collect();
+    let views = view_probes();
+    let probed: BTreeSet<String> = probes
+        .iter()
+        .map(|(_, t, _)| (*t).to_owned())
+        .chain(views.iter().map(|(t, _)| (*t).to_owned()))
+        .collect();
     let missing: Vec<_> = registered_id_routes()
         .difference(&probed)
         .cloned()
@@ -218,6 +271,27 @@ async fn no_tenant_reaches_another_tenants_objects(backend: Backend) {
             own.status().is_success(),
             "{method} {template} did not reach B's own object: {}",
             own.status()
+        );
+    }
+
+    for (template, path) in &views {
+        let unknown_path = path.replace("191167", "999999999");
+        let as_a: serde_json::Value = app.get(path, &a.key).await.json().await.unwrap();
+        let unknown: serde_json::Value = app.get(&unknown_path, &a.key).await.json().await.unwrap();
+        assert_eq!(
+            as_a["findings"], unknown["findings"],
+            "{template} leaked across tenants"
+        );
+        assert_eq!(
+            as_a["data_requests"], unknown["data_requests"],
+            "{template} leaked across tenants"
+        );
+        assert_eq!(as_a["data_requests"], serde_json::json!([]));
+        let own: serde_json::Value = app.get(path, &b.key).await.json().await.unwrap();
+        assert_eq!(
+            own["data_requests"].as_array().map(Vec::len),
+            Some(1),
+            "{template} did not reach B's own customer"
         );
     }
 }

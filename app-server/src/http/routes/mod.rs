@@ -8,21 +8,28 @@ pub mod health;
 pub mod magento;
 pub mod permissions;
 pub mod retention;
+pub mod shopify;
+pub mod shopify_api;
 pub mod tenant;
 pub mod users;
 
-use actix_web::web;
+use actix_web::{middleware::from_fn, web};
 
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .route("/metrics", web::get().to(health::metrics))
+        .route("/shopify/install", web::get().to(shopify::install))
+        .route("/shopify/callback", web::get().to(shopify::callback))
+        .route("/shopify/webhooks", web::post().to(shopify::webhooks))
+        .route("/app", web::get().to(shopify::app))
         .route("/console", web::get().to(console::page))
         .route("/console/sso", web::get().to(console::sso))
         .route("/console/logout", web::post().to(console::logout))
         .service(
             web::scope("/api/v1")
+                .wrap(from_fn(shopify_api::cors))
                 .route("/tenant", web::get().to(tenant::get))
                 .route("/users", web::get().to(users::list))
                 .route("/users", web::post().to(users::create))
@@ -34,6 +41,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/audit/entries", web::get().to(audit::list))
                 .route("/audit/entries/{seq}", web::get().to(audit::get))
                 .route("/audit/verify", web::get().to(audit::verify))
+                .route(
+                    "/customers/{customerGid}/findings",
+                    web::get().to(shopify_api::customer_findings),
+                )
+                .route(
+                    "/compliance/data-requests",
+                    web::get().to(shopify_api::list_data_requests),
+                )
+                .route(
+                    "/compliance/data-requests/{id}",
+                    web::get().to(shopify_api::get_data_request),
+                )
+                .route(
+                    "/compliance/data-requests/{id}/report",
+                    web::get().to(shopify_api::data_request_report),
+                )
                 .route("/magento/enroll", web::post().to(magento::enroll))
                 .route(
                     "/magento/enrollment-tokens",
