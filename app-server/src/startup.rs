@@ -150,27 +150,15 @@ pub async fn permission_audit_job(state: &AppState) -> anyhow::Result<usize> {
     crate::audits::schedule::permission_audit_job(state, crate::db::now_ms()).await
 }
 
-type JobFn = for<'a> fn(
-    &'a AppState,
-) -> std::pin::Pin<
-    Box<dyn std::future::Future<Output = anyhow::Result<usize>> + Send + 'a>,
->;
-
-/// One tick of a job that returns a count: run it under its lease and count the outcome.
-async fn leased_tick(
-    state: &AppState,
-    name: &'static str,
-    ttl: Duration,
-    shutdown: watch::Receiver<bool>,
-    job: JobFn,
-) {
+async fn permission_tick(state: &AppState, ttl: Duration, shutdown: watch::Receiver<bool>) {
+    let name = "permission_audits";
     let run = crate::jobs::run_leased(
         &state.db,
         name,
         &state.instance_id,
         ttl,
         Some(shutdown),
-        |_stop| job(state),
+        |_stop| permission_audit_job(state),
     )
     .await;
     let outcome = match run {
@@ -362,10 +350,15 @@ async fn start_scheduler(
                 let state = state.clone();
                 let shutdown = shutdown.clone();
                 Box::pin(async move {
-                    leased_tick(&state, "permission_audits", ttl, shutdown, |s| {
-                        Box::pin(permission_audit_job(s))
-                    })
-                    .await
+                    // The Shopify Admin API client's futures are not `Send`; the tick runs on a
+                    // blocking thread that drives it with the runtime's handle.
+                    let handle = tokio::runtime::Handle::current();
+                    let tick = tokio::task::spawn_blocking(move || {
+                        handle.block_on(permission_tick(&state, ttl, shutdown))
+                    });
+                    if let Err(e) = tick.await {
+                        tracing::error!(job = "permission_audits", error = %e, "Job task failed.");
+                    }
                 })
             })?)
             .await?;

@@ -20,7 +20,7 @@ pub trait ModuleReports: Send + Sync {
     fn latest(
         &self,
         ctx: &TenantCtx,
-    ) -> impl Future<Output = Result<Option<(Value, i64)>, SourceError>> + Send;
+    ) -> impl Future<Output = Result<Option<(Value, i64)>, SourceError>>;
 }
 
 /// Days between an RFC 3339 time and `now_ms`.
@@ -192,10 +192,7 @@ impl<R: ModuleReports> SnapshotSource for MagentoSource<R> {
         Platform::Magento
     }
 
-    fn collect(
-        &self,
-        ctx: &TenantCtx,
-    ) -> impl Future<Output = Result<Collected, SourceError>> + Send {
+    fn collect(&self, ctx: &TenantCtx) -> impl Future<Output = Result<Collected, SourceError>> {
         let ctx = ctx.clone();
         async move {
             let Some((report, received_at)) = self.reports.latest(&ctx).await? else {

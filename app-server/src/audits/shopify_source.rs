@@ -72,7 +72,7 @@ pub trait AdminGraphql: Send + Sync {
         &self,
         query: &'static str,
         variables: Value,
-    ) -> impl Future<Output = Result<Value, GraphqlError>> + Send;
+    ) -> impl Future<Output = Result<Value, GraphqlError>>;
 }
 
 /// An Admin GraphQL client over reqwest with throttle handling: a `THROTTLED` error (HTTP 200
@@ -276,10 +276,7 @@ impl<G: AdminGraphql> SnapshotSource for ShopifySource<G> {
         Platform::Shopify
     }
 
-    fn collect(
-        &self,
-        ctx: &TenantCtx,
-    ) -> impl Future<Output = Result<Collected, SourceError>> + Send {
+    fn collect(&self, ctx: &TenantCtx) -> impl Future<Output = Result<Collected, SourceError>> {
         let ctx = ctx.clone();
         async move {
             let own_scopes_used: BTreeSet<String> =

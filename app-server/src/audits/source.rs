@@ -42,10 +42,7 @@ pub trait SnapshotSource: Send + Sync {
     fn platform(&self) -> Platform;
 
     /// Reads the current permissions.
-    fn collect(
-        &self,
-        ctx: &TenantCtx,
-    ) -> impl Future<Output = Result<Collected, SourceError>> + Send;
+    fn collect(&self, ctx: &TenantCtx) -> impl Future<Output = Result<Collected, SourceError>>;
 }
 
 /// A fixed snapshot (the CLI's `--snapshot FILE`, tests).
@@ -57,10 +54,7 @@ impl SnapshotSource for StaticSource {
         self.0.snapshot.platform
     }
 
-    fn collect(
-        &self,
-        _ctx: &TenantCtx,
-    ) -> impl Future<Output = Result<Collected, SourceError>> + Send {
+    fn collect(&self, _ctx: &TenantCtx) -> impl Future<Output = Result<Collected, SourceError>> {
         let collected = self.0.clone();
         async move { Ok(collected) }
     }

@@ -9,9 +9,13 @@ use std::time::Duration;
 
 use super::AuditsError;
 use super::magento_source::{MagentoSource, ModuleReports};
-use super::shopify_source::{HttpAdminGraphql, ShopifySource};
+use super::shopify_source::{
+    APP_INSTALLATIONS_QUERY, AdminGraphql, CURRENT_APP_INSTALLATION_QUERY, GraphqlError,
+    HttpAdminGraphql, ShopifySource,
+};
 use super::source::{Collected, SnapshotSource, SourceError};
-use crate::db::entities::{permission_snapshots, tenants};
+use crate::db::entities::{permission_snapshots, shopify_installations, tenants};
+use crate::shopify::admin_api::{self, AdminApiError};
 use crate::startup::AppState;
 use crate::tenancy::{TenantCtx, scoped};
 
@@ -49,9 +53,58 @@ impl ModuleReports for StoredReports {
     }
 }
 
+/// The Admin API client of an installed app (`shopify::admin_api`: token refresh, throttling,
+/// typed `ACCESS_DENIED`), for the audit's two queries.
+pub struct InstalledAdminGraphql<'a> {
+    state: &'a AppState,
+    ctx: TenantCtx,
+    now_ms: i64,
+}
+
+fn graphql_error(e: AdminApiError) -> GraphqlError {
+    match e {
+        AdminApiError::AccessDenied { path } => GraphqlError::AccessDenied { path },
+        AdminApiError::Throttled => GraphqlError::Throttled,
+        other => GraphqlError::Failed(other.to_string()),
+    }
+}
+
+impl AdminGraphql for InstalledAdminGraphql<'_> {
+    async fn execute(&self, query: &'static str, variables: Value) -> Result<Value, GraphqlError> {
+        use crate::shopify::app_installations::{
+            AppInstallations, OwnInstallation, app_installations, own_installation,
+        };
+        let bad =
+            |e: serde_json::Error| GraphqlError::Failed(format!("unexpected Admin API data: {e}"));
+        if query == APP_INSTALLATIONS_QUERY {
+            let vars: app_installations::Variables =
+                serde_json::from_value(variables).map_err(bad)?;
+            let data =
+                admin_api::query::<AppInstallations>(self.state, &self.ctx, vars, self.now_ms)
+                    .await
+                    .map_err(graphql_error)?;
+            serde_json::to_value(data).map_err(bad)
+        } else if query == CURRENT_APP_INSTALLATION_QUERY {
+            let data = admin_api::query::<OwnInstallation>(
+                self.state,
+                &self.ctx,
+                own_installation::Variables {},
+                self.now_ms,
+            )
+            .await
+            .map_err(graphql_error)?;
+            serde_json::to_value(data).map_err(bad)
+        } else {
+            Err(GraphqlError::Failed("unknown audit query".into()))
+        }
+    }
+}
+
 /// A tenant's source.
-pub enum PlatformSource {
-    /// Shopify Admin API.
+pub enum PlatformSource<'a> {
+    /// Shopify Admin API of an app installed through OAuth or managed install.
+    ShopifyInstalled(ShopifySource<InstalledAdminGraphql<'a>>),
+    /// Shopify Admin API with a token pasted from a custom app (`tenant create --access-token`).
     Shopify(ShopifySource<HttpAdminGraphql>),
     /// The Magento module's report.
     Magento(MagentoSource<StoredReports>),
@@ -59,23 +112,21 @@ pub enum PlatformSource {
     Unavailable(Platform, String),
 }
 
-impl SnapshotSource for PlatformSource {
+impl SnapshotSource for PlatformSource<'_> {
     fn platform(&self) -> Platform {
         match self {
-            Self::Shopify(_) => Platform::Shopify,
+            Self::Shopify(_) | Self::ShopifyInstalled(_) => Platform::Shopify,
             Self::Magento(_) => Platform::Magento,
             Self::Unavailable(p, _) => *p,
         }
     }
 
-    fn collect(
-        &self,
-        ctx: &TenantCtx,
-    ) -> impl Future<Output = Result<Collected, SourceError>> + Send {
+    fn collect(&self, ctx: &TenantCtx) -> impl Future<Output = Result<Collected, SourceError>> {
         let ctx = ctx.clone();
         async move {
             match self {
                 Self::Shopify(s) => s.collect(&ctx).await,
+                Self::ShopifyInstalled(s) => s.collect(&ctx).await,
                 Self::Magento(s) => s.collect(&ctx).await,
                 Self::Unavailable(_, why) => Err(SourceError::Unavailable(why.clone())),
             }
@@ -84,14 +135,28 @@ impl SnapshotSource for PlatformSource {
 }
 
 /// The source for a tenant.
-pub async fn for_tenant(
-    state: &AppState,
+pub async fn for_tenant<'a>(
+    state: &'a AppState,
     ctx: &TenantCtx,
     tenant: &tenants::Model,
     now_ms: i64,
-) -> Result<PlatformSource, AuditsError> {
+) -> Result<PlatformSource<'a>, AuditsError> {
     match tenant.platform.as_str() {
         "shopify" => {
+            let installed = scoped::<shopify_installations::Entity>(ctx)
+                .one(&state.db)
+                .await?
+                .is_some_and(|i| i.uninstalled_at.is_none());
+            if installed && state.shopify.config.is_some() {
+                return Ok(PlatformSource::ShopifyInstalled(ShopifySource::new(
+                    InstalledAdminGraphql {
+                        state,
+                        ctx: ctx.clone(),
+                        now_ms,
+                    },
+                    state.db.clone(),
+                )));
+            }
             let Some(shop) = tenant.shop_domain.as_deref() else {
                 return Ok(PlatformSource::Unavailable(
                     Platform::Shopify,

@@ -7,6 +7,7 @@
 //! as keyed hashes (`customer_ref`) under a per-tenant key that `shop/redact` destroys.
 
 pub mod admin_api;
+pub mod app_installations;
 pub mod compliance;
 pub mod hmac;
 pub mod oauth;

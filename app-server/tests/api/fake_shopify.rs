@@ -131,6 +131,15 @@ async fn graphql(
         .json(json!({"errors": [{"message": "unknown query", "extensions": {"code": "UNKNOWN"}}]}))
 }
 
+/// The OAuth token endpoint: any `good-code` grant gets the fake's token.
+async fn token_endpoint(state: web::Data<Arc<Mutex<FakeState>>>) -> HttpResponse {
+    let s = state.lock().unwrap();
+    HttpResponse::Ok().json(json!({
+        "access_token": s.token, "scope": "read_customers,read_orders",
+        "expires_in": 3600, "refresh_token": "shprt_fake", "refresh_token_expires_in": 7_776_000,
+    }))
+}
+
 impl FakeShopify {
     pub async fn start(token: &str, own: FakeApp, apps: Vec<FakeApp>) -> Self {
         let state = Arc::new(Mutex::new(FakeState {
@@ -152,6 +161,7 @@ impl FakeShopify {
             App::new()
                 .app_data(data.clone())
                 .route("/admin/api/{version}/graphql.json", web::post().to(graphql))
+                .route("/admin/oauth/access_token", web::post().to(token_endpoint))
         })
         .workers(1)
         .listen(listener)

@@ -449,6 +449,54 @@ async fn the_allow_list_clears_listed_apps_and_flags_what_exceeds_it(backend: Ba
     assert_eq!(policy["allowed"][MAILER], json!(["read_customers"]));
 }
 
+async fn an_installed_app_audits_through_the_shopify_admin_client(backend: Backend) {
+    use crate::shopify_support::{API_KEY, SECRET};
+    let fake = FakeShopify::start(
+        TOKEN,
+        app(1, "LeakGuard", &["read_customers", "read_orders"]),
+        vec![
+            app(3, "Mailer", &["read_customers"]),
+            app(4, "Reviews", &["read_products"]),
+        ],
+    )
+    .await;
+    let base = fake.base_url.clone();
+    let app = spawn_app_with(backend, move |s| {
+        s.shopify.api_key = Some(API_KEY.into());
+        s.shopify.api_secret = Some(SECRET.to_owned().into());
+        s.shopify.admin_base_url = Some(base);
+    })
+    .await;
+    let tenant = crate::shopify_oauth::install_via_oauth(&app).await;
+    let ctx = TenantCtx::system(TenantId(tenant), "test");
+    let now = app_server::db::now_ms();
+    let run = audits::run_for_tenant(&app.state, &ctx, Trigger::Manual, now)
+        .await
+        .unwrap();
+    assert_eq!(run.status, "succeeded", "{:?}", run.error);
+    assert!(run.complete);
+    assert_eq!(run.principals, 3);
+    assert_eq!(
+        fake.state.lock().unwrap().throttled,
+        1,
+        "THROTTLED retried by the client"
+    );
+    let list = audits::list_findings(&app.state.db, &ctx, FindingFilter::Active, now)
+        .await
+        .unwrap();
+    assert!(
+        list.iter()
+            .any(|f| f.principal.as_deref() == Some(MAILER) && f.kind == "not_allow_listed")
+    );
+    fake.state.lock().unwrap().deny_read_apps = true;
+    let denied = audits::run_for_tenant(&app.state, &ctx, Trigger::Manual, now + 1)
+        .await
+        .unwrap();
+    assert_eq!(denied.status, "succeeded");
+    assert!(!denied.complete);
+    assert!(denied.notice.unwrap().contains("read_apps"));
+}
+
 /// The module's reports, from memory.
 struct Reports(std::sync::Mutex<Option<(Value, i64)>>);
 
@@ -456,8 +504,7 @@ impl audits::magento_source::ModuleReports for Reports {
     fn latest(
         &self,
         _ctx: &TenantCtx,
-    ) -> impl std::future::Future<Output = Result<Option<(Value, i64)>, audits::SourceError>> + Send
-    {
+    ) -> impl std::future::Future<Output = Result<Option<(Value, i64)>, audits::SourceError>> {
         let v = self.0.lock().unwrap().clone();
         async move { Ok(v) }
     }
@@ -1049,6 +1096,7 @@ crate::on_both_backends!(
     the_allow_list_clears_listed_apps_and_flags_what_exceeds_it,
     a_magento_admin_signs_in_from_the_module_and_reviews_its_report,
     a_store_with_two_thousand_apps_is_audited_in_one_pass,
+    an_installed_app_audits_through_the_shopify_admin_client,
     a_magento_audit_reads_the_module_report,
     scheduled_audits_run_once_per_slot_and_follow_the_tenant_schedule,
     the_cli_runs_an_audit_and_prints_the_report,
