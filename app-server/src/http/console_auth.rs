@@ -134,6 +134,15 @@ impl FromRequest for ConsoleCtx {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let html = wants_html(req);
         let has_authorization = req.headers().contains_key(header::AUTHORIZATION);
+        // An embedded document load carries App Bridge's session token in the URL.
+        let id_token = (!has_authorization)
+            .then(|| {
+                url::form_urlencoded::parse(req.query_string().as_bytes())
+                    .find(|(k, _)| k == "id_token")
+                    .map(|(_, v)| v.into_owned())
+            })
+            .flatten()
+            .filter(|t| crate::shopify::session::looks_like_session_token(t));
         let bearer = has_authorization.then(|| TenantCtx::from_request(req, payload));
         let cookie = req
             .cookie(console::SESSION_COOKIE)
@@ -154,6 +163,16 @@ impl FromRequest for ConsoleCtx {
                     html,
                 )
             })?;
+            if let Some(token) = id_token {
+                let ctx = crate::http::routes::shopify::session_ctx(&state, &token)
+                    .await
+                    .map_err(|e| PageError::new(e, html))?;
+                return Ok(Self {
+                    ctx,
+                    cookie: None,
+                    html,
+                });
+            }
             let sign_in = || PageError {
                 error: ApiError::new(
                     ErrorCode::MissingCredentials,

@@ -497,6 +497,71 @@ async fn an_installed_app_audits_through_the_shopify_admin_client(backend: Backe
     assert!(denied.notice.unwrap().contains("read_apps"));
 }
 
+async fn the_embedded_console_takes_shopify_session_tokens(backend: Backend) {
+    use crate::shopify_support::{API_KEY, SECRET, SHOP};
+    let fake = FakeShopify::start(
+        TOKEN,
+        app(1, "LeakGuard", &["read_customers", "read_orders"]),
+        vec![app(3, "Mailer", &["read_customers"])],
+    )
+    .await;
+    let base = fake.base_url.clone();
+    let app = spawn_app_with(backend, move |s| {
+        s.shopify.api_key = Some(API_KEY.into());
+        s.shopify.api_secret = Some(SECRET.to_owned().into());
+        s.shopify.admin_base_url = Some(base);
+    })
+    .await;
+    let tenant = crate::shopify_oauth::install_via_oauth(&app).await;
+    let ctx = TenantCtx::system(TenantId(tenant), "test");
+    audits::run_for_tenant(&app.state, &ctx, Trigger::Manual, app_server::db::now_ms())
+        .await
+        .unwrap();
+    // The document load carries the session token in the URL.
+    let token = crate::shopify_session::session_token("42");
+    let res = app
+        .client
+        .get(app.url(&format!("/console/permissions?embedded=1&id_token={token}")))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains(&format!(
+        "frame-ancestors https://{SHOP} https://admin.shopify.com"
+    )));
+    assert!(csp.contains("https://cdn.shopify.com"));
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("https://cdn.shopify.com/shopifycloud/app-bridge.js"),
+        "production: App Bridge loads"
+    );
+    assert!(html.contains(&format!("content=\"{API_KEY}\"")));
+    // Fetches inside the admin send a fresh token in the Authorization header.
+    let res = app
+        .client
+        .get(app.url("/console/permissions/findings"))
+        .bearer_auth(crate::shopify_session::session_token("42"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("Mailer"));
+    // A forged token is refused.
+    let res = app
+        .client
+        .get(app.url("/console/permissions?id_token=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiJ9.c2ln"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+}
+
 /// The module's reports, from memory.
 struct Reports(std::sync::Mutex<Option<(Value, i64)>>);
 
@@ -1097,6 +1162,7 @@ crate::on_both_backends!(
     a_magento_admin_signs_in_from_the_module_and_reviews_its_report,
     a_store_with_two_thousand_apps_is_audited_in_one_pass,
     an_installed_app_audits_through_the_shopify_admin_client,
+    the_embedded_console_takes_shopify_session_tokens,
     a_magento_audit_reads_the_module_report,
     scheduled_audits_run_once_per_slot_and_follow_the_tenant_schedule,
     the_cli_runs_an_audit_and_prints_the_report,

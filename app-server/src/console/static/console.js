@@ -38,6 +38,12 @@
     var html = await response.text();
     var doc = new DOMParser().parseFromString(html, "text/html");
     document.title = doc.title;
+    // A page reached from the App Home page brings its stylesheet along.
+    doc.querySelectorAll("link[rel=stylesheet]").forEach(function (link) {
+      if (!document.querySelector('link[rel=stylesheet][href="' + link.getAttribute("href") + '"]')) {
+        document.head.appendChild(document.adoptNode(link));
+      }
+    });
     document.body.replaceWith(document.adoptNode(doc.body));
     if (push) history.pushState({}, "", url);
     initForms();

@@ -134,7 +134,9 @@ pub async fn app(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRes
             Some(shop.as_str()),
             &api_key,
             &format!(
-                "<h1>LeakGuard</h1><p>LeakGuard is watching {}.</p>",
+                "<h1>LeakGuard</h1><p>LeakGuard is watching {}.</p>\
+                 <p><a href=\"/console/permissions\">Open the permission audit</a></p>\
+                 <script src=\"/console/static/console.js\" defer></script>",
                 escape(shop.as_str())
             ),
         )),
