@@ -13,10 +13,10 @@ pub use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{DatabaseBackend, DatabaseConnection, TransactionTrait};
 
 mod m20261128_000001_foundation;
-mod m20261128_000030_permission_audits;
 mod m20261128_000100_retention;
 mod m20261128_000200_magento_agent_ingest;
 mod m20261128_000300_shopify;
+mod m20261128_000400_permission_audits;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -26,10 +26,10 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         vec![
             Box::new(m20261128_000001_foundation::Migration),
-            Box::new(m20261128_000030_permission_audits::Migration),
             Box::new(m20261128_000100_retention::Migration),
             Box::new(m20261128_000200_magento_agent_ingest::Migration),
             Box::new(m20261128_000300_shopify::Migration),
+            Box::new(m20261128_000400_permission_audits::Migration),
         ]
     }
 }

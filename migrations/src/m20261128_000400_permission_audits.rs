@@ -9,7 +9,7 @@ pub struct Migration;
 
 impl MigrationName for Migration {
     fn name(&self) -> &str {
-        "m20261128_000030_permission_audits"
+        "m20261128_000400_permission_audits"
     }
 }
 
