@@ -22,6 +22,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("finding.html", include_str!("templates/finding.html")),
     ("runs.html", include_str!("templates/runs.html")),
     ("run.html", include_str!("templates/run.html")),
+    ("retention.html", include_str!("templates/retention.html")),
     ("login.html", include_str!("templates/login.html")),
     ("error.html", include_str!("templates/error.html")),
 ];
@@ -118,6 +119,11 @@ const NAV: &[NavItem] = &[
         id: "runs",
         label: "Audit runs",
         href: "/console/permissions/runs",
+    },
+    NavItem {
+        id: "retention",
+        label: "Retention",
+        href: "/console/retention",
     },
 ];
 

@@ -9,6 +9,7 @@ mod audit_chain;
 mod browser;
 mod classify;
 mod console;
+mod console_retention;
 mod cross_tenant;
 mod fake_shopify;
 mod health;

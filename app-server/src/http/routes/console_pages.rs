@@ -40,13 +40,13 @@ fn csp(frame_ancestors: &str, app_bridge: bool) -> String {
 
 /// Messages and status of a rendered page.
 #[derive(Default)]
-struct Notes {
-    flash: Option<String>,
-    error: Option<String>,
-    status: Option<actix_web::http::StatusCode>,
+pub(crate) struct Notes {
+    pub(crate) flash: Option<String>,
+    pub(crate) error: Option<String>,
+    pub(crate) status: Option<actix_web::http::StatusCode>,
 }
 
-async fn page(
+pub(crate) async fn page(
     state: &AppState,
     cc: &ConsoleCtx,
     template: &str,
@@ -106,7 +106,7 @@ fn ok() -> actix_web::http::StatusCode {
     actix_web::http::StatusCode::OK
 }
 
-fn see_other(location: String) -> HttpResponse {
+pub(crate) fn see_other(location: String) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, location))
         .finish()

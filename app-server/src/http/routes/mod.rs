@@ -4,6 +4,7 @@ pub mod agent;
 pub mod audit;
 pub mod console;
 pub mod console_pages;
+pub mod console_retention;
 pub mod health;
 pub mod magento;
 pub mod permissions;
@@ -136,6 +137,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/static/console.js", web::get().to(console_pages::js))
                 .route("/login", web::get().to(console_pages::login_form))
                 .route("/login", web::post().to(console_pages::login))
+                .route(
+                    "/retention",
+                    web::get().to(console_retention::retention_page),
+                )
+                .route(
+                    "/retention/policy",
+                    web::post().to(console_retention::save_policy),
+                )
+                .route("/retention/runs", web::post().to(console_retention::run))
                 .route("/permissions", web::get().to(console_pages::overview))
                 .route(
                     "/permissions/principals",
