@@ -151,14 +151,31 @@ pub async fn permission_audit_job(state: &AppState) -> anyhow::Result<usize> {
 }
 
 async fn permission_tick(state: &AppState, ttl: Duration, shutdown: watch::Receiver<bool>) {
-    let name = "permission_audits";
+    leased_tick(state, ttl, shutdown, "permission_audits", || {
+        permission_audit_job(state)
+    })
+    .await;
+}
+
+/// Runs a job function under its lease and counts the outcome (`ok`, `busy`, `failed`) in
+/// `leakguard_job_runs_total`; a failure is logged once with its cause chain.
+async fn leased_tick<T, F, Fut>(
+    state: &AppState,
+    ttl: Duration,
+    shutdown: watch::Receiver<bool>,
+    name: &'static str,
+    job: F,
+) where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<T>>,
+{
     let run = crate::jobs::run_leased(
         &state.db,
         name,
         &state.instance_id,
         ttl,
         Some(shutdown),
-        |_stop| permission_audit_job(state),
+        |_stop| job(),
     )
     .await;
     let outcome = match run {
@@ -173,6 +190,10 @@ async fn permission_tick(state: &AppState, ttl: Duration, shutdown: watch::Recei
             "failed"
         }
     };
+    count_run(state, name, outcome);
+}
+
+fn count_run(state: &AppState, name: &'static str, outcome: &'static str) {
     state
         .metrics
         .job_runs
@@ -229,14 +250,7 @@ async fn retention_tick(state: &AppState, ttl: Duration, shutdown: watch::Receiv
             "failed"
         }
     };
-    state
-        .metrics
-        .job_runs
-        .get_or_create(&JobLabels {
-            job: name.into(),
-            outcome: outcome.into(),
-        })
-        .inc();
+    count_run(state, name, outcome);
 }
 
 async fn start_scheduler(
@@ -257,36 +271,10 @@ async fn start_scheduler(
             let state = checkpoint_state.clone();
             let shutdown = checkpoint_shutdown.clone();
             Box::pin(async move {
-                let name = "audit_checkpoint";
-                let run = crate::jobs::run_leased(
-                    &state.db,
-                    name,
-                    &state.instance_id,
-                    ttl,
-                    Some(shutdown),
-                    |_stop| audit_checkpoint_job(&state),
-                )
+                leased_tick(&state, ttl, shutdown, "audit_checkpoint", || {
+                    audit_checkpoint_job(&state)
+                })
                 .await;
-                let outcome = match run {
-                    Ok(crate::jobs::LeasedRun::Ran(Ok(_))) => "ok",
-                    Ok(crate::jobs::LeasedRun::Busy) => "busy",
-                    Ok(crate::jobs::LeasedRun::Ran(Err(e))) => {
-                        tracing::error!(job = name, error = format!("{e:#}"), "Job failed.");
-                        "failed"
-                    }
-                    Err(e) => {
-                        tracing::error!(job = name, error = %e, "Job lease failed.");
-                        "failed"
-                    }
-                };
-                state
-                    .metrics
-                    .job_runs
-                    .get_or_create(&JobLabels {
-                        job: name.into(),
-                        outcome: outcome.into(),
-                    })
-                    .inc();
             })
         })?)
         .await?;
@@ -298,36 +286,10 @@ async fn start_scheduler(
             let state = prune_state.clone();
             let shutdown = prune_shutdown.clone();
             Box::pin(async move {
-                let name = "prune";
-                let run = crate::jobs::run_leased(
-                    &state.db,
-                    name,
-                    &state.instance_id,
-                    ttl,
-                    Some(shutdown),
-                    |_stop| prune_job(&state, crate::db::now_ms()),
-                )
+                leased_tick(&state, ttl, shutdown, "prune", || {
+                    prune_job(&state, crate::db::now_ms())
+                })
                 .await;
-                let outcome = match run {
-                    Ok(crate::jobs::LeasedRun::Ran(Ok(_))) => "ok",
-                    Ok(crate::jobs::LeasedRun::Busy) => "busy",
-                    Ok(crate::jobs::LeasedRun::Ran(Err(e))) => {
-                        tracing::error!(job = name, error = format!("{e:#}"), "Job failed.");
-                        "failed"
-                    }
-                    Err(e) => {
-                        tracing::error!(job = name, error = %e, "Job lease failed.");
-                        "failed"
-                    }
-                };
-                state
-                    .metrics
-                    .job_runs
-                    .get_or_create(&JobLabels {
-                        job: name.into(),
-                        outcome: outcome.into(),
-                    })
-                    .inc();
             })
         })?)
         .await?;
@@ -370,7 +332,7 @@ async fn start_scheduler(
         tokio::spawn(async move { retention_tick(&state, ttl, shutdown).await });
     }
     scheduler
-        .add(leased_job(
+        .add(shopify_webhook_retry_schedule(
             job_state.clone(),
             shutdown.clone(),
             ttl,
@@ -387,7 +349,7 @@ pub async fn shopify_webhook_retry_job(state: &AppState) -> anyhow::Result<usize
     crate::shopify::webhooks::retry_deliveries_job(state, crate::db::now_ms()).await
 }
 
-fn leased_job(
+fn shopify_webhook_retry_schedule(
     state: Arc<web::Data<AppState>>,
     shutdown: watch::Receiver<bool>,
     ttl: Duration,
@@ -398,35 +360,10 @@ fn leased_job(
         let state = state.clone();
         let shutdown = shutdown.clone();
         Box::pin(async move {
-            let run = crate::jobs::run_leased(
-                &state.db,
-                name,
-                &state.instance_id,
-                ttl,
-                Some(shutdown),
-                |_stop| shopify_webhook_retry_job(&state),
-            )
+            leased_tick(&state, ttl, shutdown, name, || {
+                shopify_webhook_retry_job(&state)
+            })
             .await;
-            let outcome = match run {
-                Ok(crate::jobs::LeasedRun::Ran(Ok(_))) => "ok",
-                Ok(crate::jobs::LeasedRun::Busy) => "busy",
-                Ok(crate::jobs::LeasedRun::Ran(Err(e))) => {
-                    tracing::error!(job = name, error = format!("{e:#}"), "Job failed.");
-                    "failed"
-                }
-                Err(e) => {
-                    tracing::error!(job = name, error = %e, "Job lease failed.");
-                    "failed"
-                }
-            };
-            state
-                .metrics
-                .job_runs
-                .get_or_create(&JobLabels {
-                    job: name.into(),
-                    outcome: outcome.into(),
-                })
-                .inc();
         })
     })?)
 }
