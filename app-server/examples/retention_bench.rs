@@ -33,7 +33,7 @@ async fn main() {
         ..Default::default()
     };
     settings.jobs.enabled = false;
-    let state = app_server::startup::AppState::init(settings).await.unwrap();
+    let state = app_server::state::AppState::init(settings).await.unwrap();
     let created = app_server::tenants::create_tenant(
         &state.db,
         &state.keyring,

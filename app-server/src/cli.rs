@@ -9,7 +9,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::config::Settings;
-use crate::startup::{AppState, Application};
+use crate::startup::Application;
+use crate::state::AppState;
 use crate::tenants::{self, PlatformAddress};
 
 /// LeakGuard server and operator tools.
@@ -422,11 +423,12 @@ async fn audit_command(state: &AppState, action: AuditAction) -> anyhow::Result<
         AuditAction::Verify { tenant } => {
             let chains = match tenant {
                 Some(key) => vec![tenants::resolve(&state.db, &key).await?.id],
-                None => crate::audit::chains(&state.db).await?,
+                None => crate::audit_chain::chains(&state.db).await?,
             };
             let mut ok = true;
             for chain in chains {
-                let report = crate::audit::verify_chain(&state.db, chain, &state.signer).await?;
+                let report =
+                    crate::audit_chain::verify_chain(&state.db, chain, &state.signer).await?;
                 match report.result {
                     Ok(v) => println!(
                         "ok\t{chain}\t{} entries\t{} checkpoints\thead {}",
@@ -446,7 +448,7 @@ async fn audit_command(state: &AppState, action: AuditAction) -> anyhow::Result<
         }
         AuditAction::Export { tenant, out } => {
             let chain = tenants::resolve(&state.db, &tenant).await?.id;
-            match crate::audit::export_bundle(&state.db, chain, &state.signer).await? {
+            match crate::audit_chain::export_bundle(&state.db, chain, &state.signer).await? {
                 Ok(bundle) => {
                     let text = serde_json::to_vec_pretty(&bundle)?;
                     std::fs::write(&out, text)

@@ -306,7 +306,8 @@ impl Settings {
                 return Err(ConfigError::new(key, format!("not a cron expression: {e}")));
             }
         }
-        if let Err(e) = crate::audits::schedule::parse(&self.jobs.permission_audit_default_schedule)
+        if let Err(e) =
+            crate::permission_audits::schedule::parse(&self.jobs.permission_audit_default_schedule)
         {
             return Err(ConfigError::new(
                 "jobs.permission_audit_default_schedule",

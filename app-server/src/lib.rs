@@ -1,8 +1,7 @@
 //! The LeakGuard server: a multi-tenant actix-web application for Shopify Plus shops and
 //! Magento installations. See ARCHITECTURE.md for the map and the invariants.
 
-pub mod audit;
-pub mod audits;
+pub mod audit_chain;
 pub mod classify_cli;
 pub mod cli;
 pub mod config;
@@ -15,11 +14,13 @@ pub mod ingest;
 pub mod jobs;
 pub mod magento;
 pub mod metrics;
+pub mod permission_audits;
 pub mod permissions_cli;
 pub mod retention;
 pub mod secrets;
 pub mod shopify;
 pub mod startup;
+pub mod state;
 pub mod telemetry;
 pub mod tenancy;
 pub mod tenants;

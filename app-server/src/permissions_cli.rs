@@ -3,9 +3,9 @@
 
 use std::process::ExitCode;
 
-use crate::audits::{self, Trigger};
 use crate::db::now_ms;
-use crate::startup::AppState;
+use crate::permission_audits::{self, Trigger};
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use leakguard_domain::ids::TenantId;
 
@@ -15,9 +15,9 @@ pub async fn audit(state: &AppState, tenant: &str, json: bool) -> anyhow::Result
     let tenant = crate::tenants::resolve(&state.db, tenant).await?;
     let ctx = TenantCtx::system(TenantId(tenant.id), "cli");
     let now = now_ms();
-    let source = audits::sources::for_tenant(state, &ctx, &tenant, now).await?;
-    let run = audits::run_now(&state.db, &ctx, &source, Trigger::Cli, now).await?;
-    let report = audits::report(&state.db, &ctx, now).await?;
+    let source = permission_audits::sources::for_tenant(state, &ctx, &tenant, now).await?;
+    let run = permission_audits::run_now(&state.db, &ctx, &source, Trigger::Cli, now).await?;
+    let report = permission_audits::report(&state.db, &ctx, now).await?;
     if json {
         println!(
             "{}",

@@ -9,7 +9,7 @@ use sea_orm::{
 use secrecy::SecretString;
 use uuid::Uuid;
 
-use crate::audit::{self, AuditError};
+use crate::audit_chain::{self, AuditError};
 use crate::crypto::{CryptoError, Keyring, Sealed};
 use crate::db::entities::secrets;
 use crate::db::now_ms;
@@ -67,7 +67,7 @@ pub async fn put<C: ConnectionTrait>(
     )
     .exec_without_returning(txn)
     .await?;
-    audit::record(
+    audit_chain::record(
         txn,
         ctx,
         "secret.stored",
@@ -116,7 +116,7 @@ pub async fn delete<C: ConnectionTrait>(
         .exec(txn)
         .await?;
     if result.rows_affected > 0 {
-        audit::record(
+        audit_chain::record(
             txn,
             ctx,
             "secret.deleted",
@@ -174,7 +174,7 @@ pub async fn reencrypt_all(
             leakguard_domain::ids::TenantId(row.tenant_id),
             "secrets.rotate",
         );
-        audit::record(
+        audit_chain::record(
             &txn,
             &ctx,
             "secret.reencrypted",

@@ -3,61 +3,15 @@
 
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, middleware::from_fn, web};
-use sea_orm::DatabaseConnection;
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
 use crate::config::Settings;
-use crate::crypto::{AuditSigner, Keyring};
 use crate::http::{error, middleware, routes};
-use crate::metrics::{JobLabels, Metrics};
-
-/// Shared, immutable state of one server process.
-pub struct AppState {
-    /// Database pool.
-    pub db: DatabaseConnection,
-    /// Settings as loaded.
-    pub settings: Settings,
-    /// Master keys for secrets.
-    pub keyring: Keyring,
-    /// Audit checkpoint signer.
-    pub signer: AuditSigner,
-    /// Metrics registry.
-    pub metrics: Metrics,
-    /// This process's id as a lease owner.
-    pub instance_id: String,
-    /// Slots of in-flight agent batch ingest (`ingest.max_in_flight`).
-    pub ingest_slots: Arc<tokio::sync::Semaphore>,
-    /// The Shopify app (configuration, HTTP client, refresh locks).
-    pub shopify: crate::shopify::Shopify,
-}
-
-impl AppState {
-    /// Connects, migrates and loads keys.
-    pub async fn init(settings: Settings) -> anyhow::Result<Self> {
-        let db = crate::db::connect(&settings).await?;
-        migrations::migrate(&db)
-            .await
-            .map_err(|e| anyhow::anyhow!("database migration failed: {e}"))?;
-        let keyring = Keyring::load(&settings)?;
-        let signer = AuditSigner::load(&settings)?;
-        crate::audit::register_signing_key(&db, &signer).await?;
-        let ingest_slots = Arc::new(tokio::sync::Semaphore::new(settings.ingest.max_in_flight));
-        let shopify = crate::shopify::Shopify::new(&settings)?;
-        Ok(Self {
-            shopify,
-            db,
-            ingest_slots,
-            settings,
-            keyring,
-            signer,
-            metrics: Metrics::new(),
-            instance_id: format!("{}-{}", std::process::id(), uuid::Uuid::now_v7()),
-        })
-    }
-}
+use crate::metrics::JobLabels;
+use crate::state::AppState;
 
 /// A built server, bound to its port.
 pub struct Application {
@@ -142,12 +96,12 @@ impl Application {
 
 /// Job: sign a checkpoint of every chain whose head moved.
 pub async fn audit_checkpoint_job(state: &AppState) -> anyhow::Result<usize> {
-    Ok(crate::audit::checkpoint_all(&state.db, &state.signer).await?)
+    Ok(crate::audit_chain::checkpoint_all(&state.db, &state.signer).await?)
 }
 
 /// Job: start the permission audits whose schedule slot is due.
 pub async fn permission_audit_job(state: &AppState) -> anyhow::Result<usize> {
-    crate::audits::schedule::permission_audit_job(state, crate::db::now_ms()).await
+    crate::permission_audits::schedule::permission_audit_job(state, crate::db::now_ms()).await
 }
 
 async fn permission_tick(state: &AppState, ttl: Duration, shutdown: watch::Receiver<bool>) {

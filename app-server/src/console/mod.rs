@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
-use crate::audit::{self, AuditError};
+use crate::audit_chain::{self, AuditError};
 use crate::db::begin_write;
 use crate::db::entities::{console_sessions, tenants, users};
 use crate::enrollment::random_secret;
@@ -108,7 +108,7 @@ pub async fn create<C: ConnectionTrait>(
     })
     .exec_without_returning(txn)
     .await?;
-    audit::record(
+    audit_chain::record(
         txn,
         ctx,
         "console.session.created",
@@ -212,7 +212,7 @@ pub async fn logout(
         .exec(&txn)
         .await?;
     if ended.rows_affected == 1 {
-        audit::record(
+        audit_chain::record(
             &txn,
             &ctx,
             "console.session.ended",

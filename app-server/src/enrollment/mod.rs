@@ -16,7 +16,7 @@ use secrecy::SecretString;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::audit::{self, AuditError};
+use crate::audit_chain::{self, AuditError};
 use crate::db::begin_write;
 use crate::db::entities::{enrollment_tokens, tenants};
 use crate::tenancy::TenantCtx;
@@ -132,7 +132,7 @@ pub async fn issue(
     })
     .exec_without_returning(&txn)
     .await?;
-    audit::record(
+    audit_chain::record(
         &txn,
         ctx,
         "enrollment_token.issued",

@@ -17,7 +17,7 @@ use subtle::ConstantTimeEq;
 
 use super::error::{ApiError, ErrorCode};
 use crate::console::{self, ConsoleError};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 
 /// An error of a console page.

@@ -263,9 +263,9 @@ impl From<crate::tenants::TenantError> for ApiError {
     }
 }
 
-impl From<crate::audits::AuditsError> for ApiError {
-    fn from(e: crate::audits::AuditsError) -> Self {
-        use crate::audits::AuditsError as E;
+impl From<crate::permission_audits::AuditsError> for ApiError {
+    fn from(e: crate::permission_audits::AuditsError) -> Self {
+        use crate::permission_audits::AuditsError as E;
         match e {
             E::Invalid(m) => Self::invalid(m),
             E::NotFound => Self::not_found(),

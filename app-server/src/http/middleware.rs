@@ -10,7 +10,7 @@ use std::time::Instant;
 use tracing::Instrument;
 
 use crate::metrics::HttpLabels;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The request id header.
 pub const REQUEST_ID: &str = "x-request-id";

@@ -15,7 +15,7 @@ use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
 use super::IngestError;
-use crate::audit;
+use crate::audit_chain;
 use crate::db::begin_write;
 use crate::db::entities::{agents, tenants};
 use crate::enrollment::{self, TokenKind, random_secret};
@@ -86,7 +86,7 @@ pub async fn enroll(
     })
     .exec_without_returning(&txn)
     .await?;
-    audit::record(
+    audit_chain::record(
         &txn,
         &agent_ctx(tenant_id, agent_id),
         "agent.enrolled",
@@ -236,7 +236,7 @@ pub async fn revoke(
             .filter(agents::Column::Id.eq(id))
             .exec(&txn)
             .await?;
-        audit::record(
+        audit_chain::record(
             &txn,
             ctx,
             "agent.revoked",

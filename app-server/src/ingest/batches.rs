@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use super::IngestError;
 use super::agents::AgentCtx;
-use crate::audit;
+use crate::audit_chain;
 use crate::db::begin_write;
 use crate::db::entities::{agent_aggregates, agent_batches, agents, signals};
 
@@ -424,7 +424,7 @@ pub async fn store(
             );
     }
     update.exec(&txn).await?;
-    audit::record(
+    audit_chain::record(
         &txn,
         &agent.tenant,
         "agent.batch.stored",

@@ -10,7 +10,7 @@ pub mod batches;
 
 use sea_orm::DbErr;
 
-use crate::audit::AuditError;
+use crate::audit_chain::AuditError;
 use crate::enrollment::EnrollmentError;
 
 /// Errors callers branch on.

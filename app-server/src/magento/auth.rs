@@ -15,7 +15,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use super::{MODULE_SECRET, MagentoError, replay, signature};
-use crate::audit;
+use crate::audit_chain;
 use crate::crypto::Keyring;
 use crate::db::begin_write;
 use crate::db::entities::{magento_module_keys, tenants};
@@ -113,7 +113,7 @@ pub async fn enroll(
     .exec_without_returning(&txn)
     .await?;
     secrets::put(&txn, keyring, &ctx, MODULE_SECRET, secret.as_bytes()).await?;
-    audit::record(
+    audit_chain::record(
         &txn,
         &ctx,
         "magento.module.enrolled",

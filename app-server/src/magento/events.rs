@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::{MagentoError, rfc3339_ms};
-use crate::audit;
+use crate::audit_chain;
 use crate::db::begin_write;
 use crate::db::entities::signals;
 use crate::tenancy::TenantCtx;
@@ -181,7 +181,7 @@ pub async fn store(
         oversize,
     };
     if stored > 0 {
-        audit::record(
+        audit_chain::record(
             &txn,
             ctx,
             "magento.events.stored",

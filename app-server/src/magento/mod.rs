@@ -17,7 +17,7 @@ pub mod sso;
 
 use sea_orm::DbErr;
 
-use crate::audit::AuditError;
+use crate::audit_chain::AuditError;
 use crate::enrollment::EnrollmentError;
 use crate::secrets::SecretError;
 

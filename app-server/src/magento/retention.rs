@@ -17,7 +17,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::{MagentoError, rfc3339_ms};
-use crate::audit;
+use crate::audit_chain;
 use crate::db::begin_write;
 use crate::db::entities::{findings, retention_reports, retention_runs};
 use crate::tenancy::{TenantCtx, scoped};
@@ -301,7 +301,7 @@ pub async fn store_report(
             })
         })
         .collect();
-    audit::record(
+    audit_chain::record(
         &txn,
         ctx,
         "magento.retention_report.stored",
@@ -345,7 +345,7 @@ pub async fn store_report(
         .await?;
         if inserted == 1 {
             opened += 1;
-            audit::record(
+            audit_chain::record(
                 &txn,
                 ctx,
                 "finding.opened",

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::{MagentoError, rfc3339_ms};
-use crate::audit;
+use crate::audit_chain;
 use crate::db::begin_write;
 use crate::db::entities::permission_snapshots;
 use crate::tenancy::{TenantCtx, scoped};
@@ -82,7 +82,7 @@ pub async fn store(
     })
     .exec_without_returning(&txn)
     .await?;
-    audit::record(
+    audit_chain::record(
         &txn,
         ctx,
         "magento.permission_snapshot.stored",

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use sha2::Sha256;
 
 use super::{MODULE_SECRET, MagentoError, replay};
-use crate::audit;
+use crate::audit_chain;
 use crate::console::{self, NewSession};
 use crate::crypto::Keyring;
 use crate::db::begin_write;
@@ -237,7 +237,7 @@ pub async fn sign_in(
     let session = console::create(&txn, &ctx, user, session_ttl_secs, now_ms)
         .await
         .map_err(|e| MagentoError::Unexpected(anyhow::anyhow!("{e}")))?;
-    audit::record(
+    audit_chain::record(
         &txn,
         &ctx,
         "console.sign_in",

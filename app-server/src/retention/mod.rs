@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 use uuid::Uuid;
 
-use crate::audit::{self, AuditError};
+use crate::audit_chain::{self, AuditError};
 use crate::db::entities::{retention_policies, retention_runs, webhook_deliveries};
 use crate::db::{begin_write, now_ms};
 use crate::tenancy::{TenantCtx, TenantScoped, scoped};
@@ -115,7 +115,7 @@ pub async fn save_policy(
     })
     .exec_without_returning(&txn)
     .await?;
-    audit::record(
+    audit_chain::record(
         &txn,
         ctx,
         "retention.policy.saved",
@@ -324,7 +324,7 @@ async fn enforce_payloads(
             let run = retention_runs::Entity::insert(model)
                 .exec_with_returning(&txn)
                 .await?;
-            audit::record(
+            audit_chain::record(
                 &txn,
                 ctx,
                 "retention.run.started",
@@ -410,7 +410,7 @@ async fn enforce_payloads(
     active.status = Set("complete".into());
     active.finished_at = Set(Some(now_ms()));
     let run = retention_runs::Entity::update(active).exec(&txn).await?;
-    audit::record(
+    audit_chain::record(
         &txn,
         ctx,
         "retention.run.completed",

@@ -19,10 +19,10 @@ use serde_json::Value;
 use std::time::Duration;
 
 use super::{ShopifyError, oauth};
-use crate::audit;
+use crate::audit_chain;
 use crate::db::begin_write;
 use crate::db::entities::shopify_installations;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tenancy::{TenantCtx, scoped};
 
 /// `currentAppInstallation { accessScopes }`: the scopes the merchant granted to LeakGuard.
@@ -209,7 +209,7 @@ pub async fn sync_granted_scopes(
             .filter(shopify_installations::Column::TenantId.eq(ctx.tenant_id.as_uuid()))
             .exec(&txn)
             .await?;
-        audit::record(
+        audit_chain::record(
             &txn,
             ctx,
             "shopify.scopes_updated",

@@ -27,7 +27,7 @@ use sha2::Sha256;
 use uuid::Uuid;
 
 use super::{ShopifyError, rfc3339, webhooks};
-use crate::audit;
+use crate::audit_chain;
 use crate::crypto::Keyring;
 use crate::db::entities::{
     api_keys, console_sessions, findings, shopify_compliance_requests as requests,
@@ -219,7 +219,7 @@ pub async fn data_request<C: ConnectionTrait>(
         now,
     )
     .await?;
-    audit::record(
+    audit_chain::record(
         txn,
         ctx,
         "shopify.customer_data_request_reported",
@@ -332,7 +332,7 @@ pub async fn customer_redact<C: ConnectionTrait>(
         now,
     )
     .await?;
-    audit::record(
+    audit_chain::record(
         txn,
         ctx,
         "shopify.customer_redacted",
@@ -382,7 +382,7 @@ pub async fn shop_redact<C: ConnectionTrait>(
             now,
         )
         .await?;
-        audit::record(
+        audit_chain::record(
             txn,
             ctx,
             "shopify.shop_redact_skipped",
@@ -491,7 +491,7 @@ pub async fn shop_redact<C: ConnectionTrait>(
         now,
     )
     .await?;
-    audit::record(
+    audit_chain::record(
         txn,
         ctx,
         "shopify.shop_redacted",
@@ -607,7 +607,7 @@ pub async fn download_report(
             .exec(&txn)
             .await?;
     }
-    audit::record(
+    audit_chain::record(
         &txn,
         ctx,
         "shopify.customer_data_report_downloaded",

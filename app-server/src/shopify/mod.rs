@@ -190,8 +190,8 @@ impl From<sea_orm::DbErr> for ShopifyError {
     }
 }
 
-impl From<crate::audit::AuditError> for ShopifyError {
-    fn from(e: crate::audit::AuditError) -> Self {
+impl From<crate::audit_chain::AuditError> for ShopifyError {
+    fn from(e: crate::audit_chain::AuditError) -> Self {
         Self::Unexpected(e.into())
     }
 }

@@ -34,11 +34,11 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use super::{ShopifyConfig, ShopifyError, hmac};
-use crate::audit::{self, PLATFORM_CHAIN};
+use crate::audit_chain::{self, PLATFORM_CHAIN};
 use crate::db::entities::{shopify_installations, shopify_oauth_states, tenants};
 use crate::db::{begin_write, now_ms};
 use crate::secrets;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tenancy::{Role, TenantCtx, scoped};
 use leakguard_domain::audit::Actor;
 
@@ -436,7 +436,7 @@ pub async fn install_tenant(
             })
             .exec_without_returning(&txn)
             .await?;
-            audit::append(
+            audit_chain::append(
                 &txn,
                 PLATFORM_CHAIN,
                 &installer,
@@ -534,7 +534,7 @@ pub async fn install_tenant(
         }
     }
     store_tokens(&txn, state, &ctx, response).await?;
-    audit::record(
+    audit_chain::record(
         &txn,
         &ctx,
         action,
@@ -714,7 +714,7 @@ async fn store_refreshed<C: ConnectionTrait>(
         )
         .await?;
     }
-    audit::record(
+    audit_chain::record(
         txn,
         ctx,
         "shopify.token_refreshed",
@@ -759,7 +759,7 @@ pub async fn drop_token(
         .await?;
     secrets::delete(&txn, ctx, super::ACCESS_TOKEN_SECRET).await?;
     secrets::delete(&txn, ctx, super::REFRESH_TOKEN_SECRET).await?;
-    audit::record(
+    audit_chain::record(
         &txn,
         ctx,
         "shopify.reauth_required",

@@ -14,10 +14,10 @@ use leakguard_domain::shop::ShopDomain;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 
 use super::{ShopifyError, oauth, session_token};
-use crate::audit;
+use crate::audit_chain;
 use crate::db::entities::{tenants, users};
 use crate::db::{begin_write, now_ms};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tenancy::{Role, TenantCtx, scoped};
 
 /// Why a session token did not yield a tenant context.
@@ -152,7 +152,7 @@ async fn create_user(
     })
     .exec_without_returning(&txn)
     .await?;
-    audit::record(
+    audit_chain::record(
         &txn,
         ctx,
         "user.created",

@@ -27,10 +27,10 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use super::{ShopifyConfig, ShopifyError, compliance, hmac};
-use crate::audit;
+use crate::audit_chain;
 use crate::db::entities::{shopify_installations, shopify_signals, tenants, webhook_deliveries};
 use crate::db::{begin_write, now_ms};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tenancy::{TenantCtx, scoped};
 
 /// The `source` of Shopify rows in `webhook_deliveries`.
@@ -466,7 +466,7 @@ async fn store_signal<C: ConnectionTrait>(
     })
     .exec_without_returning(txn)
     .await?;
-    audit::record(
+    audit_chain::record(
         txn,
         ctx,
         "shopify.signal_stored",
@@ -525,7 +525,7 @@ async fn app_uninstalled<C: ConnectionTrait>(
         .await?;
     crate::secrets::delete(txn, ctx, super::ACCESS_TOKEN_SECRET).await?;
     crate::secrets::delete(txn, ctx, super::REFRESH_TOKEN_SECRET).await?;
-    audit::record(
+    audit_chain::record(
         txn,
         ctx,
         "shopify.app_uninstalled",
@@ -569,7 +569,7 @@ async fn scopes_update<C: ConnectionTrait>(
         .filter(shopify_installations::Column::TenantId.eq(ctx.tenant_id.as_uuid()))
         .exec(txn)
         .await?;
-    audit::record(
+    audit_chain::record(
         txn,
         ctx,
         "shopify.scopes_updated",

@@ -16,7 +16,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::audit::{self, AuditError, PLATFORM_CHAIN};
+use crate::audit_chain::{self, AuditError, PLATFORM_CHAIN};
 use crate::crypto::Keyring;
 use crate::db::entities::{api_keys, tenants, users};
 use crate::db::{begin_write, now_ms};
@@ -173,7 +173,7 @@ pub async fn create_tenant(
     let tenant = tenants::Entity::insert(model.clone())
         .exec_with_returning(&txn)
         .await?;
-    audit::append(
+    audit_chain::append(
         &txn,
         PLATFORM_CHAIN,
         operator,
@@ -188,7 +188,7 @@ pub async fn create_tenant(
         role: Role::Owner,
         actor: operator.clone(),
     };
-    audit::record(
+    audit_chain::record(
         &txn,
         &ctx,
         "tenant.created",
@@ -302,7 +302,7 @@ async fn create_user_in<C: ConnectionTrait>(
     })
     .exec_without_returning(txn)
     .await?;
-    audit::record(
+    audit_chain::record(
         txn,
         ctx,
         "user.created",
@@ -410,7 +410,7 @@ async fn create_api_key_in<C: ConnectionTrait>(
     })
     .exec_without_returning(txn)
     .await?;
-    audit::record(
+    audit_chain::record(
         txn,
         ctx,
         "api_key.created",
@@ -508,7 +508,7 @@ pub async fn upsert_external_user<C: ConnectionTrait>(
             .filter(users::Column::Id.eq(user.id))
             .exec(txn)
             .await?;
-        audit::record(
+        audit_chain::record(
             txn,
             ctx,
             "user.updated",

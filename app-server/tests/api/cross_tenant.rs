@@ -178,19 +178,19 @@ async fn no_tenant_reaches_another_tenants_objects(backend: Backend) {
     let b_ctx =
         app_server::tenancy::TenantCtx::system(leakguard_domain::ids::TenantId(b.id), "test");
     let now = app_server::db::now_ms();
-    let b_run = app_server::audits::run_now(
+    let b_run = app_server::permission_audits::run_now(
         &app.state.db,
         &b_ctx,
         &crate::permissions::static_source(),
-        app_server::audits::Trigger::Manual,
+        app_server::permission_audits::Trigger::Manual,
         now,
     )
     .await
     .unwrap();
-    let b_finding = app_server::audits::list_findings(
+    let b_finding = app_server::permission_audits::list_findings(
         &app.state.db,
         &b_ctx,
-        app_server::audits::FindingFilter::Active,
+        app_server::permission_audits::FindingFilter::Active,
         now,
     )
     .await

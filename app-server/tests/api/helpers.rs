@@ -1,7 +1,8 @@
 //! `spawn_app`: a server on port 0 with its own database, plus typed request helpers.
 
 use app_server::config::Settings;
-use app_server::startup::{AppState, Application};
+use app_server::startup::Application;
+use app_server::state::AppState;
 use sea_orm::{ConnectionTrait, Database};
 use secrecy::ExposeSecret;
 use std::path::PathBuf;

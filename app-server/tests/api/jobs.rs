@@ -3,7 +3,7 @@
 //! here waits for it.
 
 use app_server::jobs::{LeasedRun, claim_slot, renew, run_leased, try_acquire};
-use app_server::startup::AppState;
+use app_server::state::AppState;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -171,9 +171,9 @@ async fn the_checkpoint_job_signs_moved_heads_once() {
             .unwrap(),
         0
     );
-    let report = app_server::audit::verify_chain(
+    let report = app_server::audit_chain::verify_chain(
         &state.db,
-        app_server::audit::PLATFORM_CHAIN,
+        app_server::audit_chain::PLATFORM_CHAIN,
         &state.signer,
     )
     .await

@@ -3,7 +3,7 @@
 
 use crate::fake_shopify::{FakeShopify, app};
 use crate::helpers::{Backend, TestApp, TestTenant, cli_with_env, spawn_app_with};
-use app_server::audits::{self, FindingFilter, StaticSource, Trigger};
+use app_server::permission_audits::{self, FindingFilter, StaticSource, Trigger};
 use app_server::tenancy::TenantCtx;
 use leakguard_domain::ids::TenantId;
 use leakguard_domain::permissions::{Platform, Principal, PrincipalKind, Snapshot};
@@ -252,7 +252,7 @@ async fn an_accepted_risk_reopens_when_it_expires_or_the_grant_grows(backend: Ba
         let db = app.state.db.clone();
         let ctx = ctx.clone();
         async move {
-            let list = audits::list_findings(&db, &ctx, FindingFilter::Active, ms)
+            let list = permission_audits::list_findings(&db, &ctx, FindingFilter::Active, ms)
                 .await
                 .unwrap();
             list.into_iter()
@@ -264,9 +264,10 @@ async fn an_accepted_risk_reopens_when_it_expires_or_the_grant_grows(backend: Ba
     assert_eq!(at(until - 1).await, "risk_accepted");
     assert_eq!(at(until).await, "open", "expired");
     // A run after the expiry shows it open in the API too.
-    let open_later = audits::list_findings(&app.state.db, &ctx, FindingFilter::Open, until + 1)
-        .await
-        .unwrap();
+    let open_later =
+        permission_audits::list_findings(&app.state.db, &ctx, FindingFilter::Open, until + 1)
+            .await
+            .unwrap();
     assert!(open_later.iter().any(|f| f.id.to_string() == id));
 
     // The grant grows: the accepted risk re-opens at once.
@@ -379,7 +380,7 @@ async fn when_nothing_is_listable_the_last_scopes_update_stands_in(backend: Back
     // An app/scopes_update webhook recorded LeakGuard's scopes in the audit chain.
     let ctx = TenantCtx::system(TenantId(t.id), "shopify_webhooks");
     let txn = app_server::db::begin_write(&app.state.db).await.unwrap();
-    app_server::audit::record(
+    app_server::audit_chain::record(
         &txn,
         &ctx,
         "shopify.scopes_updated",
@@ -470,7 +471,7 @@ async fn an_installed_app_audits_through_the_shopify_admin_client(backend: Backe
     let tenant = crate::shopify_oauth::install_via_oauth(&app).await;
     let ctx = TenantCtx::system(TenantId(tenant), "test");
     let now = app_server::db::now_ms();
-    let run = audits::run_for_tenant(&app.state, &ctx, Trigger::Manual, now)
+    let run = permission_audits::run_for_tenant(&app.state, &ctx, Trigger::Manual, now)
         .await
         .unwrap();
     assert_eq!(run.status, "succeeded", "{:?}", run.error);
@@ -481,7 +482,7 @@ async fn an_installed_app_audits_through_the_shopify_admin_client(backend: Backe
         1,
         "THROTTLED retried by the client"
     );
-    let list = audits::list_findings(&app.state.db, &ctx, FindingFilter::Active, now)
+    let list = permission_audits::list_findings(&app.state.db, &ctx, FindingFilter::Active, now)
         .await
         .unwrap();
     assert!(
@@ -489,7 +490,7 @@ async fn an_installed_app_audits_through_the_shopify_admin_client(backend: Backe
             .any(|f| f.principal.as_deref() == Some(MAILER) && f.kind == "not_allow_listed")
     );
     fake.state.lock().unwrap().deny_read_apps = true;
-    let denied = audits::run_for_tenant(&app.state, &ctx, Trigger::Manual, now + 1)
+    let denied = permission_audits::run_for_tenant(&app.state, &ctx, Trigger::Manual, now + 1)
         .await
         .unwrap();
     assert_eq!(denied.status, "succeeded");
@@ -514,7 +515,7 @@ async fn the_embedded_console_takes_shopify_session_tokens(backend: Backend) {
     .await;
     let tenant = crate::shopify_oauth::install_via_oauth(&app).await;
     let ctx = TenantCtx::system(TenantId(tenant), "test");
-    audits::run_for_tenant(&app.state, &ctx, Trigger::Manual, app_server::db::now_ms())
+    permission_audits::run_for_tenant(&app.state, &ctx, Trigger::Manual, app_server::db::now_ms())
         .await
         .unwrap();
     // The document load carries the session token in the URL.
@@ -565,11 +566,12 @@ async fn the_embedded_console_takes_shopify_session_tokens(backend: Backend) {
 /// The module's reports, from memory.
 struct Reports(std::sync::Mutex<Option<(Value, i64)>>);
 
-impl audits::magento_source::ModuleReports for Reports {
+impl permission_audits::magento_source::ModuleReports for Reports {
     fn latest(
         &self,
         _ctx: &TenantCtx,
-    ) -> impl std::future::Future<Output = Result<Option<(Value, i64)>, audits::SourceError>> {
+    ) -> impl std::future::Future<Output = Result<Option<(Value, i64)>, permission_audits::SourceError>>
+    {
         let v = self.0.lock().unwrap().clone();
         async move { Ok(v) }
     }
@@ -603,8 +605,8 @@ async fn a_magento_audit_reads_the_module_report(backend: Backend) {
     let ctx = TenantCtx::system(TenantId(created.tenant.id), "test");
     let now = app_server::db::now_ms();
     let reports = Reports(std::sync::Mutex::new(None));
-    let source = audits::magento_source::MagentoSource::new(reports, now);
-    let failed = audits::run_now(&app.state.db, &ctx, &source, Trigger::Manual, now)
+    let source = permission_audits::magento_source::MagentoSource::new(reports, now);
+    let failed = permission_audits::run_now(&app.state.db, &ctx, &source, Trigger::Manual, now)
         .await
         .unwrap();
     assert_eq!(failed.status, "failed");
@@ -619,8 +621,8 @@ async fn a_magento_audit_reads_the_module_report(backend: Backend) {
         magento_report(&["Magento_Sales::sales_order"]),
         now,
     ))));
-    let source = audits::magento_source::MagentoSource::new(reports, now);
-    let first = audits::run_now(&app.state.db, &ctx, &source, Trigger::Manual, now)
+    let source = permission_audits::magento_source::MagentoSource::new(reports, now);
+    let first = permission_audits::run_now(&app.state.db, &ctx, &source, Trigger::Manual, now)
         .await
         .unwrap();
     assert_eq!(first.status, "succeeded");
@@ -629,13 +631,14 @@ async fn a_magento_audit_reads_the_module_report(backend: Backend) {
         magento_report(&["Magento_Sales::sales_order", "Magento_Customer::manage"]),
         now,
     ))));
-    let source = audits::magento_source::MagentoSource::new(reports, now + 1);
-    audits::run_now(&app.state.db, &ctx, &source, Trigger::Manual, now + 1)
+    let source = permission_audits::magento_source::MagentoSource::new(reports, now + 1);
+    permission_audits::run_now(&app.state.db, &ctx, &source, Trigger::Manual, now + 1)
         .await
         .unwrap();
-    let list = audits::list_findings(&app.state.db, &ctx, FindingFilter::Active, now + 1)
-        .await
-        .unwrap();
+    let list =
+        permission_audits::list_findings(&app.state.db, &ctx, FindingFilter::Active, now + 1)
+            .await
+            .unwrap();
     let esc = list
         .iter()
         .find(|f| f.kind == "escalation" && f.principal.as_deref() == Some("magento_integration:7"))
@@ -650,7 +653,7 @@ async fn scheduled_audits_run_once_per_slot_and_follow_the_tenant_schedule(backe
     let job = |ms| {
         let state = app.state.clone();
         async move {
-            audits::schedule::permission_audit_job(&state, ms)
+            permission_audits::schedule::permission_audit_job(&state, ms)
                 .await
                 .unwrap()
         }
@@ -1083,7 +1086,7 @@ fn many_apps(n: usize, escalated: usize) -> StaticSource {
             }
         })
         .collect();
-    StaticSource(audits::Collected {
+    StaticSource(permission_audits::Collected {
         snapshot: Snapshot {
             platform: Platform::Shopify,
             principals,
@@ -1101,7 +1104,7 @@ async fn a_store_with_two_thousand_apps_is_audited_in_one_pass(backend: Backend)
     let ctx = TenantCtx::system(TenantId(t.id), "test");
     let now = app_server::db::now_ms();
     let started = std::time::Instant::now();
-    let first = audits::run_now(
+    let first = permission_audits::run_now(
         &app.state.db,
         &ctx,
         &many_apps(2000, 0),
@@ -1115,7 +1118,7 @@ async fn a_store_with_two_thousand_apps_is_audited_in_one_pass(backend: Backend)
     assert_eq!(first.findings_new, 1000);
     // 100 odd-numbered apps gain read_customers: 50 new findings and 50 escalations each.
     let started = std::time::Instant::now();
-    let second = audits::run_now(
+    let second = permission_audits::run_now(
         &app.state.db,
         &ctx,
         &many_apps(2000, 100),
@@ -1135,7 +1138,7 @@ async fn a_store_with_two_thousand_apps_is_audited_in_one_pass(backend: Backend)
 
 /// A snapshot with one app that reads customers, for tenants without a fake platform.
 pub fn static_source() -> StaticSource {
-    StaticSource(audits::Collected {
+    StaticSource(permission_audits::Collected {
         snapshot: Snapshot {
             platform: Platform::Shopify,
             principals: vec![Principal {

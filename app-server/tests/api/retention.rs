@@ -4,7 +4,7 @@
 
 use app_server::db::entities::webhook_deliveries;
 use app_server::retention::{self, JobOutcome, Options};
-use app_server::startup::AppState;
+use app_server::state::AppState;
 use app_server::tenancy::TenantCtx;
 use leakguard_domain::ids::TenantId;
 use leakguard_domain::retention::{DAY_MS, IdChain};

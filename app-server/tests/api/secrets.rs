@@ -48,7 +48,7 @@ async fn a_pasted_admin_token_is_sealed_and_survives_rotation() {
     }
 
     let read = |settings| async move {
-        let state = app_server::startup::AppState::init(settings).await.unwrap();
+        let state = app_server::state::AppState::init(settings).await.unwrap();
         let ctx = TenantCtx::system(tenant, "test");
         app_server::secrets::get(
             &state.db,
@@ -80,7 +80,7 @@ async fn a_pasted_admin_token_is_sealed_and_survives_rotation() {
     );
 
     // Another tenant's context cannot read it.
-    let state = app_server::startup::AppState::init(test_settings(dir.path(), &db))
+    let state = app_server::state::AppState::init(test_settings(dir.path(), &db))
         .await
         .unwrap();
     let other = TenantCtx::system(TenantId::new(), "test");

@@ -272,7 +272,7 @@ async fn the_compliance_webhooks_run_end_to_end(backend: Backend) {
     let actions = app.audit_actions(tenant).await;
     assert!(actions.contains(&"shopify.app_uninstalled".to_owned()));
     assert!(actions.contains(&"shopify.shop_redacted".to_owned()));
-    let report = app_server::audit::verify_chain(&app.state.db, tenant, &app.state.signer)
+    let report = app_server::audit_chain::verify_chain(&app.state.db, tenant, &app.state.signer)
         .await
         .unwrap();
     assert!(report.result.is_ok(), "{:?}", report.result);

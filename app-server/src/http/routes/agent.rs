@@ -10,7 +10,7 @@ use crate::enrollment::TokenKind;
 use crate::http::error::ApiError;
 use crate::http::extractors::{AdminCtx, AgentAuth, BatchBody, IngestPermit};
 use crate::ingest;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 
 /// `POST /api/v1/agent/enroll`.

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use crate::console::{self, CSRF_COOKIE, SESSION_COOKIE, escape_html};
 use crate::db::now_ms;
 use crate::http::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 
 /// Query of `/console/sso`.

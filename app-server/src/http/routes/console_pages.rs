@@ -11,12 +11,12 @@ use secrecy::ExposeSecret;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::audits::{self, AuditsError, FindingFilter, ReviewInput, Trigger};
 use crate::console::pages::{self, Chrome, format_date};
 use crate::db::now_ms;
 use crate::http::console_auth::{ConsoleCtx, ConsoleForm, PageError};
 use crate::http::error::ApiError;
-use crate::startup::AppState;
+use crate::permission_audits::{self, AuditsError, FindingFilter, ReviewInput, Trigger};
+use crate::state::AppState;
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -60,7 +60,7 @@ pub(crate) async fn page(
         status,
     } = notes;
     let status = status.unwrap_or(actix_web::http::StatusCode::OK);
-    let tenant = audits::tenant_of(&state.db, &cc.ctx)
+    let tenant = permission_audits::tenant_of(&state.db, &cc.ctx)
         .await
         .map_err(|e| cc.err(e))?;
     let shopify_shop = (tenant.platform == "shopify")
@@ -194,7 +194,7 @@ pub async fn overview(
     state: web::Data<AppState>,
     cc: ConsoleCtx,
 ) -> Result<HttpResponse, PageError> {
-    let data = audits::overview(&state.db, &cc.ctx, now_ms())
+    let data = permission_audits::overview(&state.db, &cc.ctx, now_ms())
         .await
         .map_err(|e| cc.err(e))?;
     let values = context! {overview => pages::value(&data)};
@@ -214,7 +214,7 @@ pub async fn principals(
     state: web::Data<AppState>,
     cc: ConsoleCtx,
 ) -> Result<HttpResponse, PageError> {
-    let data = audits::principals(&state.db, &cc.ctx)
+    let data = permission_audits::principals(&state.db, &cc.ctx)
         .await
         .map_err(|e| cc.err(e))?;
     let values = context! {view => pages::value(&data)};
@@ -234,7 +234,7 @@ pub async fn changes(
     state: web::Data<AppState>,
     cc: ConsoleCtx,
 ) -> Result<HttpResponse, PageError> {
-    let data = audits::changes_over_time(&state.db, &cc.ctx, 30)
+    let data = permission_audits::changes_over_time(&state.db, &cc.ctx, 30)
         .await
         .map_err(|e| cc.err(e))?;
     let values = context! {runs => pages::value(&data)};
@@ -271,7 +271,7 @@ pub async fn findings(
     let filter_id = q.state.as_deref().unwrap_or("active");
     let filter = FindingFilter::parse(filter_id)
         .ok_or_else(|| cc.err(ApiError::invalid("unknown filter")))?;
-    let data = audits::list_findings(&state.db, &cc.ctx, filter, now_ms())
+    let data = permission_audits::list_findings(&state.db, &cc.ctx, filter, now_ms())
         .await
         .map_err(|e| cc.err(e))?;
     let filters: Vec<serde_json::Value> = FILTERS
@@ -309,14 +309,14 @@ async fn finding_page(
     status: actix_web::http::StatusCode,
 ) -> Result<HttpResponse, PageError> {
     let now = now_ms();
-    let detail = audits::get_finding(&state.db, &cc.ctx, id, now)
+    let detail = permission_audits::get_finding(&state.db, &cc.ctx, id, now)
         .await
         .map_err(|e| cc.err(e))?;
     let values = context! {
         detail => pages::value(&detail),
-        max_days => audits::MAX_ACCEPT_DAYS,
+        max_days => permission_audits::MAX_ACCEPT_DAYS,
         min_date => format_date(now),
-        max_date => format_date(now + (audits::MAX_ACCEPT_DAYS - 1) * DAY_MS),
+        max_date => format_date(now + (permission_audits::MAX_ACCEPT_DAYS - 1) * DAY_MS),
     };
     page(
         state,
@@ -392,7 +392,7 @@ pub async fn review(
                     ..input
                 }
             };
-            audits::review(&state.db, &cc.ctx, *id, input, now_ms()).await
+            permission_audits::review(&state.db, &cc.ctx, *id, input, now_ms()).await
         }
     };
     match result {
@@ -418,11 +418,11 @@ pub async fn review(
 /// Query of the runs page.
 pub async fn runs(state: web::Data<AppState>, cc: ConsoleCtx) -> Result<HttpResponse, PageError> {
     let now = now_ms();
-    let data = audits::list_runs(&state.db, &cc.ctx, 100)
+    let data = permission_audits::list_runs(&state.db, &cc.ctx, 100)
         .await
         .map_err(|e| cc.err(e))?;
     let default = &state.settings.jobs.permission_audit_default_schedule;
-    let schedule = audits::get_schedule(&state.db, &cc.ctx, default, now)
+    let schedule = permission_audits::get_schedule(&state.db, &cc.ctx, default, now)
         .await
         .map_err(|e| cc.err(e))?;
     let values = context! {
@@ -438,7 +438,7 @@ pub async fn run(
     cc: ConsoleCtx,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, PageError> {
-    let detail = audits::get_run(&state.db, &cc.ctx, *id)
+    let detail = permission_audits::get_run(&state.db, &cc.ctx, *id)
         .await
         .map_err(|e| cc.err(e))?;
     let values = context! {detail => pages::value(&detail)};
@@ -454,7 +454,7 @@ pub async fn run_now(
     state: web::Data<AppState>,
     ConsoleForm { cc, form: Empty {} }: ConsoleForm<Empty>,
 ) -> Result<HttpResponse, PageError> {
-    let run = audits::run_for_tenant(&state, &cc.ctx, Trigger::Manual, now_ms())
+    let run = permission_audits::run_for_tenant(&state, &cc.ctx, Trigger::Manual, now_ms())
         .await
         .map_err(|e| cc.err(e))?;
     Ok(see_other(format!("/console/permissions/runs/{}", run.id)))
@@ -465,7 +465,7 @@ pub async fn report_csv(
     state: web::Data<AppState>,
     cc: ConsoleCtx,
 ) -> Result<HttpResponse, PageError> {
-    let report = audits::report(&state.db, &cc.ctx, now_ms())
+    let report = permission_audits::report(&state.db, &cc.ctx, now_ms())
         .await
         .map_err(|e| cc.err(e))?;
     Ok(HttpResponse::Ok()
@@ -475,7 +475,7 @@ pub async fn report_csv(
             "Content-Disposition",
             "attachment; filename=\"permission-report.csv\"",
         ))
-        .body(audits::report_csv(&report)))
+        .body(permission_audits::report_csv(&report)))
 }
 
 /// `GET /console/permissions/report.json`.
@@ -483,7 +483,7 @@ pub async fn report_json(
     state: web::Data<AppState>,
     cc: ConsoleCtx,
 ) -> Result<HttpResponse, PageError> {
-    let report = audits::report(&state.db, &cc.ctx, now_ms())
+    let report = permission_audits::report(&state.db, &cc.ctx, now_ms())
         .await
         .map_err(|e| cc.err(e))?;
     Ok(HttpResponse::Ok()

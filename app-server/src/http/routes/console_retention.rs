@@ -13,7 +13,7 @@ use crate::db::now_ms;
 use crate::http::console_auth::{ConsoleCtx, ConsoleForm, PageError};
 use crate::http::error::ApiError;
 use crate::retention::{self, ClassReport, Options};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 async fn render(
     state: &AppState,

@@ -8,7 +8,7 @@ use crate::enrollment::{self, TokenKind};
 use crate::http::error::ApiError;
 use crate::http::extractors::{AdminCtx, MagentoModule};
 use crate::magento;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// `POST /api/v1/magento/enroll`.
 pub async fn enroll(

@@ -1,7 +1,7 @@
 //! Route modules, one per resource. `configure` is the only place routes are registered.
 
 pub mod agent;
-pub mod audit;
+pub mod audit_chain;
 pub mod console;
 pub mod console_pages;
 pub mod console_retention;
@@ -39,9 +39,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     "/users/{id}/api-keys",
                     web::post().to(users::create_api_key),
                 )
-                .route("/audit/entries", web::get().to(audit::list))
-                .route("/audit/entries/{seq}", web::get().to(audit::get))
-                .route("/audit/verify", web::get().to(audit::verify))
+                .route("/audit/entries", web::get().to(audit_chain::list))
+                .route("/audit/entries/{seq}", web::get().to(audit_chain::get))
+                .route("/audit/verify", web::get().to(audit_chain::verify))
                 .route(
                     "/customers/{customerGid}/findings",
                     web::get().to(shopify_api::customer_findings),

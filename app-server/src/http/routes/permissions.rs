@@ -5,10 +5,10 @@ use leakguard_domain::permissions::Policy;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::audits::{self, FindingFilter, ReviewInput, Trigger};
 use crate::db::now_ms;
 use crate::http::error::ApiError;
-use crate::startup::AppState;
+use crate::permission_audits::{self, FindingFilter, ReviewInput, Trigger};
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 
 /// Query of the finding list.
@@ -68,7 +68,7 @@ pub async fn overview(
     state: web::Data<AppState>,
     ctx: TenantCtx,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(audits::overview(&state.db, &ctx, now_ms()).await?))
+    Ok(HttpResponse::Ok().json(permission_audits::overview(&state.db, &ctx, now_ms()).await?))
 }
 
 /// The latest snapshot's principals with their grants and risk.
@@ -76,7 +76,7 @@ pub async fn principals(
     state: web::Data<AppState>,
     ctx: TenantCtx,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(audits::principals(&state.db, &ctx).await?))
+    Ok(HttpResponse::Ok().json(permission_audits::principals(&state.db, &ctx).await?))
 }
 
 /// Changes between runs, newest first.
@@ -86,7 +86,7 @@ pub async fn changes(
     q: web::Query<LimitQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let n = limit(&q)?;
-    Ok(HttpResponse::Ok().json(audits::changes_over_time(&state.db, &ctx, n).await?))
+    Ok(HttpResponse::Ok().json(permission_audits::changes_over_time(&state.db, &ctx, n).await?))
 }
 
 /// Findings (`?state=active|open|resolved|all`).
@@ -100,7 +100,8 @@ pub async fn findings(
         Some(s) => FindingFilter::parse(s)
             .ok_or_else(|| ApiError::invalid("state must be active, open, resolved or all"))?,
     };
-    Ok(HttpResponse::Ok().json(audits::list_findings(&state.db, &ctx, filter, now_ms()).await?))
+    Ok(HttpResponse::Ok()
+        .json(permission_audits::list_findings(&state.db, &ctx, filter, now_ms()).await?))
 }
 
 /// One finding with its review history.
@@ -109,7 +110,8 @@ pub async fn finding(
     ctx: TenantCtx,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(audits::get_finding(&state.db, &ctx, *id, now_ms()).await?))
+    Ok(HttpResponse::Ok()
+        .json(permission_audits::get_finding(&state.db, &ctx, *id, now_ms()).await?))
 }
 
 /// Records a review decision.
@@ -125,7 +127,7 @@ pub async fn review(
         justification: body.justification,
         expires_at_ms: body.expires_at,
     };
-    let review = audits::review(&state.db, &ctx, *id, input, now_ms()).await?;
+    let review = permission_audits::review(&state.db, &ctx, *id, input, now_ms()).await?;
     Ok(HttpResponse::Created().json(review))
 }
 
@@ -137,7 +139,10 @@ pub async fn reviews(
 ) -> Result<HttpResponse, ApiError> {
     let n = limit(&q)?;
     let pending = q.pending_revocations.unwrap_or(false);
-    Ok(HttpResponse::Ok().json(audits::list_reviews(&state.db, &ctx, pending, n).await?))
+    Ok(
+        HttpResponse::Ok()
+            .json(permission_audits::list_reviews(&state.db, &ctx, pending, n).await?),
+    )
 }
 
 /// Audit runs, newest first.
@@ -147,7 +152,7 @@ pub async fn runs(
     q: web::Query<LimitQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let n = limit(&q)?;
-    Ok(HttpResponse::Ok().json(audits::list_runs(&state.db, &ctx, n).await?))
+    Ok(HttpResponse::Ok().json(permission_audits::list_runs(&state.db, &ctx, n).await?))
 }
 
 /// One run with its changes.
@@ -156,12 +161,12 @@ pub async fn run(
     ctx: TenantCtx,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(audits::get_run(&state.db, &ctx, *id).await?))
+    Ok(HttpResponse::Ok().json(permission_audits::get_run(&state.db, &ctx, *id).await?))
 }
 
 /// Runs the audit now.
 pub async fn run_now(state: web::Data<AppState>, ctx: TenantCtx) -> Result<HttpResponse, ApiError> {
-    let run = audits::run_for_tenant(&state, &ctx, Trigger::Manual, now_ms()).await?;
+    let run = permission_audits::run_for_tenant(&state, &ctx, Trigger::Manual, now_ms()).await?;
     Ok(HttpResponse::Created().json(run))
 }
 
@@ -171,7 +176,7 @@ pub async fn report(
     ctx: TenantCtx,
     q: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let report = audits::report(&state.db, &ctx, now_ms()).await?;
+    let report = permission_audits::report(&state.db, &ctx, now_ms()).await?;
     match q.format.as_deref().unwrap_or("json") {
         "json" => Ok(HttpResponse::Ok().json(report)),
         "csv" => Ok(HttpResponse::Ok()
@@ -180,14 +185,14 @@ pub async fn report(
                 "Content-Disposition",
                 "attachment; filename=\"permission-report.csv\"",
             ))
-            .body(audits::report_csv(&report))),
+            .body(permission_audits::report_csv(&report))),
         _ => Err(ApiError::invalid("format must be json or csv")),
     }
 }
 
 /// The allow-list policy.
 pub async fn policy(state: web::Data<AppState>, ctx: TenantCtx) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(audits::get_policy(&state.db, &ctx).await?))
+    Ok(HttpResponse::Ok().json(permission_audits::get_policy(&state.db, &ctx).await?))
 }
 
 /// Replaces the allow-list policy (admins).
@@ -196,7 +201,8 @@ pub async fn put_policy(
     ctx: TenantCtx,
     body: web::Json<Policy>,
 ) -> Result<HttpResponse, ApiError> {
-    let policy = audits::put_policy(&state.db, &ctx, body.into_inner(), now_ms()).await?;
+    let policy =
+        permission_audits::put_policy(&state.db, &ctx, body.into_inner(), now_ms()).await?;
     Ok(HttpResponse::Ok().json(policy))
 }
 
@@ -206,7 +212,8 @@ pub async fn schedule(
     ctx: TenantCtx,
 ) -> Result<HttpResponse, ApiError> {
     let default = &state.settings.jobs.permission_audit_default_schedule;
-    Ok(HttpResponse::Ok().json(audits::get_schedule(&state.db, &ctx, default, now_ms()).await?))
+    Ok(HttpResponse::Ok()
+        .json(permission_audits::get_schedule(&state.db, &ctx, default, now_ms()).await?))
 }
 
 /// Sets the audit schedule (admins).
@@ -215,6 +222,7 @@ pub async fn put_schedule(
     ctx: TenantCtx,
     body: web::Json<ScheduleBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let view = audits::put_schedule(&state.db, &ctx, &body.cron, body.enabled, now_ms()).await?;
+    let view = permission_audits::put_schedule(&state.db, &ctx, &body.cron, body.enabled, now_ms())
+        .await?;
     Ok(HttpResponse::Ok().json(view))
 }

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::http::error::ApiError;
 use crate::http::extractors::AdminCtx;
 use crate::retention::{self, Options, RetentionError};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 
 impl From<RetentionError> for ApiError {

@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use crate::http::error::{ApiError, ErrorCode};
 use crate::shopify::session::{AppLoad, SessionAuthError};
 use crate::shopify::webhooks::{DeliveryHeaders, Receipt, ReceiveError};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 
 /// Header App Bridge reads to fetch a fresh session token and retry.

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::http::error::ApiError;
 use crate::http::extractors::AdminCtx;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 
 /// `GET /api/v1/customers/{customerGid}/findings`.

@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, web};
 
 use crate::http::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 
 /// The caller's tenant.

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::http::error::ApiError;
 use crate::http::extractors::AdminCtx;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tenancy::{Role, TenantCtx};
 
 /// Body of `POST /api/v1/users`.

@@ -16,7 +16,7 @@ use super::shopify_source::{
 use super::source::{Collected, SnapshotSource, SourceError};
 use crate::db::entities::{permission_snapshots, shopify_installations, tenants};
 use crate::shopify::admin_api::{self, AdminApiError};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tenancy::{TenantCtx, scoped};
 
 /// The Admin API version used when none is configured.

@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use crate::db::entities::audit_entries;
 use crate::http::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tenancy::{TenantCtx, scoped};
 
 /// Query of the entry list.
@@ -71,7 +71,7 @@ pub async fn get(
 /// Verifies the caller's chain.
 pub async fn verify(state: web::Data<AppState>, ctx: TenantCtx) -> Result<HttpResponse, ApiError> {
     let report =
-        crate::audit::verify_chain(&state.db, ctx.tenant_id.as_uuid(), &state.signer).await?;
+        crate::audit_chain::verify_chain(&state.db, ctx.tenant_id.as_uuid(), &state.signer).await?;
     Ok(HttpResponse::Ok().json(match report.result {
         Ok(v) => serde_json::json!({"ok": true, "entries": v.entries, "head": v.head, "checkpoints": v.checkpoints}),
         Err(e) => serde_json::json!({"ok": false, "error": e.to_string()}),

@@ -11,7 +11,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::Trigger;
 use crate::db::entities::{perm_audit_schedules, tenants};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tenancy::{TenantCtx, scoped};
 use leakguard_domain::ids::TenantId;
 

@@ -31,7 +31,7 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
 
-use crate::audit::{self, AuditError};
+use crate::audit_chain::{self, AuditError};
 use crate::db::begin_write;
 use crate::db::entities::{
     perm_audit_runs, perm_audit_schedules, perm_audit_snapshots, perm_findings, perm_policies,
@@ -406,7 +406,7 @@ pub async fn put_policy(
     })
     .exec_without_returning(&txn)
     .await?;
-    audit::record(
+    audit_chain::record(
         &txn,
         ctx,
         "permission_policy.updated",
@@ -434,7 +434,7 @@ async fn record_failure(
         .filter(perm_audit_runs::Column::Id.eq(run_id))
         .exec(&txn)
         .await?;
-    audit::record(
+    audit_chain::record(
         &txn,
         ctx,
         "permission_audit.failed",
@@ -491,7 +491,7 @@ pub async fn run_now<S: SnapshotSource>(
     })
     .exec_without_returning(&txn)
     .await?;
-    audit::record(
+    audit_chain::record(
         &txn,
         ctx,
         "permission_audit.started",
@@ -631,7 +631,7 @@ async fn apply(
                     if reopened {
                         n_new += 1;
                     }
-                    audit::record(
+                    audit_chain::record(
                         &txn,
                         ctx,
                         if reopened {
@@ -671,7 +671,7 @@ async fn apply(
                 .exec_without_returning(&txn)
                 .await?;
                 n_new += 1;
-                audit::record(
+                audit_chain::record(
                     &txn,
                     ctx,
                     "permission_finding.opened",
@@ -723,7 +723,7 @@ async fn apply(
             .exec(&txn)
             .await?;
         n_resolved += 1;
-        audit::record(
+        audit_chain::record(
             &txn,
             ctx,
             "permission_finding.resolved",
@@ -776,7 +776,7 @@ async fn apply(
         .filter(perm_audit_runs::Column::Id.eq(run_id))
         .exec(&txn)
         .await?;
-    audit::record(
+    audit_chain::record(
         &txn,
         ctx,
         "permission_audit.completed",
@@ -938,7 +938,7 @@ pub async fn review(
     perm_reviews::Entity::insert(model)
         .exec_without_returning(&txn)
         .await?;
-    audit::record(
+    audit_chain::record(
         &txn,
         ctx,
         "permission_finding.reviewed",
@@ -982,7 +982,7 @@ async fn with_names(
 /// Runs the audit of the context's tenant with its platform's source ("run now"; owner,
 /// admin, analyst).
 pub async fn run_for_tenant(
-    state: &crate::startup::AppState,
+    state: &crate::state::AppState,
     ctx: &TenantCtx,
     trigger: Trigger,
     now_ms: i64,
@@ -1577,7 +1577,7 @@ pub async fn put_schedule(
     })
     .exec_without_returning(&txn)
     .await?;
-    audit::record(
+    audit_chain::record(
         &txn,
         ctx,
         "permission_schedule.updated",
