@@ -32,7 +32,8 @@ pub struct Config {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AgentSection {
-    /// Base URL of the LeakGuard server, e.g. `https://leakguard.example.com`.
+    /// Base URL of the LeakGuard server, e.g. `https://leakguard.example.com`. Plain
+    /// `http://` is refused unless the host is loopback (127.0.0.0/8, `::1`, `localhost`).
     pub server: String,
     /// Directory for the credential, checkpoints and spool (must be writable by the agent).
     pub state_dir: PathBuf,
@@ -252,12 +253,8 @@ impl Config {
             key: key.to_owned(),
             message: message.to_owned(),
         };
-        if !(self.agent.server.starts_with("https://") || self.agent.server.starts_with("http://"))
-        {
-            return Err(invalid(
-                "agent.server",
-                "must start with https:// (or http:// for a local server)",
-            ));
+        if let Err(error) = crate::server_url::parse(&self.agent.server) {
+            return Err(invalid("agent.server", &error.to_string()));
         }
         if self.spool.segment_bytes < 4096 || self.spool.max_bytes < self.spool.segment_bytes {
             return Err(invalid(
@@ -322,6 +319,27 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("bogus"), "{error}");
+    }
+
+    #[test]
+    fn plain_http_to_a_remote_server_is_a_config_error() {
+        let config =
+            |server: &str| format!("[agent]\nserver = {server:?}\nstate_dir = \"/tmp/x\"\n");
+        let error = Config::parse(&config("http://leakguard.example.com"), Path::new("a.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("agent.server") && error.contains("loopback"),
+            "{error}"
+        );
+        assert!(Config::parse(&config("http://127.0.0.1:8080"), Path::new("a.toml")).is_ok());
+        assert!(
+            Config::parse(
+                &config("https://leakguard.example.com"),
+                Path::new("a.toml")
+            )
+            .is_ok()
+        );
     }
 
     #[test]

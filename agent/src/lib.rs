@@ -17,6 +17,7 @@ pub mod events;
 pub mod inspect;
 pub mod parse;
 pub mod records;
+pub mod server_url;
 pub mod ship;
 pub mod spool;
 pub mod sql;

@@ -20,6 +20,7 @@ use leakguard_domain::agent_wire::{
 use serde::{Deserialize, Serialize};
 
 use crate::events::Events;
+use crate::server_url;
 use crate::spool::SpoolReader;
 
 /// What enrollment stored.
@@ -81,12 +82,22 @@ pub fn store_credential(state_dir: &Path, credential: &Credential) -> anyhow::Re
     Ok(())
 }
 
-/// Builds the HTTP client (rustls with aws-lc-rs; optional extra CA).
-pub fn http_client(ca_file: Option<&Path>) -> anyhow::Result<reqwest::Client> {
+/// Checks a server base URL ([`server_url::parse`]): HTTPS, or plain HTTP to loopback only.
+pub fn checked_server(server: &str) -> anyhow::Result<url::Url> {
+    server_url::parse(server).map_err(|error| anyhow::anyhow!("invalid server URL: {error}"))
+}
+
+/// Builds the HTTP client for `server` (rustls with aws-lc-rs; optional extra CA). It follows
+/// no redirect, so the credential goes nowhere but `server`, and it speaks HTTPS only unless
+/// `server` is a plain-HTTP loopback URL.
+pub fn http_client(ca_file: Option<&Path>, server: &str) -> anyhow::Result<reqwest::Client> {
+    let server = checked_server(server)?;
     let mut builder = reqwest::Client::builder()
         .user_agent(concat!("leakguard-agent/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(60));
+        .timeout(Duration::from_secs(60))
+        .redirect(reqwest::redirect::Policy::none())
+        .https_only(!server_url::is_plaintext_loopback(&server));
     if let Some(path) = ca_file {
         let pem =
             fs::read(path).with_context(|| format!("cannot read CA file {}", path.display()))?;
@@ -114,6 +125,7 @@ pub async fn enroll(
     token: &str,
     state_dir: &Path,
 ) -> anyhow::Result<Credential> {
+    checked_server(server)?;
     let request = EnrollRequest {
         token: token.to_owned(),
         hostname: hostname(),
@@ -282,6 +294,8 @@ pub async fn ship_loop(
     stop: Arc<AtomicBool>,
     producer_done: Arc<AtomicBool>,
 ) -> anyhow::Result<()> {
+    // The credential file is outside the config's checks: never send it in clear text.
+    checked_server(&credential.server)?;
     let mut jitter = Jitter::default();
     loop {
         if stop.load(Ordering::Relaxed) {

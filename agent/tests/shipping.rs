@@ -449,6 +449,77 @@ fn check_config_names_an_unknown_key_and_fails() {
     );
 }
 
+/// The bearer credential must never travel in clear text: every entry point refuses an
+/// `http://` URL whose host is not loopback before any connection is made (192.0.2.1 is a
+/// documentation address; a connection attempt would hang for the connect timeout).
+#[test]
+fn plain_http_to_a_remote_host_is_refused_by_enroll_run_and_check_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let remote = "http://192.0.2.1:9";
+    let started = Instant::now();
+    let output = Command::new(BIN)
+        .args(["enroll", "--server", remote, "--token", "t", "--state-dir"])
+        .arg(&state)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("loopback"), "{stderr}");
+    assert!(!state.join("credential.json").exists());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "it tried to connect"
+    );
+
+    // A credential from an earlier enrollment, and a config that is fine on its own.
+    fs::create_dir_all(&state).unwrap();
+    fs::write(
+        state.join("credential.json"),
+        r#"{"server":"https://leakguard.example.com","agent_id":"agent-7","credential":"s3cret"}"#,
+    )
+    .unwrap();
+    let config = dir.path().join("agent.toml");
+    write_config(&config, "https://leakguard.example.com", &state, "", "");
+    let output = Command::new(BIN)
+        .args(["run", "--once", "--server", remote, "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("--server") && stderr.contains("loopback"),
+        "{stderr}"
+    );
+
+    for server in ["http://leakguard.example.com", "http://10.1.2.3:8080/"] {
+        write_config(&config, server, &state, "", "");
+        let output = Command::new(BIN)
+            .args(["check-config", "--config"])
+            .arg(&config)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{server}");
+        assert!(
+            stderr.contains("agent.server") && stderr.contains("loopback"),
+            "{stderr}"
+        );
+    }
+    write_config(&config, "http://[::1]:8080", &state, "", "");
+    let output = Command::new(BIN)
+        .args(["check-config", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 /// With the periodic rescan ten minutes away, a file created after start is found through
 /// inotify alone.
 #[test]
