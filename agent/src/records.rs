@@ -3,7 +3,7 @@
 //! Owns the privacy boundary of the agent: everything a parser hands over passes through
 //! here, and only [`leakguard_domain::agent_wire::Record`]s come out. It does no I/O.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use leakguard_domain::agent_wire::{
@@ -82,6 +82,22 @@ struct SqlKey {
     minute: Option<i64>,
 }
 
+/// The dump reads of one principal in one minute: one `db_dump` event.
+#[derive(Default)]
+struct DumpSums {
+    count: u64,
+    /// Distinct tables, at most [`MAX_TRACKED_DUMP_TABLES`].
+    tables: BTreeSet<String>,
+    /// Distinct tables seen, counted on past the tracking cap as new statements arrive.
+    tables_total: u64,
+}
+
+/// Tables listed on one `db_dump` event; `details.tables_total` gives the full count.
+pub const MAX_DUMP_EVENT_TABLES: usize = 100;
+/// Distinct tables remembered per dump event; beyond it `tables_total` counts statements with
+/// an unseen table (a bound on memory for a dump of a very large schema).
+const MAX_TRACKED_DUMP_TABLES: usize = 10_000;
+
 #[derive(Hash, PartialEq, Eq)]
 struct HttpKey {
     minute: Option<i64>,
@@ -117,6 +133,8 @@ pub struct Processor {
     sql_order: Vec<SqlKey>,
     sensitive: HashMap<(SqlKey, SecurityEventKind), u64>,
     sensitive_order: Vec<(SqlKey, SecurityEventKind)>,
+    dumps: HashMap<(Principal, Option<i64>), DumpSums>,
+    dump_order: Vec<(Principal, Option<i64>)>,
     events: Vec<Record>,
     http: HashMap<HttpKey, (u64, u64, Option<u64>)>,
     http_order: Vec<HttpKey>,
@@ -143,6 +161,8 @@ impl Processor {
             sql_order: Vec::new(),
             sensitive: HashMap::new(),
             sensitive_order: Vec::new(),
+            dumps: HashMap::new(),
+            dump_order: Vec::new(),
             events: Vec::new(),
             http: HashMap::new(),
             http_order: Vec::new(),
@@ -165,7 +185,12 @@ impl Processor {
 
     /// Number of records waiting.
     pub fn record_count(&self) -> usize {
-        self.sql.len() + self.sensitive.len() + self.events.len() + self.http.len() + self.app.len()
+        self.sql.len()
+            + self.sensitive.len()
+            + self.dumps.len()
+            + self.events.len()
+            + self.http.len()
+            + self.app.len()
     }
 
     fn info(&mut self, query: &[u8]) -> Arc<FingerprintInfo> {
@@ -237,8 +262,30 @@ impl Processor {
             StatementClass::AccountChange => Some(SecurityEventKind::DbAccountChange),
         };
         match event_kind {
-            // Reads and dumps repeat: one event per shape and minute with a count.
-            Some(kind @ (SecurityEventKind::DbSensitiveTableRead | SecurityEventKind::DbDump)) => {
+            // A dump reads table after table: one event per principal and minute, with the
+            // tables it read.
+            Some(SecurityEventKind::DbDump) => {
+                let dump_key = (principal.clone(), minute);
+                let sums = match self.dumps.get_mut(&dump_key) {
+                    Some(sums) => sums,
+                    None => {
+                        self.dump_order.push(dump_key.clone());
+                        self.dumps.entry(dump_key).or_default()
+                    }
+                };
+                sums.count += 1;
+                for table in &info.tables {
+                    if sums.tables.contains(table) {
+                        continue;
+                    }
+                    sums.tables_total += 1;
+                    if sums.tables.len() < MAX_TRACKED_DUMP_TABLES {
+                        sums.tables.insert(table.clone());
+                    }
+                }
+            }
+            // Reads of credential tables repeat: one event per shape and minute with a count.
+            Some(kind @ SecurityEventKind::DbSensitiveTableRead) => {
                 let event_key = (key.clone(), kind);
                 match self.sensitive.get_mut(&event_key) {
                     Some(count) => *count += 1,
@@ -436,6 +483,36 @@ impl Processor {
                     result: None,
                     request_id: None,
                     details: BTreeMap::new(),
+                }));
+            }
+        }
+        for key in std::mem::take(&mut self.dump_order) {
+            if let Some(sums) = self.dumps.remove(&key) {
+                let (principal, minute) = key;
+                let mut details = BTreeMap::new();
+                details.insert(
+                    "tables_total".to_owned(),
+                    serde_json::Value::from(sums.tables_total),
+                );
+                records.push(Record::SecurityEvent(SecurityEvent {
+                    kind: SecurityEventKind::DbDump,
+                    ts: minute.map(timefmt::rfc3339),
+                    principal,
+                    ip: None,
+                    forwarded_ip: None,
+                    query_id: None,
+                    fingerprint: None,
+                    tables: sums
+                        .tables
+                        .into_iter()
+                        .take(MAX_DUMP_EVENT_TABLES)
+                        .collect(),
+                    entity_type: None,
+                    entity_ids: Vec::new(),
+                    count: Some(sums.count),
+                    result: None,
+                    request_id: None,
+                    details,
                 }));
             }
         }

@@ -88,10 +88,8 @@ fn starts_with_ci(haystack: &[u8], needle: &[u8]) -> bool {
 
 fn fingerprint_into(query: &[u8], out: &mut Vec<u8>, tmp: &mut Vec<u8>) {
     out.clear();
-    if query.starts_with(b"SELECT /*!40001 SQL_NO_CACHE */ * FROM `") {
-        out.extend_from_slice(b"mysqldump");
-        return;
-    }
+    // pt-query-digest folds every mysqldump read into the literal `mysqldump`; the agent keeps
+    // the ordinary fingerprint, so each dumped table keeps its shape, query id and table name.
     if has_checksum_comment(query) {
         out.extend_from_slice(b"percona-toolkit");
         return;
@@ -918,14 +916,48 @@ fn is_token(value: &str, max: usize, extra: &[u8]) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || extra.contains(&b))
 }
 
+/// Most tables reported for one statement.
+pub const MAX_STATEMENT_TABLES: usize = 16;
+
 /// Tables named in a fingerprint: identifiers after `from`, `join`, `into`, `update`, `table`
-/// (and comma lists after `from`), lower-case, backticks removed, sorted and unique, at most 16.
+/// (and comma lists after `from`), every table of `lock tables`, lower-case, backticks
+/// removed, sorted and unique, at most [`MAX_STATEMENT_TABLES`]. The `update` of
+/// `on duplicate key update`, `for update` and `on update` names no table.
 pub fn tables(fingerprint: &[u8]) -> Vec<String> {
     let mut found: Vec<String> = Vec::new();
+    let mut add = |name: &[u8]| {
+        let name = String::from_utf8_lossy(name).replace('`', "");
+        if !name.is_empty() && !found.contains(&name) && found.len() < MAX_STATEMENT_TABLES {
+            found.push(name);
+        }
+    };
     let tokens = tokenize(fingerprint);
     let mut i = 0;
     while i < tokens.len() {
         let token = tokens[i];
+        let previous = i.checked_sub(1).map(|j| tokens[j]);
+        if token == b"update" && matches!(previous, Some(b"key" | b"for" | b"on")) {
+            i += 1;
+            continue;
+        }
+        // `lock tables a read /*!32311 local */, b as x write`: the name after `tables` and
+        // after each comma.
+        if matches!(token, b"table" | b"tables") && previous == Some(b"lock") {
+            let mut j = i + 1;
+            let mut expect_name = true;
+            while let Some(&next) = tokens.get(j) {
+                if next == b";" {
+                    break;
+                }
+                if expect_name && is_identifier(next) && !is_keyword(next) {
+                    add(next);
+                }
+                expect_name = next == b",";
+                j += 1;
+            }
+            i = j;
+            continue;
+        }
         let in_from = token == b"from";
         if matches!(
             token,
@@ -945,10 +977,7 @@ pub fn tables(fingerprint: &[u8]) -> Vec<String> {
                 if !is_identifier(name) || is_keyword(name) {
                     break;
                 }
-                let name = String::from_utf8_lossy(name).replace('`', "");
-                if !name.is_empty() && !found.contains(&name) && found.len() < 16 {
-                    found.push(name);
-                }
+                add(name);
                 j += 1;
                 if !in_from {
                     break;
@@ -1117,8 +1146,7 @@ pub enum StatementClass {
 
 /// Classifies a statement from its raw bytes and its fingerprint.
 pub fn classify(raw: &[u8], fingerprint: &[u8]) -> StatementClass {
-    if fingerprint == b"mysqldump" || starts_with_ci(trim(raw), b"SELECT /*!40001 SQL_NO_CACHE */")
-    {
+    if starts_with_ci(trim(raw), b"SELECT /*!40001 SQL_NO_CACHE */") {
         return StatementClass::Dump;
     }
     if FIND_INTO_OUTFILE.find(fingerprint).is_some()
@@ -1283,6 +1311,62 @@ mod tests {
         assert_eq!(
             tables(fp("insert into foo(a) values(1)").as_bytes()),
             vec!["foo"]
+        );
+    }
+
+    #[test]
+    fn a_mysqldump_read_keeps_its_table() {
+        let query = "SELECT /*!40001 SQL_NO_CACHE */ * FROM `customer_entity`";
+        let fingerprint = fp(query);
+        assert_eq!(
+            fingerprint,
+            "select /*!? sql_no_cache */ * from `customer_entity`"
+        );
+        assert_eq!(tables(fingerprint.as_bytes()), vec!["customer_entity"]);
+        assert_ne!(
+            query_id(fingerprint.as_bytes()),
+            query_id(fp("SELECT /*!40001 SQL_NO_CACHE */ * FROM `sales_order`").as_bytes())
+        );
+        assert!(passes_mask(fingerprint.as_bytes()));
+    }
+
+    #[test]
+    fn every_table_of_lock_tables_is_found() {
+        assert_eq!(
+            tables(fp("LOCK TABLES x READ, y WRITE").as_bytes()),
+            vec!["x", "y"]
+        );
+        // mysqldump's own form
+        assert_eq!(
+            tables(
+                fp("LOCK TABLES `customer_entity` READ /*!32311 LOCAL */,`sales_order` READ /*!32311 LOCAL */")
+                    .as_bytes()
+            ),
+            vec!["customer_entity", "sales_order"]
+        );
+        assert_eq!(
+            tables(fp("lock table a as t1 read local, b low_priority write").as_bytes()),
+            vec!["a", "b"]
+        );
+        assert!(tables(fp("UNLOCK TABLES").as_bytes()).is_empty());
+    }
+
+    #[test]
+    fn the_update_of_on_duplicate_key_update_names_no_table() {
+        assert_eq!(
+            tables(
+                fp("INSERT INTO `customer_grid_flat` (`entity_id`, `email`) VALUES (1, 'a@b.c') ON DUPLICATE KEY UPDATE `email` = VALUES(`email`)")
+                    .as_bytes()
+            ),
+            vec!["customer_grid_flat"]
+        );
+        assert_eq!(
+            tables(fp("SELECT * FROM quote WHERE entity_id = 5 FOR UPDATE NOWAIT").as_bytes()),
+            vec!["quote"]
+        );
+        assert_eq!(
+            tables(fp("CREATE TABLE t (u TIMESTAMP ON UPDATE CURRENT_TIMESTAMP)").as_bytes()),
+            vec!["t"]
         );
     }
 
