@@ -6,7 +6,7 @@
 //! connection and must not depend on a web framework.
 //!
 //! Data flow: [`tail`] frames lines → [`parse`] turns them into entries → [`records`]
-//! fingerprints ([`sql`]), masks and aggregates → [`agent`] encodes a batch per file range
+//! fingerprints ([`sql`]), masks ([`masking`]) and aggregates → [`agent`] encodes a batch per file range
 //! into the [`spool`] and moves the [`checkpoint`] → [`ship`] sends and acknowledges.
 
 pub mod agent;
@@ -15,6 +15,7 @@ pub mod clock;
 pub mod config;
 pub mod events;
 pub mod inspect;
+pub mod masking;
 pub mod parse;
 pub mod records;
 pub mod server_url;
