@@ -91,6 +91,10 @@ struct Seen {
     counts: HashMap<String, u64>,
     rows_sent: HashMap<String, u64>,
     events: Vec<SecurityEventKind>,
+    /// `db_dump` events per source kind: (tables, tables_total).
+    dumps: Vec<(String, Vec<String>, u64)>,
+    /// Tables of the dump reads per source kind.
+    dump_read_tables: Vec<(String, Vec<String>)>,
 }
 
 fn collect(harness: &Harness) -> Seen {
@@ -104,10 +108,27 @@ fn collect(harness: &Harness) -> Seen {
                         batch.source.kind,
                         aggregate.fingerprint.clone().unwrap_or_default().trim_end()
                     );
+                    if aggregate
+                        .fingerprint
+                        .as_deref()
+                        .is_some_and(|f| f.starts_with("select /*!? sql_no_cache */"))
+                    {
+                        seen.dump_read_tables
+                            .push((batch.source.kind.to_string(), aggregate.tables.clone()));
+                    }
                     *seen.counts.entry(key.clone()).or_default() += aggregate.count;
                     *seen.rows_sent.entry(key).or_default() += aggregate.rows_sent.unwrap_or(0);
                 }
-                Record::SecurityEvent(event) => seen.events.push(event.kind),
+                Record::SecurityEvent(event) => {
+                    if event.kind == SecurityEventKind::DbDump {
+                        seen.dumps.push((
+                            batch.source.kind.to_string(),
+                            event.tables.clone(),
+                            event.details["tables_total"].as_u64().unwrap(),
+                        ));
+                    }
+                    seen.events.push(event.kind);
+                }
                 _ => {}
             }
         }
@@ -178,7 +199,9 @@ fn logs_of_the_real_mariadb_are_tailed_across_flush_logs() {
     root(
         "DROP DATABASE IF EXISTS lg_agent_test; CREATE DATABASE lg_agent_test; \
          CREATE TABLE lg_agent_test.customer_entity (entity_id INT PRIMARY KEY, email VARCHAR(255), firstname VARCHAR(64)); \
-         INSERT INTO lg_agent_test.customer_entity VALUES (1, 'jane.roe@example.com', 'Jane'), (2, 'john.doe@example.com', 'John'), (3, 'x@example.com', 'Xavier');",
+         INSERT INTO lg_agent_test.customer_entity VALUES (1, 'jane.roe@example.com', 'Jane'), (2, 'john.doe@example.com', 'John'), (3, 'x@example.com', 'Xavier'); \
+         CREATE TABLE lg_agent_test.sales_order (entity_id INT PRIMARY KEY, customer_email VARCHAR(255)); \
+         INSERT INTO lg_agent_test.sales_order VALUES (7, 'jane.roe@example.com');",
     );
     for id in 1..=3 {
         root(&format!(
@@ -203,6 +226,24 @@ fn logs_of_the_real_mariadb_are_tailed_across_flush_logs() {
     root("FLUSH LOGS");
     root("SELECT * FROM lg_agent_test.customer_entity");
     root("SELECT COUNT(*) FROM lg_agent_test.customer_entity WHERE email LIKE '%@example.com'");
+    // A real mysqldump of the test database: LOCK TABLES, then one read per table.
+    let dump = Command::new("mariadb-dump")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-P",
+            "3306",
+            "-u",
+            "root",
+            "lg_agent_test",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        dump.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dump.stderr)
+    );
     root("SET GLOBAL server_audit_logging = OFF");
     root("SET GLOBAL server_audit_logging = ON");
 
@@ -228,7 +269,12 @@ fn logs_of_the_real_mariadb_are_tailed_across_flush_logs() {
             && seen
                 .counts
                 .contains_key("mariadb-slow|select * from lg_agent_test.customer_entity")
-            && seen.events.contains(&SecurityEventKind::DbLoggingDisabled);
+            && seen.events.contains(&SecurityEventKind::DbLoggingDisabled)
+            && seen
+                .dumps
+                .iter()
+                .any(|(kind, _, _)| kind == "mariadb-general")
+            && seen.dumps.iter().any(|(kind, _, _)| kind == "mariadb-slow");
         if done {
             break;
         }
@@ -284,6 +330,29 @@ fn logs_of_the_real_mariadb_are_tailed_across_flush_logs() {
         seen.events.contains(&SecurityEventKind::DbLoggingDisabled),
         "{seen:#?}"
     );
+    // The dump: each table its own read with its name, and db_dump events listing the tables
+    // (one per minute and batch: a dump that straddles either is split, never merged away).
+    let both = vec!["customer_entity".to_owned(), "sales_order".to_owned()];
+    for kind in ["mariadb-general", "mariadb-slow"] {
+        let dumps: Vec<_> = seen.dumps.iter().filter(|(k, _, _)| k == kind).collect();
+        assert!(!dumps.is_empty(), "{kind}: {seen:#?}");
+        let mut dumped: Vec<_> = dumps.iter().flat_map(|(_, t, _)| t.clone()).collect();
+        dumped.sort();
+        dumped.dedup();
+        assert_eq!(dumped, both, "{kind}: {seen:#?}");
+        assert!(
+            dumps.iter().all(|(_, t, total)| t.len() as u64 == *total),
+            "{kind}: {seen:#?}"
+        );
+        let mut reads: Vec<_> = seen
+            .dump_read_tables
+            .iter()
+            .filter(|(k, _)| k == kind)
+            .flat_map(|(_, tables)| tables.clone())
+            .collect();
+        reads.sort();
+        assert_eq!(reads, both, "{kind}: {seen:#?}");
+    }
     // The sqlcommenter attributes became the principal.
     let json = serde_json::to_string(&harness.server.records()).unwrap();
     assert!(json.contains("\"admin_user_id\":\"12\""));
