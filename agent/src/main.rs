@@ -139,7 +139,7 @@ fn main() -> anyhow::Result<()> {
                 }
                 (None, None) => anyhow::bail!("pass --state-dir or --config"),
             };
-            let client = ship::http_client(ca_file.as_deref(), &server)?;
+            let client = ship::http_client_for(ca_file.as_deref(), &server)?;
             let credential =
                 runtime()?.block_on(ship::enroll(&client, &server, &token, &state_dir))?;
             println!("enrolled as agent {}", credential.agent_id);
@@ -173,7 +173,7 @@ fn run(config_path: &std::path::Path, once: bool, server: Option<String>) -> any
     let mut agent = Agent::new(&config, &credential.agent_id, events.clone(), clock)?;
     let stop = Arc::new(AtomicBool::new(false));
     let producer_done = Arc::new(AtomicBool::new(false));
-    let client = ship::http_client(config.agent.ca_file.as_deref(), &config.agent.server)?;
+    let client = ship::http_client_for(config.agent.ca_file.as_deref(), &config.agent.server)?;
     let reader = agent::spool::SpoolReader::new(agent.spool());
     let options = ShipOptions {
         max_attempts: once.then_some(8),

@@ -87,17 +87,34 @@ pub fn checked_server(server: &str) -> anyhow::Result<url::Url> {
     server_url::parse(server).map_err(|error| anyhow::anyhow!("invalid server URL: {error}"))
 }
 
-/// Builds the HTTP client for `server` (rustls with aws-lc-rs; optional extra CA). It follows
-/// no redirect, so the credential goes nowhere but `server`, and it speaks HTTPS only unless
+/// Builds the HTTP client for `server` (see [`http_client`]); it speaks HTTPS only unless
 /// `server` is a plain-HTTP loopback URL.
-pub fn http_client(ca_file: Option<&Path>, server: &str) -> anyhow::Result<reqwest::Client> {
+pub fn http_client_for(ca_file: Option<&Path>, server: &str) -> anyhow::Result<reqwest::Client> {
     let server = checked_server(server)?;
+    client_builder(ca_file, !server_url::is_plaintext_loopback(&server))?
+        .build()
+        .context("cannot build the HTTP client")
+}
+
+/// Builds the HTTP client (rustls with aws-lc-rs; optional extra CA). It follows no
+/// redirect, so the credential goes nowhere but the checked server URL ([`enroll`] and
+/// [`ship_loop`] check it).
+pub fn http_client(ca_file: Option<&Path>) -> anyhow::Result<reqwest::Client> {
+    client_builder(ca_file, false)?
+        .build()
+        .context("cannot build the HTTP client")
+}
+
+fn client_builder(
+    ca_file: Option<&Path>,
+    https_only: bool,
+) -> anyhow::Result<reqwest::ClientBuilder> {
     let mut builder = reqwest::Client::builder()
         .user_agent(concat!("leakguard-agent/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(60))
         .redirect(reqwest::redirect::Policy::none())
-        .https_only(!server_url::is_plaintext_loopback(&server));
+        .https_only(https_only);
     if let Some(path) = ca_file {
         let pem =
             fs::read(path).with_context(|| format!("cannot read CA file {}", path.display()))?;
@@ -105,7 +122,7 @@ pub fn http_client(ca_file: Option<&Path>, server: &str) -> anyhow::Result<reqwe
             .with_context(|| format!("invalid CA file {}", path.display()))?;
         builder = builder.add_root_certificate(certificate);
     }
-    builder.build().context("cannot build the HTTP client")
+    Ok(builder)
 }
 
 fn url(server: &str, path: &str) -> String {
