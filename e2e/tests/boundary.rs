@@ -237,9 +237,9 @@ async fn the_data_directory_and_its_files_are_owner_only_whatever_the_umask() {
             "tenant",
             "create",
             "--platform",
-            "shopify",
+            "magento",
             "--base-url",
-            "modes.myshopify.com",
+            "https://modes.example.com",
         ],
     );
     let created: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();

@@ -124,6 +124,21 @@ pub fn restrict_to_owner(path: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Makes an existing key file owner-only (0600) if it was readable by others; a failure (a key
+/// file owned by someone else) is logged, not fatal.
+fn tighten_key_file(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let loose = std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o077 != 0);
+        if loose && let Err(e) = restrict_to_owner(path) {
+            tracing::warn!(path = %path.display(), error = %e, "A key file is readable by others and could not be made owner-only.");
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
 /// Writes a file with mode 0600 atomically (temp file, fsync, rename), whatever the umask; a
 /// missing directory is created 0700.
 pub fn write_private_file(path: &Path, contents: &[u8]) -> Result<(), CryptoError> {
@@ -202,6 +217,7 @@ impl Keyring {
                 "No master key was configured; generated a key file. Back it up: secrets cannot be decrypted without it."
             );
         }
+        tighten_key_file(&file);
         let text = std::fs::read_to_string(&file).map_err(io)?;
         let mut keys = text
             .lines()
@@ -358,6 +374,7 @@ impl AuditSigner {
                 "No audit signing key was configured; generated one. Publish its public key to those who verify exports."
             );
         }
+        tighten_key_file(&file);
         let text = std::fs::read_to_string(&file).map_err(|source| CryptoError::KeyFile {
             path: file.clone(),
             source,
