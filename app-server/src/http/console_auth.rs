@@ -321,6 +321,7 @@ pub fn verify_login_post(req: &HttpRequest, presented: Option<&str>) -> Result<(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use actix_web::test::TestRequest;
