@@ -1,21 +1,87 @@
-//! Prometheus metrics (`/metrics`). Names follow `leakguard_<name>_<unit>_total`; labels have
-//! bounded cardinality (route templates, never raw paths).
+//! Prometheus metrics (`/metrics`). Names follow `leakguard_<name>_<unit>_total`.
+//!
+//! Must not: let a value chosen by a client become a label. Every label comes from a closed set:
+//! the method from [`HttpMethod`], the route from the route table (or `unmatched`), the status
+//! from the server's own response, the rest from `&'static str` literals in the code. So the
+//! number of series is fixed by the build, whatever is sent.
 
-use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
+use std::fmt::Write as _;
 use std::sync::Arc;
+
+/// The method label: the standard methods, every other one (extension methods, invented
+/// ones) counted as `other`.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub enum HttpMethod {
+    /// `GET`.
+    Get,
+    /// `HEAD`.
+    Head,
+    /// `POST`.
+    Post,
+    /// `PUT`.
+    Put,
+    /// `PATCH`.
+    Patch,
+    /// `DELETE`.
+    Delete,
+    /// `OPTIONS`.
+    Options,
+    /// Any other method.
+    Other,
+}
+
+impl HttpMethod {
+    /// The label of a request method.
+    pub fn of(method: &str) -> Self {
+        match method {
+            "GET" => Self::Get,
+            "HEAD" => Self::Head,
+            "POST" => Self::Post,
+            "PUT" => Self::Put,
+            "PATCH" => Self::Patch,
+            "DELETE" => Self::Delete,
+            "OPTIONS" => Self::Options,
+            _ => Self::Other,
+        }
+    }
+
+    /// The label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Head => "HEAD",
+            Self::Post => "POST",
+            Self::Put => "PUT",
+            Self::Patch => "PATCH",
+            Self::Delete => "DELETE",
+            Self::Options => "OPTIONS",
+            Self::Other => "other",
+        }
+    }
+}
+
+impl EncodeLabelValue for HttpMethod {
+    fn encode(&self, encoder: &mut LabelValueEncoder<'_>) -> Result<(), std::fmt::Error> {
+        encoder.write_str(self.as_str())
+    }
+}
+
+/// The route label of a request that matched no registered route.
+pub const UNMATCHED_ROUTE: &str = "unmatched";
 
 /// Labels of HTTP metrics.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct HttpLabels {
-    /// Method.
-    pub method: String,
-    /// Route template (`/api/v1/users/{id}`), or `unmatched`.
+    /// Method, from a closed set.
+    pub method: HttpMethod,
+    /// Route template from the route table (`/api/v1/users/{id}`), or [`UNMATCHED_ROUTE`].
     pub route: String,
-    /// Status code.
+    /// Status code of the server's response.
     pub status: u16,
 }
 
@@ -90,8 +156,8 @@ impl Metrics {
         }
     }
 
-    /// Counts an agent batch upload.
-    pub fn count_batch(&self, outcome: &str) {
+    /// Counts an agent batch upload (the outcome is one of the code's literals).
+    pub fn count_batch(&self, outcome: &'static str) {
         self.agent_batches
             .get_or_create(&IngestLabels {
                 outcome: outcome.into(),
@@ -106,5 +172,33 @@ impl Metrics {
             out.clear();
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_invented_method_is_counted_as_other_and_adds_no_series() {
+        let metrics = Metrics::new();
+        for method in ["GET", "BREW", "PROPFIND", "get", "X-\u{1F600}"] {
+            metrics
+                .http_requests
+                .get_or_create(&HttpLabels {
+                    method: HttpMethod::of(method),
+                    route: UNMATCHED_ROUTE.into(),
+                    status: 404,
+                })
+                .inc();
+        }
+        let text = metrics.render();
+        let series: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("leakguard_http_requests_total{"))
+            .collect();
+        assert_eq!(series.len(), 2, "{text}");
+        assert!(text.contains("method=\"other\",route=\"unmatched\",status=\"404\"} 4"));
+        assert!(!text.contains("BREW") && !text.contains("PROPFIND"));
     }
 }

@@ -48,6 +48,7 @@ impl Application {
                 .app_data(web::QueryConfig::default().error_handler(error::query_error_handler))
                 .app_data(web::PathConfig::default().error_handler(error::path_error_handler))
                 .app_data(web::PayloadConfig::default().limit(max_body))
+                .wrap(from_fn(middleware::refuse_content_encoding))
                 .wrap(from_fn(middleware::request_context))
                 .configure(routes::configure)
                 .default_service(web::to(|| async {

@@ -94,14 +94,60 @@ fn random_key() -> [u8; 32] {
     rand::random()
 }
 
-/// Writes a file with mode 0600 atomically (temp file, fsync, rename).
+/// Creates a directory and any missing parents with mode 0700 (owner only), whatever the
+/// umask. An existing directory is left as it is; see [`restrict_to_owner`].
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.as_os_str().is_empty() || dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)?;
+    restrict_to_owner(dir)
+}
+
+/// Sets a path's mode to owner-only: 0700 for a directory, 0600 for a file (no-op off Unix).
+pub fn restrict_to_owner(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = if path.is_dir() { 0o700 } else { 0o600 };
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
+/// Makes an existing key file owner-only (0600) if it was readable by others; a failure (a key
+/// file owned by someone else) is logged, not fatal.
+fn tighten_key_file(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let loose = std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o077 != 0);
+        if loose && let Err(e) = restrict_to_owner(path) {
+            tracing::warn!(path = %path.display(), error = %e, "A key file is readable by others and could not be made owner-only.");
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
+/// Writes a file with mode 0600 atomically (temp file, fsync, rename), whatever the umask; a
+/// missing directory is created 0700.
 pub fn write_private_file(path: &Path, contents: &[u8]) -> Result<(), CryptoError> {
     let io = |source| CryptoError::KeyFile {
         path: path.to_path_buf(),
         source,
     };
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(io)?;
+        create_private_dir(dir).map_err(io)?;
     }
     let tmp = path.with_extension("tmp");
     {
@@ -113,6 +159,13 @@ pub fn write_private_file(path: &Path, contents: &[u8]) -> Result<(), CryptoErro
             options.mode(0o600);
         }
         let mut file = options.open(&tmp).map_err(io)?;
+        // The mode above is filtered by the umask and ignored for a left-over temp file.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))
+                .map_err(io)?;
+        }
         file.write_all(contents).map_err(io)?;
         file.sync_all().map_err(io)?;
     }
@@ -164,6 +217,7 @@ impl Keyring {
                 "No master key was configured; generated a key file. Back it up: secrets cannot be decrypted without it."
             );
         }
+        tighten_key_file(&file);
         let text = std::fs::read_to_string(&file).map_err(io)?;
         let mut keys = text
             .lines()
@@ -320,6 +374,7 @@ impl AuditSigner {
                 "No audit signing key was configured; generated one. Publish its public key to those who verify exports."
             );
         }
+        tighten_key_file(&file);
         let text = std::fs::read_to_string(&file).map_err(|source| CryptoError::KeyFile {
             path: file.clone(),
             source,

@@ -12,18 +12,66 @@ use std::time::Duration;
 
 use crate::config::Settings;
 
-/// Opens the configured database, creating the SQLite file and its directory if needed.
+/// Opens the configured database. For SQLite it first makes the data directory owner-only
+/// (0700) and creates the database file 0600 before SQLite opens it (SQLite gives its `-wal`
+/// and `-shm` files the database file's mode), then tightens any older files to 0600.
 pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, anyhow::Error> {
     let url = settings.effective_database_url();
+    let sqlite_file = url
+        .starts_with("sqlite:")
+        .then(|| sqlite_file_path(&url))
+        .flatten();
     if url.starts_with("sqlite:") {
-        std::fs::create_dir_all(&settings.data_dir).map_err(|e| {
-            anyhow::anyhow!(
-                "cannot create data directory {}: {e}",
-                settings.data_dir.display()
-            )
-        })?;
+        let dir = &settings.data_dir;
+        crate::crypto::create_private_dir(dir)
+            .and_then(|()| crate::crypto::restrict_to_owner(dir))
+            .map_err(|e| anyhow::anyhow!("cannot create data directory {}: {e}", dir.display()))?;
     }
-    connect_url(&url, settings.database_max_connections).await
+    if let Some(file) = &sqlite_file {
+        create_private_file(file)?;
+    }
+    let db = connect_url(&url, settings.database_max_connections).await?;
+    if let Some(file) = &sqlite_file {
+        for suffix in ["-wal", "-shm", "-journal"] {
+            let mut side = file.clone().into_os_string();
+            side.push(suffix);
+            let side = std::path::PathBuf::from(side);
+            if side.exists() {
+                crate::crypto::restrict_to_owner(&side)
+                    .map_err(|e| anyhow::anyhow!("cannot restrict {}: {e}", side.display()))?;
+            }
+        }
+    }
+    Ok(db)
+}
+
+/// The file of an on-disk SQLite URL (`sqlite://path?…`, `sqlite:path`); none for in-memory,
+/// `file:` URIs and percent-encoded paths, which are left to SQLite.
+fn sqlite_file_path(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    let special = path.is_empty()
+        || path.contains(":memory:")
+        || path.starts_with("file:")
+        || path.contains('%');
+    (!special).then(|| std::path::PathBuf::from(path))
+}
+
+/// Creates the database file 0600 if missing, and makes an existing one 0600.
+fn create_private_file(file: &std::path::Path) -> Result<(), anyhow::Error> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options
+        .open(file)
+        .and_then(|_| crate::crypto::restrict_to_owner(file))
+        .map_err(|e| anyhow::anyhow!("cannot create database file {}: {e}", file.display()))
 }
 
 /// Opens a database by URL.
@@ -89,4 +137,25 @@ pub async fn readiness(db: &DatabaseConnection) -> Result<(), String> {
 pub fn now_ms() -> i64 {
     let nanos = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
     i64::try_from(nanos / 1_000_000).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sqlite_file_is_found_in_the_url_forms_the_server_uses() {
+        let file = |url: &str| sqlite_file_path(url).map(|p| p.display().to_string());
+        assert_eq!(
+            file("sqlite://./data/leakguard.db?mode=rwc").as_deref(),
+            Some("./data/leakguard.db")
+        );
+        assert_eq!(
+            file("sqlite:///var/lib/lg/leakguard.db").as_deref(),
+            Some("/var/lib/lg/leakguard.db")
+        );
+        assert_eq!(file("sqlite:lg.db").as_deref(), Some("lg.db"));
+        assert_eq!(file("sqlite::memory:"), None);
+        assert_eq!(file("sqlite://file:lg?mode=memory"), None);
+    }
 }

@@ -5,6 +5,10 @@
 //! Credentials, in order: an `Authorization` header (API key; App Bridge session tokens from
 //! the embedded Shopify admin, which need no CSRF token because they are not ambient), then the
 //! console session cookie (forms must carry its CSRF token).
+//!
+//! The sign-in form itself has no session yet, so [`verify_login_post`] guards it against login
+//! CSRF twice: the browser must say the post comes from this origin (`Sec-Fetch-Site`, `Origin`),
+//! and the form must carry the token that `GET /console/login` put in a cookie (double submit).
 
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
@@ -70,6 +74,7 @@ impl ResponseError for PageError {
             ErrorCode::NotFound => "Not found",
             ErrorCode::InsufficientRole => "Not allowed",
             ErrorCode::CsrfFailed => "Please reload the page",
+            ErrorCode::CrossSiteRequest => "Sign in from the console's own page",
             ErrorCode::InvalidRequest => "Check your input",
             _ => "Something went wrong",
         };
@@ -95,7 +100,8 @@ fn csrf_ok(session_id: &str, presented: &str) -> bool {
         && bool::from(expected.as_bytes().ct_eq(presented.trim().as_bytes()))
 }
 
-fn wants_html(req: &HttpRequest) -> bool {
+/// Whether a request wants an HTML answer (a browser page) rather than the JSON error body.
+pub fn wants_html(req: &HttpRequest) -> bool {
     req.headers()
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -252,5 +258,131 @@ impl<T: DeserializeOwned + 'static> FromRequest for ConsoleForm<T> {
             })?;
             Ok(Self { cc, form })
         })
+    }
+}
+
+/// The cookie that carries the sign-in form's CSRF token (double submit).
+pub const LOGIN_CSRF_COOKIE: &str = "lg_login_csrf";
+
+/// A fresh sign-in form token (for the cookie and the form's hidden field).
+pub fn new_login_csrf_token() -> String {
+    crate::enrollment::random_secret("lglc_")
+}
+
+/// Whether the browser says this request comes from another site: `Sec-Fetch-Site` other than
+/// `same-origin` or `none` (a typed URL), or an `Origin` that is not this server's. A request
+/// with neither header is not a browser's cross-site form and is left to the token check.
+fn cross_site(req: &HttpRequest) -> bool {
+    let header = |name| req.headers().get(name).map(|v| v.to_str().unwrap_or(""));
+    if let Some(site) = header("sec-fetch-site")
+        && !matches!(site.trim(), "same-origin" | "none")
+    {
+        return true;
+    }
+    let Some(origin) = header(header::ORIGIN.as_str()) else {
+        return false;
+    };
+    let Ok(origin) = url::Url::parse(origin.trim()) else {
+        return true; // `null` (sandboxed or privacy-sensitive contexts) and garbage
+    };
+    let info = req.connection_info();
+    let Ok(own) = url::Url::parse(&format!("{}://{}", origin.scheme(), info.host())) else {
+        return true;
+    };
+    !(matches!(origin.scheme(), "http" | "https")
+        && origin.host_str() == own.host_str()
+        && origin.port_or_known_default() == own.port_or_known_default())
+}
+
+/// Checks a `POST /console/login`: refused with `cross_site_request` when the browser says it
+/// comes from another site, then with `csrf_failed` unless the form's token equals the sign-in
+/// cookie's (constant-time).
+pub fn verify_login_post(req: &HttpRequest, presented: Option<&str>) -> Result<(), ApiError> {
+    if cross_site(req) {
+        return Err(ApiError::new(
+            ErrorCode::CrossSiteRequest,
+            "the sign-in form can only be posted from the console's own page",
+        ));
+    }
+    let cookie = req.cookie(LOGIN_CSRF_COOKIE);
+    let expected = cookie.as_ref().map(|c| c.value()).unwrap_or_default();
+    let presented = presented.map(str::trim).unwrap_or_default();
+    let matches = !expected.is_empty()
+        && expected.len() == presented.len()
+        && bool::from(expected.as_bytes().ct_eq(presented.as_bytes()));
+    if matches {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            ErrorCode::CsrfFailed,
+            "the sign-in form is out of date or was not sent by the console; reload the page and try again",
+        ))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    fn login_post(headers: &[(&str, &str)]) -> HttpRequest {
+        let mut req = TestRequest::post()
+            .uri("/console/login")
+            .insert_header(("host", "lg.example.com"));
+        for (name, value) in headers {
+            req = req.insert_header((*name, *value));
+        }
+        req.to_http_request()
+    }
+
+    #[test]
+    fn a_login_post_from_another_site_is_refused_as_cross_site() {
+        let cookie = "lg_login_csrf=tok";
+        for headers in [
+            vec![("sec-fetch-site", "cross-site"), ("cookie", cookie)],
+            vec![("sec-fetch-site", "same-site"), ("cookie", cookie)],
+            vec![("origin", "https://evil.example"), ("cookie", cookie)],
+            vec![("origin", "null"), ("cookie", cookie)],
+            vec![
+                ("origin", "https://lg.example.com:8443"),
+                ("cookie", cookie),
+            ],
+            vec![
+                ("origin", "https://lg.example.com"),
+                ("sec-fetch-site", "cross-site"),
+                ("cookie", cookie),
+            ],
+        ] {
+            let err = verify_login_post(&login_post(&headers), Some("tok")).unwrap_err();
+            assert_eq!(err.code(), ErrorCode::CrossSiteRequest, "{headers:?}");
+        }
+    }
+
+    #[test]
+    fn a_login_post_needs_the_token_of_its_cookie() {
+        let same = [
+            ("origin", "https://lg.example.com"),
+            ("sec-fetch-site", "same-origin"),
+        ];
+        let with_cookie = |value: &str| {
+            let mut h = same.to_vec();
+            h.push(("cookie", value));
+            login_post(&h)
+        };
+        assert!(verify_login_post(&with_cookie("lg_login_csrf=tok-1"), Some("tok-1")).is_ok());
+        assert!(
+            verify_login_post(&login_post(&[("cookie", "lg_login_csrf=t")]), Some("t")).is_ok()
+        );
+        for (req, presented) in [
+            (with_cookie("lg_login_csrf=tok-1"), Some("tok-2")),
+            (with_cookie("lg_login_csrf=tok-1"), None),
+            (with_cookie("lg_login_csrf=tok-1"), Some("")),
+            (with_cookie("other=tok-1"), Some("tok-1")),
+            (with_cookie("lg_login_csrf="), Some("")),
+        ] {
+            let err = verify_login_post(&req, presented).unwrap_err();
+            assert_eq!(err.code(), ErrorCode::CsrfFailed);
+        }
     }
 }

@@ -38,6 +38,9 @@ pub enum ErrorCode {
     ReauthRequired,
     /// A call to the platform (e.g. Shopify) failed.
     UpstreamFailed,
+    /// A browser request sent from another site (`Origin` / `Sec-Fetch-Site`) to a form that
+    /// only this server's own pages may post.
+    CrossSiteRequest,
 }
 
 impl ErrorCode {
@@ -58,6 +61,7 @@ impl ErrorCode {
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::ReauthRequired => "reauth_required",
             Self::UpstreamFailed => "upstream_failed",
+            Self::CrossSiteRequest => "cross_site_request",
         }
     }
 
@@ -77,6 +81,7 @@ impl ErrorCode {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::ReauthRequired => StatusCode::UNAUTHORIZED,
             Self::UpstreamFailed => StatusCode::BAD_GATEWAY,
+            Self::CrossSiteRequest => StatusCode::FORBIDDEN,
         }
     }
 
@@ -90,7 +95,8 @@ impl ErrorCode {
             | Self::InvalidCredentials
             | Self::InsufficientRole
             | Self::CsrfFailed
-            | Self::ReauthRequired => "auth",
+            | Self::ReauthRequired
+            | Self::CrossSiteRequest => "auth",
             Self::NotFound | Self::Conflict => "state",
             Self::RateLimited | Self::Unavailable | Self::UpstreamFailed => "availability",
             Self::Internal => "internal",

@@ -6,9 +6,11 @@ mod helpers;
 
 mod agent;
 mod audit_chain;
+mod boundary;
 mod browser;
 mod classify;
 mod console;
+mod console_login;
 mod console_retention;
 mod cross_tenant;
 mod fake_shopify;

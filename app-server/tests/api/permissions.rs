@@ -778,9 +778,11 @@ pub async fn console_login(app: &TestApp, key: &str) -> String {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
+    let (login_cookie, token) = crate::console_login::login_form(app).await;
     let res = client
         .post(app.url("/console/login"))
-        .form(&[("api_key", key)])
+        .header("cookie", login_cookie)
+        .form(&[("api_key", key), ("csrf_token", &token)])
         .send()
         .await
         .unwrap();
@@ -814,9 +816,11 @@ async fn the_console_shows_findings_and_records_a_review_with_csrf(backend: Back
         .await
         .unwrap();
     assert_eq!(res.status(), 401);
+    let (login_cookie, token) = crate::console_login::login_form(&app).await;
     let res = client
         .post(app.url("/console/login"))
-        .form(&[("api_key", "lgk_wrong")])
+        .header("cookie", login_cookie)
+        .form(&[("api_key", "lgk_wrong"), ("csrf_token", &token)])
         .send()
         .await
         .unwrap();

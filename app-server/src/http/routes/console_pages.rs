@@ -5,7 +5,7 @@
 
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 use actix_web::http::header;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use minijinja::{Value, context};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
@@ -13,7 +13,10 @@ use uuid::Uuid;
 
 use crate::console::pages::{self, Chrome, format_date};
 use crate::db::now_ms;
-use crate::http::console_auth::{ConsoleCtx, ConsoleForm, PageError};
+use crate::http::console_auth::{
+    CSRF_FIELD, ConsoleCtx, ConsoleForm, LOGIN_CSRF_COOKIE, PageError, new_login_csrf_token,
+    verify_login_post, wants_html,
+};
 use crate::http::error::ApiError;
 use crate::permission_audits::{self, AuditsError, FindingFilter, ReviewInput, Trigger};
 use crate::state::AppState;
@@ -128,9 +131,16 @@ pub async fn js() -> HttpResponse {
         .body(pages::JS)
 }
 
-fn login_page(error: Option<&str>, status: actix_web::http::StatusCode) -> HttpResponse {
-    let body = pages::render_plain("login.html", context! {error => error})
-        .unwrap_or_else(|_| "LeakGuard console".into());
+fn login_page(
+    error: Option<&str>,
+    csrf_token: &str,
+    status: actix_web::http::StatusCode,
+) -> HttpResponse {
+    let body = pages::render_plain(
+        "login.html",
+        context! {error => error, csrf_field => CSRF_FIELD, csrf_token => csrf_token},
+    )
+    .unwrap_or_else(|_| "LeakGuard console".into());
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .insert_header(("Cache-Control", "no-store"))
@@ -138,29 +148,55 @@ fn login_page(error: Option<&str>, status: actix_web::http::StatusCode) -> HttpR
         .body(body)
 }
 
-/// `GET /console/login`.
-pub async fn login_form() -> HttpResponse {
-    login_page(None, ok())
+/// The sign-in form's CSRF cookie (or its removal, with an empty token).
+fn login_csrf_cookie(state: &AppState, token: &str) -> Cookie<'static> {
+    let mut cookie = Cookie::build(LOGIN_CSRF_COOKIE, token.to_owned())
+        .path("/console/login")
+        .http_only(true)
+        .secure(state.settings.cookies_secure())
+        .same_site(SameSite::Strict)
+        .finish();
+    if token.is_empty() {
+        cookie.make_removal();
+    }
+    cookie
 }
 
-/// Form of `POST /console/login`.
+/// `GET /console/login`: the form, with a fresh CSRF token in a cookie and a hidden field.
+pub async fn login_form(state: web::Data<AppState>) -> HttpResponse {
+    let token = new_login_csrf_token();
+    let mut page = login_page(None, &token, ok());
+    let _ = page.add_cookie(&login_csrf_cookie(&state, &token));
+    page
+}
+
+/// Form of `POST /console/login` (fields are optional so that a missing token is a CSRF
+/// refusal, not a form error).
 #[derive(Deserialize)]
 pub struct LoginForm {
+    #[serde(default)]
     api_key: String,
+    csrf_token: Option<String>,
 }
 
-/// `POST /console/login`: an API key opens a console session (the same session as the Magento
-/// admin's SSO sign-in) and goes to the overview.
+/// `POST /console/login`: after the cross-site and CSRF checks, an API key opens a console
+/// session (the same session as the Magento admin's SSO sign-in) and goes to the overview.
 pub async fn login(
     state: web::Data<AppState>,
+    req: HttpRequest,
     form: web::Form<LoginForm>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, PageError> {
+    verify_login_post(&req, form.csrf_token.as_deref())
+        .map_err(|e| PageError::new(e, wants_html(&req)))?;
     let ttl = i64::try_from(state.settings.console.session_ttl_secs).unwrap_or(i64::MAX);
     let Some(session) =
-        crate::console::sign_in_with_api_key(&state.db, form.api_key.trim(), ttl, now_ms()).await?
+        crate::console::sign_in_with_api_key(&state.db, form.api_key.trim(), ttl, now_ms())
+            .await
+            .map_err(|e| PageError::new(e, wants_html(&req)))?
     else {
         return Ok(login_page(
             Some("That API key is not valid."),
+            form.csrf_token.as_deref().unwrap_or_default(),
             actix_web::http::StatusCode::UNAUTHORIZED,
         ));
     };
@@ -185,6 +221,7 @@ pub async fn login(
             session.csrf_token.clone(),
             false,
         ))
+        .cookie(login_csrf_cookie(&state, ""))
         .insert_header((header::LOCATION, "/console/permissions"))
         .finish())
 }
