@@ -38,6 +38,16 @@ pub enum ErrorCode {
     ReauthRequired,
     /// A call to the platform (e.g. Shopify) failed.
     UpstreamFailed,
+    /// A signed webhook body does not fit its topic or shop headers.
+    WebhookMismatch,
+    /// A webhook triggered outside the platform's retry window.
+    WebhookStale,
+    /// This tenant already has as many requests in flight as it may; retry later.
+    BusyTenant,
+    /// The tenant's daily quota is used up; retry after the indicated time.
+    QuotaExceeded,
+    /// The request body did not arrive in time.
+    RequestTimeout,
 }
 
 impl ErrorCode {
@@ -58,6 +68,11 @@ impl ErrorCode {
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::ReauthRequired => "reauth_required",
             Self::UpstreamFailed => "upstream_failed",
+            Self::WebhookMismatch => "webhook_mismatch",
+            Self::WebhookStale => "webhook_stale",
+            Self::BusyTenant => "busy_tenant",
+            Self::QuotaExceeded => "quota_exceeded",
+            Self::RequestTimeout => "request_timeout",
         }
     }
 
@@ -77,6 +92,10 @@ impl ErrorCode {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::ReauthRequired => StatusCode::UNAUTHORIZED,
             Self::UpstreamFailed => StatusCode::BAD_GATEWAY,
+            Self::WebhookMismatch => StatusCode::UNAUTHORIZED,
+            Self::WebhookStale => StatusCode::BAD_REQUEST,
+            Self::BusyTenant | Self::QuotaExceeded => StatusCode::TOO_MANY_REQUESTS,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
         }
     }
 
@@ -94,6 +113,9 @@ impl ErrorCode {
             Self::NotFound | Self::Conflict => "state",
             Self::RateLimited | Self::Unavailable | Self::UpstreamFailed => "availability",
             Self::Internal => "internal",
+            Self::WebhookMismatch => "auth",
+            Self::WebhookStale | Self::RequestTimeout => "invalid_request",
+            Self::BusyTenant | Self::QuotaExceeded => "availability",
         }
     }
 }
