@@ -279,7 +279,7 @@ fn luhn(digits: &[u8]) -> bool {
     let mut sum = 0u32;
     for (i, d) in digits.iter().rev().enumerate() {
         let mut v = u32::from(*d);
-        if i % 2 == 1 {
+        if !i.is_multiple_of(2) {
             v *= 2;
             if v > 9 {
                 v -= 9;
@@ -287,7 +287,7 @@ fn luhn(digits: &[u8]) -> bool {
         }
         sum += v;
     }
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// Groups of digits joined by single spaces or dashes; consecutive groups holding 13 to 19
