@@ -41,6 +41,10 @@ pub enum ErrorCode {
     /// A browser request sent from another site (`Origin` / `Sec-Fetch-Site`) to a form that
     /// only this server's own pages may post.
     CrossSiteRequest,
+    /// A signed webhook body does not fit its topic or shop headers.
+    WebhookMismatch,
+    /// A webhook triggered outside the platform's retry window.
+    WebhookStale,
 }
 
 impl ErrorCode {
@@ -62,6 +66,8 @@ impl ErrorCode {
             Self::ReauthRequired => "reauth_required",
             Self::UpstreamFailed => "upstream_failed",
             Self::CrossSiteRequest => "cross_site_request",
+            Self::WebhookMismatch => "webhook_mismatch",
+            Self::WebhookStale => "webhook_stale",
         }
     }
 
@@ -82,6 +88,8 @@ impl ErrorCode {
             Self::ReauthRequired => StatusCode::UNAUTHORIZED,
             Self::UpstreamFailed => StatusCode::BAD_GATEWAY,
             Self::CrossSiteRequest => StatusCode::FORBIDDEN,
+            Self::WebhookMismatch => StatusCode::UNAUTHORIZED,
+            Self::WebhookStale => StatusCode::BAD_REQUEST,
         }
     }
 
@@ -100,6 +108,9 @@ impl ErrorCode {
             Self::NotFound | Self::Conflict => "state",
             Self::RateLimited | Self::Unavailable | Self::UpstreamFailed => "availability",
             Self::Internal => "internal",
+            Self::WebhookMismatch => "auth",
+            Self::WebhookStale | Self::RequestTimeout => "invalid_request",
+            Self::BusyTenant | Self::QuotaExceeded => "availability",
         }
     }
 }

@@ -7,7 +7,9 @@
 //!   stored webhook payload that names them dropped.
 //! - `shop/redact`: every personal datum of the tenant is deleted (signals, reports, payloads,
 //!   tokens, staff users and API keys) and the per-tenant key of customer references is
-//!   destroyed, so the hashes left in the audit chain can no longer be linked to anyone.
+//!   destroyed, so the hashes left in the audit chain can no longer be linked to anyone. Only
+//!   for a tenant uninstalled for 48 hours or more; earlier the delivery waits until then, and a
+//!   tenant that is not uninstalled is never purged.
 //!
 //! Each records a `shopify_compliance_requests` row and its evidence in the audit chain, in the
 //! same transaction. Audit entries carry customer references (keyed hashes), never an id, an
@@ -26,6 +28,7 @@ use serde_json::Value;
 use sha2::Sha256;
 use uuid::Uuid;
 
+use super::webhook_processing::Outcome;
 use super::{ShopifyError, rfc3339, webhooks};
 use crate::audit_chain;
 use crate::crypto::Keyring;
@@ -350,47 +353,63 @@ pub async fn customer_redact<C: ConnectionTrait>(
     Ok(())
 }
 
-/// `shop/redact`: deletes every personal datum of the tenant and marks it purged.
+/// `shop/redact`: deletes every personal datum of the tenant and marks it purged, only for a
+/// tenant that is uninstalled and has been for 48 hours (Shopify sends `shop/redact` 48 h after
+/// an uninstall). Earlier, the delivery is deferred until the 48 hours are over and runs then;
+/// for a tenant that is not uninstalled (still installed, installed again, already purged) the
+/// redaction is refused: nothing is deleted and the refusal is on the record.
 pub async fn shop_redact<C: ConnectionTrait>(
     txn: &C,
     ctx: &TenantCtx,
     row: &webhook_deliveries::Model,
     now: i64,
-) -> Result<(), ShopifyError> {
+) -> Result<Outcome, ShopifyError> {
     let tenant = ctx.tenant_id.as_uuid();
-    // Shopify sends shop/redact 48 h after an uninstall. A shop that installed again since then
-    // is a customer again: its data stays, and the skipped purge is on the record.
-    let active = tenants::Entity::find_by_id(tenant)
-        .one(txn)
-        .await?
-        .is_some_and(|t| t.status == "active");
-    let reinstalled = scoped::<shopify_installations::Entity>(ctx)
-        .one(txn)
-        .await?
-        .is_some_and(|i| i.installed_at > row.received_at - SHOP_REDACT_AFTER_MS);
-    if active && reinstalled {
-        let request = insert_request(
-            txn,
-            ctx,
-            row,
-            NewRequest {
-                shopify_request_id: None,
-                customer_ref: None,
-                status: "done",
-                report: None,
-            },
-            now,
-        )
-        .await?;
+    let Some(record) = tenants::Entity::find_by_id(tenant).one(txn).await? else {
+        return Ok(Outcome::Done);
+    };
+    let uninstalled_at = match (record.status.as_str(), record.uninstalled_at) {
+        ("uninstalled", Some(at)) => at,
+        (status, _) => {
+            let reason = match status {
+                "purged" => "already_purged",
+                _ => "not_uninstalled",
+            };
+            let request = insert_request(
+                txn,
+                ctx,
+                row,
+                NewRequest {
+                    shopify_request_id: None,
+                    customer_ref: None,
+                    status: "done",
+                    report: None,
+                },
+                now,
+            )
+            .await?;
+            audit_chain::record(
+                txn,
+                ctx,
+                "shopify.shop_redact_skipped",
+                Subject::new("compliance_request", request.to_string()),
+                serde_json::json!({"delivery": row.id.to_string(), "reason": reason}),
+            )
+            .await?;
+            return Ok(Outcome::Done);
+        }
+    };
+    let due = uninstalled_at + SHOP_REDACT_AFTER_MS;
+    if now < due {
         audit_chain::record(
             txn,
             ctx,
-            "shopify.shop_redact_skipped",
-            Subject::new("compliance_request", request.to_string()),
-            serde_json::json!({"delivery": row.id.to_string(), "reason": "reinstalled"}),
+            "shopify.shop_redact_deferred",
+            Subject::new("tenant", tenant.to_string()),
+            serde_json::json!({"delivery": row.id.to_string(), "runs_at": due}),
         )
         .await?;
-        return Ok(());
+        return Ok(Outcome::Deferred(due));
     }
     let signals_deleted = shopify_signals::Entity::delete_many()
         .filter(shopify_signals::Column::TenantId.eq(tenant))
@@ -509,7 +528,7 @@ pub async fn shop_redact<C: ConnectionTrait>(
         }),
     )
     .await?;
-    Ok(())
+    Ok(Outcome::Done)
 }
 
 /// A compliance request as the tenant admin sees it.

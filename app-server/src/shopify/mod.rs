@@ -13,6 +13,9 @@ pub mod hmac;
 pub mod oauth;
 pub mod session;
 pub mod session_token;
+pub mod webhook_binding;
+pub mod webhook_processing;
+pub mod webhook_topics;
 pub mod webhooks;
 
 use leakguard_domain::shop::ShopDomain;

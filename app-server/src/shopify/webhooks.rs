@@ -1,37 +1,38 @@
-//! Webhook intake and processing.
+//! Webhook intake.
 //!
 //! Intake ([`receive`]) verifies the HMAC over the raw body bytes before anything is parsed,
-//! strips payment fields, and inserts the delivery into `webhook_deliveries`; the unique
-//! (source, delivery id) index makes a repeat a no-op that still answers 200. Nothing is stored
-//! for a bad or missing HMAC. The work happens afterwards ([`process_delivery`]): spawned right
-//! after the insert, and retried with back-off by [`retry_deliveries_job`] for deliveries that
-//! failed or whose processor died. A delivery is claimed with one conditional `UPDATE`, so
-//! however many processors race, one runs it; its effects, the audit entries and the
-//! `processed` mark commit in one transaction. A processed delivery keeps no payload: the data
-//! lives on in the signal or compliance rows (or nowhere), and the delivery row is the receipt.
+//! then binds the unsigned headers to the signed body (`webhook_binding`: the body must have
+//! the topic's shape and name no other shop; the trigger time must lie inside Shopify's retry
+//! window), strips payment fields, and inserts the delivery into `webhook_deliveries`; the
+//! unique (source, delivery id) index makes a repeat a no-op that still answers 200. Nothing is
+//! stored for a refused delivery. The work happens afterwards (`webhook_processing`): spawned
+//! right after the insert, and retried with back-off by [`retry_deliveries_job`]. A processed
+//! delivery keeps no payload: the data lives on in the signal or compliance rows (or nowhere),
+//! and the delivery row is the receipt.
 //!
 //! Payload retention: these keys are dropped at any depth before a payload is stored, because
 //! leak detection needs none of them and a retention policy would not keep them:
 //! [`DROPPED_KEYS`].
 
-use leakguard_domain::audit::Subject;
-use leakguard_domain::ids::TenantId;
 use leakguard_domain::shop::ShopDomain;
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
 };
 use serde_json::Value;
 use std::sync::Arc;
 use uuid::Uuid;
 
-use super::{ShopifyConfig, ShopifyError, compliance, hmac};
-use crate::audit_chain;
-use crate::db::entities::{shopify_installations, shopify_signals, tenants, webhook_deliveries};
-use crate::db::{begin_write, now_ms};
+use super::webhook_binding::{self, BindingError};
+use super::{ShopifyConfig, ShopifyError, hmac};
+use crate::db::entities::{tenants, webhook_deliveries};
+use crate::db::now_ms;
 use crate::state::AppState;
-use crate::tenancy::{TenantCtx, scoped};
+
+pub use super::webhook_processing::{
+    MAX_ATTEMPTS, Processed, backoff_ms, process_delivery, retry_deliveries_job,
+};
+pub use super::webhook_topics::payload_customer_id;
 
 /// The `source` of Shopify rows in `webhook_deliveries`.
 pub const SOURCE: &str = "shopify";
@@ -60,10 +61,6 @@ pub const DROPPED_KEYS: &[&str] = &[
     "cart_token",
     "token",
 ];
-/// How long a claimed delivery belongs to its processor before the job may take it over.
-const CLAIM_MS: i64 = 5 * 60 * 1000;
-/// Attempts before a delivery is given up (`dead`) and left for an operator.
-pub const MAX_ATTEMPTS: i32 = 12;
 
 /// The delivery headers, from either family (`X-Shopify-*` or the Events `shopify-*`).
 #[derive(Clone, Debug, Default)]
@@ -78,6 +75,8 @@ pub struct DeliveryHeaders {
     pub webhook_id: Option<String>,
     /// Payload API version.
     pub api_version: Option<String>,
+    /// When Shopify triggered the delivery (RFC 3339).
+    pub triggered_at: Option<String>,
 }
 
 impl DeliveryHeaders {
@@ -95,6 +94,7 @@ impl DeliveryHeaders {
             shop_domain: either("shop-domain"),
             webhook_id: either("webhook-id"),
             api_version: either("api-version"),
+            triggered_at: either("triggered-at"),
         }
     }
 }
@@ -114,6 +114,9 @@ pub enum ReceiveError {
     /// Topic, shop, webhook id or API version missing, or a bad value (400).
     #[error("{0}")]
     BadRequest(String),
+    /// The body does not fit the topic or shop headers (401), or the delivery is stale (400).
+    #[error(transparent)]
+    Binding(#[from] BindingError),
     /// Anything else.
     #[error(transparent)]
     Other(#[from] ShopifyError),
@@ -186,6 +189,8 @@ pub async fn receive(
         .map_err(|_| ReceiveError::BadRequest("invalid shop domain".into()))?;
     let mut payload: Value = serde_json::from_slice(body)
         .map_err(|_| ReceiveError::BadRequest("the webhook body is not JSON".into()))?;
+    webhook_binding::check_payload(topic, &shop, &payload)?;
+    webhook_binding::check_triggered_at(headers.triggered_at.as_deref(), now)?;
     strip_payment_fields(&mut payload);
     let stored = serde_json::to_vec(&payload).map_err(|e| ShopifyError::Unexpected(e.into()))?;
     let tenant = tenants::Entity::find()
@@ -256,363 +261,6 @@ pub async fn accept(
     Ok(receipt)
 }
 
-/// How a processing attempt ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Processed {
-    /// This call ran the delivery to completion.
-    Done,
-    /// Another processor holds it, or it is finished already.
-    NotClaimed,
-}
-
-async fn claim(db: &DatabaseConnection, id: Uuid, now: i64) -> Result<bool, sea_orm::DbErr> {
-    let claimable = webhook_deliveries::Column::Status
-        .is_in(["pending", "failed", "processing"])
-        .and(webhook_deliveries::Column::NextAttemptAt.lte(now));
-    let updated = webhook_deliveries::Entity::update_many()
-        .col_expr(
-            webhook_deliveries::Column::Status,
-            Expr::value("processing"),
-        )
-        .col_expr(
-            webhook_deliveries::Column::Attempts,
-            Expr::col(webhook_deliveries::Column::Attempts).add(1),
-        )
-        .col_expr(
-            webhook_deliveries::Column::NextAttemptAt,
-            Expr::value(now + CLAIM_MS),
-        )
-        .filter(webhook_deliveries::Column::Id.eq(id))
-        .filter(webhook_deliveries::Column::Source.eq(SOURCE))
-        .filter(claimable)
-        .exec(db)
-        .await?;
-    Ok(updated.rows_affected == 1)
-}
-
-fn backoff_ms(attempts: i32) -> i64 {
-    let exp = u32::try_from(attempts.clamp(1, 10) - 1).unwrap_or(0);
-    std::cmp::Ord::min(30_000i64 * 2i64.pow(exp), 6 * 3600 * 1000)
-}
-
-/// Claims and processes one stored delivery at `now`. On failure the delivery is marked
-/// `failed` with its next attempt time (or `dead` after [`MAX_ATTEMPTS`]).
-pub async fn process_delivery(
-    state: &AppState,
-    id: Uuid,
-    now: i64,
-) -> Result<Processed, ShopifyError> {
-    if !claim(&state.db, id, now).await? {
-        return Ok(Processed::NotClaimed);
-    }
-    let Some(row) = webhook_deliveries::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-    else {
-        return Ok(Processed::NotClaimed);
-    };
-    match run(state, &row, now).await {
-        Ok(()) => Ok(Processed::Done),
-        Err(e) => {
-            let dead = row.attempts >= MAX_ATTEMPTS;
-            webhook_deliveries::Entity::update_many()
-                .col_expr(
-                    webhook_deliveries::Column::Status,
-                    Expr::value(if dead { "dead" } else { "failed" }),
-                )
-                .col_expr(
-                    webhook_deliveries::Column::NextAttemptAt,
-                    Expr::value(now + backoff_ms(row.attempts)),
-                )
-                .col_expr(
-                    webhook_deliveries::Column::LastError,
-                    Expr::value(error_category(&e)),
-                )
-                .filter(webhook_deliveries::Column::Id.eq(id))
-                .filter(webhook_deliveries::Column::Status.eq("processing"))
-                .filter(webhook_deliveries::Column::Attempts.eq(row.attempts))
-                .exec(&state.db)
-                .await?;
-            Err(e)
-        }
-    }
-}
-
-/// A short, PII-free description of a processing error for the delivery row.
-fn error_category(e: &ShopifyError) -> String {
-    match e {
-        ShopifyError::Unexpected(_) => "internal error (see server log)".into(),
-        other => other.to_string().chars().take(200).collect(),
-    }
-}
-
-async fn run(
-    state: &AppState,
-    row: &webhook_deliveries::Model,
-    now: i64,
-) -> Result<(), ShopifyError> {
-    let txn = begin_write(&state.db).await?;
-    let tenant = match row.tenant_id {
-        Some(t) => Some(t),
-        None => {
-            tenants::Entity::find()
-                .select_only()
-                .column(tenants::Column::Id)
-                .filter(tenants::Column::ShopDomain.eq(row.shop_domain.as_str()))
-                .into_tuple::<Uuid>()
-                .one(&txn)
-                .await?
-        }
-    };
-    // Mark it processed first, conditionally on our claim still standing: a processor whose
-    // claim expired and was taken over finds zero rows here (on PostgreSQL it waits for the row
-    // lock, then re-checks) and rolls back, so effects happen exactly once.
-    let marked = webhook_deliveries::Entity::update_many()
-        .col_expr(webhook_deliveries::Column::Status, Expr::value("processed"))
-        .col_expr(webhook_deliveries::Column::TenantId, Expr::value(tenant))
-        .col_expr(
-            webhook_deliveries::Column::Payload,
-            Expr::value(Option::<Vec<u8>>::None),
-        )
-        .col_expr(
-            webhook_deliveries::Column::LastError,
-            Expr::value(Option::<String>::None),
-        )
-        .filter(webhook_deliveries::Column::Id.eq(row.id))
-        .filter(webhook_deliveries::Column::Status.eq("processing"))
-        .filter(webhook_deliveries::Column::Attempts.eq(row.attempts))
-        .exec(&txn)
-        .await?;
-    if marked.rows_affected != 1 {
-        txn.rollback().await?;
-        return Ok(());
-    }
-    let payload: Option<Value> = row
-        .payload
-        .as_deref()
-        .and_then(|p| serde_json::from_slice(p).ok());
-    if let (Some(tenant), Some(payload)) = (tenant, payload) {
-        let ctx = TenantCtx::system(TenantId(tenant), "shopify.webhooks");
-        dispatch(&txn, state, &ctx, row, &payload, now).await?;
-    }
-    txn.commit().await?;
-    Ok(())
-}
-
-async fn dispatch<C: ConnectionTrait>(
-    txn: &C,
-    state: &AppState,
-    ctx: &TenantCtx,
-    row: &webhook_deliveries::Model,
-    payload: &Value,
-    now: i64,
-) -> Result<(), ShopifyError> {
-    match row.topic.as_str() {
-        "app/uninstalled" => app_uninstalled(txn, ctx, row, now).await,
-        "app/scopes_update" => scopes_update(txn, ctx, row, payload, now).await,
-        "customers/data_request" => {
-            compliance::data_request(txn, &state.keyring, ctx, row, payload, now).await
-        }
-        "customers/redact" => {
-            compliance::customer_redact(txn, &state.keyring, ctx, row, payload, now).await
-        }
-        "shop/redact" => compliance::shop_redact(txn, ctx, row, now).await,
-        topic
-            if topic == "bulk_operations/finish"
-                || topic.starts_with("customers/")
-                || topic.starts_with("orders/") =>
-        {
-            store_signal(txn, ctx, row, payload).await
-        }
-        _ => Ok(()),
-    }
-}
-
-fn id_text(value: Option<&Value>) -> Option<String> {
-    match value? {
-        Value::Number(n) => Some(n.to_string()),
-        Value::String(s) if !s.is_empty() && s.len() <= 255 => Some(s.clone()),
-        _ => None,
-    }
-}
-
-/// The customer a customer or order payload is about.
-pub fn payload_customer_id(topic: &str, payload: &Value) -> Option<String> {
-    if topic.starts_with("customers/") {
-        id_text(payload.get("id"))
-    } else {
-        id_text(payload.get("customer").and_then(|c| c.get("id")))
-    }
-}
-
-async fn store_signal<C: ConnectionTrait>(
-    txn: &C,
-    ctx: &TenantCtx,
-    row: &webhook_deliveries::Model,
-    payload: &Value,
-) -> Result<(), ShopifyError> {
-    let resource =
-        id_text(payload.get("id")).or_else(|| id_text(payload.get("admin_graphql_api_id")));
-    let id = Uuid::now_v7();
-    shopify_signals::Entity::insert(shopify_signals::ActiveModel {
-        tenant_id: Set(ctx.tenant_id.as_uuid()),
-        id: Set(id),
-        delivery_id: Set(row.id),
-        topic: Set(row.topic.clone()),
-        resource_id: Set(resource),
-        customer_id: Set(payload_customer_id(&row.topic, payload)),
-        received_at: Set(row.received_at),
-        payload: Set(payload.to_string()),
-    })
-    .exec_without_returning(txn)
-    .await?;
-    audit_chain::record(
-        txn,
-        ctx,
-        "shopify.signal_stored",
-        Subject::new("shopify_signal", id.to_string()),
-        serde_json::json!({"topic": row.topic, "delivery": row.id.to_string()}),
-    )
-    .await?;
-    Ok(())
-}
-
-async fn app_uninstalled<C: ConnectionTrait>(
-    txn: &C,
-    ctx: &TenantCtx,
-    row: &webhook_deliveries::Model,
-    now: i64,
-) -> Result<(), ShopifyError> {
-    let Some(tenant) = tenants::Entity::find_by_id(ctx.tenant_id.as_uuid())
-        .one(txn)
-        .await?
-    else {
-        return Ok(());
-    };
-    let installation = scoped::<shopify_installations::Entity>(ctx)
-        .one(txn)
-        .await?;
-    // An uninstall from before the latest (re)install is stale: ignore it.
-    let stale = installation
-        .as_ref()
-        .is_some_and(|i| i.installed_at > row.received_at);
-    if tenant.status != "active" || stale {
-        return Ok(());
-    }
-    let shop_redact_due = now + compliance::SHOP_REDACT_AFTER_MS + compliance::DEADLINE_MS;
-    tenants::Entity::update_many()
-        .col_expr(tenants::Column::Status, Expr::value("uninstalled"))
-        .col_expr(tenants::Column::UninstalledAt, Expr::value(now))
-        .filter(tenants::Column::Id.eq(tenant.id))
-        .exec(txn)
-        .await?;
-    shopify_installations::Entity::update_many()
-        .col_expr(
-            shopify_installations::Column::UninstalledAt,
-            Expr::value(now),
-        )
-        .col_expr(
-            shopify_installations::Column::ShopRedactDueAt,
-            Expr::value(shop_redact_due),
-        )
-        .col_expr(shopify_installations::Column::UpdatedAt, Expr::value(now))
-        .col_expr(
-            shopify_installations::Column::AccessExpiresAt,
-            Expr::value(Option::<i64>::None),
-        )
-        .filter(shopify_installations::Column::TenantId.eq(tenant.id))
-        .exec(txn)
-        .await?;
-    crate::secrets::delete(txn, ctx, super::ACCESS_TOKEN_SECRET).await?;
-    crate::secrets::delete(txn, ctx, super::REFRESH_TOKEN_SECRET).await?;
-    audit_chain::record(
-        txn,
-        ctx,
-        "shopify.app_uninstalled",
-        Subject::new("tenant", tenant.id.to_string()),
-        serde_json::json!({
-            "delivery": row.id.to_string(),
-            "shop_redact_due_at": shop_redact_due,
-        }),
-    )
-    .await?;
-    Ok(())
-}
-
-async fn scopes_update<C: ConnectionTrait>(
-    txn: &C,
-    ctx: &TenantCtx,
-    row: &webhook_deliveries::Model,
-    payload: &Value,
-    now: i64,
-) -> Result<(), ShopifyError> {
-    let scopes = |key: &str| -> Vec<String> {
-        payload
-            .get(key)
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let current = scopes("current");
-    let previous = scopes("previous");
-    let updated = shopify_installations::Entity::update_many()
-        .col_expr(
-            shopify_installations::Column::GrantedScopes,
-            Expr::value(current.join(",")),
-        )
-        .col_expr(shopify_installations::Column::UpdatedAt, Expr::value(now))
-        .filter(shopify_installations::Column::TenantId.eq(ctx.tenant_id.as_uuid()))
-        .exec(txn)
-        .await?;
-    audit_chain::record(
-        txn,
-        ctx,
-        "shopify.scopes_updated",
-        Subject::new("tenant", ctx.tenant_id.to_string()),
-        serde_json::json!({
-            "current": current,
-            "previous": previous,
-            "source": "app/scopes_update",
-            "delivery": row.id.to_string(),
-            "installation_known": updated.rows_affected == 1,
-        }),
-    )
-    .await?;
-    Ok(())
-}
-
-/// Job: processes every delivery that is due (pending too long, failed and due for retry, or
-/// claimed by a processor that died). Returns how many ran to completion.
-pub async fn retry_deliveries_job(state: &AppState, now: i64) -> anyhow::Result<usize> {
-    let due: Vec<Uuid> = webhook_deliveries::Entity::find()
-        .select_only()
-        .column(webhook_deliveries::Column::Id)
-        .filter(webhook_deliveries::Column::Source.eq(SOURCE))
-        .filter(webhook_deliveries::Column::Status.is_in(["pending", "failed", "processing"]))
-        .filter(webhook_deliveries::Column::NextAttemptAt.lte(now))
-        .order_by_asc(webhook_deliveries::Column::NextAttemptAt)
-        .limit(200)
-        .into_tuple()
-        .all(&state.db)
-        .await?;
-    let mut done = 0;
-    for id in due {
-        match process_delivery(state, id, now).await {
-            Ok(Processed::Done) => done += 1,
-            Ok(Processed::NotClaimed) => {}
-            Err(e) => {
-                tracing::warn!(delivery = %id, error = %e, "Webhook retry failed.");
-            }
-        }
-    }
-    Ok(done)
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -647,12 +295,5 @@ mod tests {
             events.webhook_id.as_deref(),
             Some("value of shopify-webhook-id")
         );
-    }
-
-    #[test]
-    fn back_off_grows_and_is_capped() {
-        assert_eq!(backoff_ms(1), 30_000);
-        assert_eq!(backoff_ms(2), 60_000);
-        assert!(backoff_ms(12) <= 6 * 3600 * 1000);
     }
 }

@@ -28,11 +28,11 @@ async fn the_compliance_webhooks_run_end_to_end(backend: Backend) {
         ),
         (
             "orders/create",
-            json!({"id": 299938, "email": EMAIL, "customer": {"id": 191167, "email": EMAIL}, "payment_details": {"credit_card_number": "•••• 4242"}}),
+            json!({"id": 299938, "line_items": [], "email": EMAIL, "customer": {"id": 191167, "email": EMAIL}, "payment_details": {"credit_card_number": "•••• 4242"}}),
         ),
         (
             "orders/create",
-            json!({"id": 111, "customer": {"id": 555, "email": "other@example.com"}}),
+            json!({"id": 111, "line_items": [], "customer": {"id": 555, "email": "other@example.com"}}),
         ),
         (
             "customers/update",
@@ -122,6 +122,7 @@ async fn the_compliance_webhooks_run_end_to_end(backend: Backend) {
                 shop_domain: Some(SHOP.into()),
                 webhook_id: Some(id.into()),
                 api_version: Some("2026-07".into()),
+                triggered_at: None,
             };
             match webhooks::receive(
                 &db,
@@ -200,7 +201,9 @@ async fn the_compliance_webhooks_run_end_to_end(backend: Backend) {
         assert!(actions.contains(&action.to_owned()), "{action} missing");
     }
 
-    // app/uninstalled (the REST Shop resource as payload), then shop/redact 48 h later.
+    // app/uninstalled (the REST Shop resource as payload): Shopify has revoked the token, which
+    // the Admin API confirms; then shop/redact, acted on 48 h after the uninstall.
+    fake.with(|s| s.revoked = true);
     let (headers, body) = oracle_webhook(
         "app/uninstalled",
         SHOP,
@@ -231,6 +234,22 @@ async fn the_compliance_webhooks_run_end_to_end(backend: Backend) {
     );
     assert_eq!(app.post_webhook(&headers, body).await.status(), 200);
     app.process_webhooks().await;
+    // Too early: the delivery waits for the 48 hours, nothing is purged yet.
+    assert_eq!(app.count_where("tenants", "status = 'purged'").await, 0);
+    assert_eq!(
+        app.count_where("webhook_deliveries", "status = 'deferred'")
+            .await,
+        1
+    );
+    assert!(app.count_where("users", "1 = 1").await > 0);
+    let day = 24 * 3_600_000;
+    webhooks::retry_deliveries_job(&app.state, app_server::db::now_ms() + day)
+        .await
+        .unwrap();
+    assert_eq!(app.count_where("tenants", "status = 'purged'").await, 0);
+    webhooks::retry_deliveries_job(&app.state, app_server::db::now_ms() + 2 * day + 60_000)
+        .await
+        .unwrap();
     assert_eq!(
         app.count_where("tenants", "status = 'purged' AND purged_at IS NOT NULL")
             .await,

@@ -255,11 +255,15 @@ pub fn signed_webhook(
         ("X-Shopify-Shop-Domain".into(), shop.into()),
         ("X-Shopify-API-Version".into(), "2026-07".into()),
         ("X-Shopify-Webhook-Id".into(), webhook_id.into()),
-        (
-            "X-Shopify-Triggered-At".into(),
-            "2026-11-28T10:00:00.000000000Z".into(),
-        ),
+        ("X-Shopify-Triggered-At".into(), triggered_now()),
     ]
+}
+
+/// The current time as Shopify writes `X-Shopify-Triggered-At`.
+pub fn triggered_now() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
 }
 
 impl TestApp {

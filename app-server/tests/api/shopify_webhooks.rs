@@ -12,6 +12,7 @@ async fn official_library_deliveries_are_accepted_in_both_header_families(backen
     let tenant = app.create_tenant(SHOP).await;
     let order = json!({
         "id": 820982911946154508u64,
+        "line_items": [{"id": 1, "title": "Mug"}],
         "email": "jon@example.com",
         "customer": {"id": 115310627314723954u64, "email": "jon@example.com"},
         "payment_details": {"credit_card_number": "•••• •••• •••• 4242", "credit_card_company": "Visa"},
@@ -155,7 +156,7 @@ async fn the_previous_secret_is_accepted_during_a_rotation(backend: Backend) {
 async fn a_duplicate_delivered_ten_times_concurrently_is_processed_once(backend: Backend) {
     let app = shopify_app(backend, None).await;
     let tenant = app.create_tenant(SHOP).await;
-    let body = json!({"id": 42, "customer": {"id": 7}}).to_string();
+    let body = json!({"id": 42, "line_items": [], "customer": {"id": 7}}).to_string();
     let headers = signed_webhook(SECRET, "orders/create", SHOP, "dup-1", &body);
     let sends = (0..10).map(|_| app.post_webhook(&headers, body.clone()));
     let statuses: Vec<u16> = futures::future::join_all(sends)
@@ -197,7 +198,7 @@ async fn failed_processing_is_retried_by_the_job_with_back_off(backend: Backend)
     app.create_tenant(SHOP).await;
     let config = app.state.shopify.config.clone().unwrap();
     // Stored but never picked up (the process died before spawning): the job runs it.
-    let body = json!({"id": 9, "customer": {"id": 3}}).to_string();
+    let body = json!({"id": 9, "line_items": [], "customer": {"id": 3}}).to_string();
     let headers = app_server::shopify::webhooks::DeliveryHeaders {
         hmac: Some(app_server::shopify::hmac::sign_webhook(
             SECRET.as_bytes(),
@@ -207,6 +208,7 @@ async fn failed_processing_is_retried_by_the_job_with_back_off(backend: Backend)
         shop_domain: Some(SHOP.into()),
         webhook_id: Some("job-1".into()),
         api_version: Some("2026-07".into()),
+        triggered_at: None,
     };
     let now = app_server::db::now_ms();
     app_server::shopify::webhooks::receive(&app.state.db, &config, &headers, body.as_bytes(), now)
@@ -277,6 +279,157 @@ async fn failed_processing_is_retried_by_the_job_with_back_off(backend: Backend)
     );
 }
 
+fn tenant_filter(backend: Backend, id: uuid::Uuid) -> String {
+    if backend == Backend::Sqlite {
+        format!(
+            "hex(tenant_id) = '{}'",
+            id.simple().to_string().to_uppercase()
+        )
+    } else {
+        format!("tenant_id = '{id}'")
+    }
+}
+
+/// Rows a purge would delete from another tenant, table by table.
+async fn holdings(app: &crate::helpers::TestApp, filter: &str) -> Vec<i64> {
+    let mut counts = Vec::new();
+    for table in ["users", "api_keys", "secrets", "console_sessions"] {
+        counts.push(app.count_where(table, filter).await);
+    }
+    counts
+}
+
+const OTHER_SHOP: &str = "other-shop.myshopify.com";
+
+async fn a_captured_order_relabelled_as_shop_redact_for_another_shop_is_refused(backend: Backend) {
+    let app = shopify_app(backend, None).await;
+    app.create_tenant(SHOP).await;
+    let victim = app.create_tenant(OTHER_SHOP).await;
+    let ctx =
+        app_server::tenancy::TenantCtx::system(leakguard_domain::ids::TenantId(victim.id), "test");
+    app_server::secrets::put(
+        &app.state.db,
+        &app.state.keyring,
+        &ctx,
+        "test.secret",
+        b"kept",
+    )
+    .await
+    .unwrap();
+    let filter = tenant_filter(backend, victim.id);
+    let before = holdings(&app, &filter).await;
+    assert!(
+        before[0] > 0 && before[1] > 0 && before[2] > 0,
+        "{before:?}"
+    );
+
+    // A real orders/create delivery of the first shop, as captured on the wire.
+    let order =
+        json!({"id": 820982911946154508u64, "line_items": [{"id": 1}], "customer": {"id": 7}});
+    let (captured, body) = oracle_webhook("orders/create", SHOP, &order);
+    assert_eq!(
+        app.post_webhook(&captured, body.clone()).await.status(),
+        200
+    );
+    // Re-sent as shop/redact for the other shop, with a new delivery id: same body, same HMAC.
+    let relabelled: Vec<(String, String)> = captured
+        .iter()
+        .map(|(k, v)| match k.as_str() {
+            "X-Shopify-Topic" => (k.clone(), "shop/redact".to_owned()),
+            "X-Shopify-Shop-Domain" => (k.clone(), OTHER_SHOP.to_owned()),
+            "X-Shopify-Webhook-Id" => (k.clone(), uuid::Uuid::new_v4().to_string()),
+            _ => (k.clone(), v.clone()),
+        })
+        .collect();
+    let res = app.post_webhook(&relabelled, body.clone()).await;
+    assert_eq!(res.status(), 401);
+    let err: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(err["code"], "webhook_mismatch");
+    // The other compliance and lifecycle topics refuse it too.
+    for topic in [
+        "customers/redact",
+        "customers/data_request",
+        "app/uninstalled",
+    ] {
+        let mut h = relabelled.clone();
+        for (k, v) in h.iter_mut() {
+            match k.as_str() {
+                "X-Shopify-Topic" => *v = topic.to_owned(),
+                "X-Shopify-Webhook-Id" => *v = uuid::Uuid::new_v4().to_string(),
+                _ => {}
+            }
+        }
+        assert_eq!(
+            app.post_webhook(&h, body.clone()).await.status(),
+            401,
+            "{topic}"
+        );
+    }
+    // Replayed as it was captured but hours later: stale.
+    let mut stale = captured.clone();
+    for (k, v) in stale.iter_mut() {
+        match k.as_str() {
+            "X-Shopify-Triggered-At" => *v = "2026-01-01T00:00:00.000000000Z".to_owned(),
+            "X-Shopify-Webhook-Id" => *v = uuid::Uuid::new_v4().to_string(),
+            _ => {}
+        }
+    }
+    let res = app.post_webhook(&stale, body).await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(
+        res.json::<serde_json::Value>().await.unwrap()["code"],
+        "webhook_stale"
+    );
+    // Even a well-formed shop/redact for the other shop does nothing while it is installed.
+    let redact = json!({"shop_id": 1, "shop_domain": OTHER_SHOP});
+    assert_eq!(
+        app.deliver("shop/redact", OTHER_SHOP, &redact)
+            .await
+            .status(),
+        200
+    );
+    app.process_webhooks().await;
+    assert_eq!(app.count_where("webhook_deliveries", "1 = 1").await, 2);
+    assert_eq!(holdings(&app, &filter).await, before);
+    assert_eq!(app.count_where("tenants", "status = 'active'").await, 2);
+    let actions = app.audit_actions(victim.id).await;
+    assert!(actions.contains(&"shopify.shop_redact_skipped".to_owned()));
+    assert!(!actions.contains(&"shopify.shop_redacted".to_owned()));
+}
+
+async fn a_replayed_app_uninstalled_does_no_damage(backend: Backend) {
+    let fake = spawn_fake_shopify().await;
+    let app = shopify_app(backend, Some(&fake)).await;
+    let tenant = crate::shopify_oauth::install_via_oauth(&app).await;
+    let filter = tenant_filter(backend, tenant);
+    let before = holdings(&app, &filter).await;
+    let shop = json!({"id": 954889, "name": "Some Shop", "domain": "shop.example.com", "myshopify_domain": SHOP});
+    // Signed and bound to the shop, but LeakGuard is still installed: Shopify still accepts
+    // the token, so the uninstall is not acted on.
+    for _ in 0..2 {
+        let (headers, body) = oracle_webhook("app/uninstalled", SHOP, &shop);
+        assert_eq!(app.post_webhook(&headers, body).await.status(), 200);
+        app.process_webhooks().await;
+    }
+    assert_eq!(app.count_where("tenants", "status = 'active'").await, 1);
+    assert_eq!(holdings(&app, &filter).await, before);
+    assert_eq!(
+        app.count_where("shopify_installations", "uninstalled_at IS NULL")
+            .await,
+        1
+    );
+    let actions = app.audit_actions(tenant).await;
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| *a == "shopify.app_uninstall_unconfirmed")
+            .count(),
+        2
+    );
+    assert!(!actions.contains(&"shopify.app_uninstalled".to_owned()));
+    assert!(!fake.with(|s| s.graphql_tokens.is_empty()));
+}
+
 crate::on_both_backends!(
     official_library_deliveries_are_accepted_in_both_header_families,
     the_spec_webhook_vector_is_accepted_and_one_changed_digit_is_refused,
@@ -284,6 +437,8 @@ crate::on_both_backends!(
     the_previous_secret_is_accepted_during_a_rotation,
     a_duplicate_delivered_ten_times_concurrently_is_processed_once,
     failed_processing_is_retried_by_the_job_with_back_off,
+    a_captured_order_relabelled_as_shop_redact_for_another_shop_is_refused,
+    a_replayed_app_uninstalled_does_no_damage,
 );
 
 /// The signer this suite (and the benchmark) uses agrees with the official library, in both

@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::http::error::{ApiError, ErrorCode};
 use crate::shopify::session::{AppLoad, SessionAuthError};
+use crate::shopify::webhook_binding::BindingError;
 use crate::shopify::webhooks::{DeliveryHeaders, Receipt, ReceiveError};
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
@@ -69,6 +70,15 @@ pub async fn webhooks(
             Err(ApiError::new(ErrorCode::InvalidCredentials, e.to_string()))
         }
         Err(e @ (ReceiveError::EmptyBody | ReceiveError::BadRequest(_))) => {
+            Err(ApiError::invalid(e.to_string()))
+        }
+        Err(ReceiveError::Binding(e @ BindingError::Mismatch(_))) => {
+            Err(ApiError::new(ErrorCode::WebhookMismatch, e.to_string()))
+        }
+        Err(ReceiveError::Binding(e @ BindingError::Stale(_))) => {
+            Err(ApiError::new(ErrorCode::WebhookStale, e.to_string()))
+        }
+        Err(ReceiveError::Binding(e @ BindingError::BadTriggeredAt)) => {
             Err(ApiError::invalid(e.to_string()))
         }
         Err(ReceiveError::Other(e)) => Err(e.into()),
