@@ -271,13 +271,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let state = AppState::init(settings).await?;
             let tenant = tenants::resolve(&state.db, &tenant).await?;
-            let ctx = crate::tenancy::TenantCtx {
-                actor: operator(),
-                ..crate::tenancy::TenantCtx::system(
-                    leakguard_domain::ids::TenantId(tenant.id),
-                    "cli",
-                )
-            };
+            let ctx = crate::tenancy::TenantCtx::from_parts(
+                leakguard_domain::ids::TenantId(tenant.id),
+                None,
+                crate::tenancy::Role::Admin,
+                operator(),
+            );
             let options = crate::retention::Options {
                 dry_run,
                 ..crate::retention::Options::now()
@@ -390,12 +389,12 @@ async fn print_enrollment_token(
     kind: crate::enrollment::TokenKind,
 ) -> anyhow::Result<ExitCode> {
     let tenant = tenants::resolve(&state.db, tenant).await?;
-    let ctx = crate::tenancy::TenantCtx {
-        tenant_id: leakguard_domain::ids::TenantId(tenant.id),
-        user_id: None,
-        role: crate::tenancy::Role::Owner,
-        actor: operator(),
-    };
+    let ctx = crate::tenancy::TenantCtx::from_parts(
+        leakguard_domain::ids::TenantId(tenant.id),
+        None,
+        crate::tenancy::Role::Owner,
+        operator(),
+    );
     let ttl_ms = i64::try_from(
         state
             .settings

@@ -99,7 +99,7 @@ pub async fn create<C: ConnectionTrait>(
     let id = Uuid::now_v7();
     console_sessions::Entity::insert(console_sessions::ActiveModel {
         id: Set(id),
-        tenant_id: Set(ctx.tenant_id.as_uuid()),
+        tenant_id: Set(ctx.tenant_id().as_uuid()),
         user_id: Set(user.as_uuid()),
         session_hash: Set(hash(&session_id)),
         created_at: Set(now_ms),
@@ -150,7 +150,7 @@ pub async fn sign_in_with_api_key(
     let Some(ctx) = crate::tenants::authenticate_api_key(db, api_key).await? else {
         return Ok(None);
     };
-    let Some(user) = ctx.user_id else {
+    let Some(user) = ctx.user_id() else {
         return Ok(None);
     };
     let txn = begin_write(db).await?;
@@ -206,7 +206,7 @@ pub async fn logout(
     let txn = begin_write(db).await?;
     let ended = console_sessions::Entity::update_many()
         .col_expr(console_sessions::Column::RevokedAt, Expr::value(now_ms))
-        .filter(console_sessions::Column::TenantId.eq(ctx.tenant_id.as_uuid()))
+        .filter(console_sessions::Column::TenantId.eq(ctx.tenant_id().as_uuid()))
         .filter(console_sessions::Column::SessionHash.eq(hash(session_id)))
         .filter(console_sessions::Column::RevokedAt.is_null())
         .exec(&txn)
@@ -252,11 +252,11 @@ pub struct PageView {
 
 /// The data of the console page for a context.
 pub async fn page(db: &DatabaseConnection, ctx: &TenantCtx) -> Result<PageView, ConsoleError> {
-    let tenant = tenants::Entity::find_by_id(ctx.tenant_id.as_uuid())
+    let tenant = tenants::Entity::find_by_id(ctx.tenant_id().as_uuid())
         .one(db)
         .await?
         .ok_or(ConsoleError::Unauthorized)?;
-    let user_name = match ctx.user_id {
+    let user_name = match ctx.user_id() {
         Some(user) => crate::tenancy::scoped::<users::Entity>(ctx)
             .filter(users::Column::Id.eq(user.as_uuid()))
             .one(db)
@@ -269,7 +269,7 @@ pub async fn page(db: &DatabaseConnection, ctx: &TenantCtx) -> Result<PageView, 
         tenant_label: tenant.base_url.or(tenant.shop_domain).unwrap_or_default(),
         tenant_id: tenant.id.to_string(),
         user_name,
-        role: ctx.role.as_str().to_owned(),
+        role: ctx.role().as_str().to_owned(),
     })
 }
 

@@ -35,12 +35,12 @@ fn hash(credential: &str) -> String {
 }
 
 fn agent_ctx(tenant_id: TenantId, agent_id: Uuid) -> TenantCtx {
-    TenantCtx {
+    TenantCtx::from_parts(
         tenant_id,
-        user_id: None,
-        role: Role::Viewer,
-        actor: Actor::new("agent", agent_id.to_string()),
-    }
+        None,
+        Role::Viewer,
+        Actor::new("agent", agent_id.to_string()),
+    )
 }
 
 fn text_field(value: &str, name: &str, max: usize) -> Result<String, IngestError> {
@@ -232,7 +232,7 @@ pub async fn revoke(
     if agent.revoked_at.is_none() {
         agents::Entity::update_many()
             .col_expr(agents::Column::RevokedAt, Expr::value(now_ms))
-            .filter(agents::Column::TenantId.eq(ctx.tenant_id.as_uuid()))
+            .filter(agents::Column::TenantId.eq(ctx.tenant_id().as_uuid()))
             .filter(agents::Column::Id.eq(id))
             .exec(&txn)
             .await?;

@@ -48,12 +48,12 @@ pub struct EnrollResponse {
 
 /// The actor of a module request.
 pub fn module_ctx(tenant_id: TenantId, key_id: &str) -> TenantCtx {
-    TenantCtx {
+    TenantCtx::from_parts(
         tenant_id,
-        user_id: None,
-        role: Role::Viewer,
-        actor: Actor::new("magento_module", key_id),
-    }
+        None,
+        Role::Viewer,
+        Actor::new("magento_module", key_id),
+    )
 }
 
 /// Enrolls the module of a Magento tenant.

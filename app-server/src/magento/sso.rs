@@ -187,12 +187,12 @@ pub async fn sign_in(
         .one(db)
         .await?
         .ok_or_else(|| refused("the store is not enrolled"))?;
-    let module = TenantCtx {
+    let module = TenantCtx::from_parts(
         tenant_id,
-        user_id: None,
-        role: Role::Viewer,
-        actor: Actor::new("magento_module", key.key_id.clone()),
-    };
+        None,
+        Role::Viewer,
+        Actor::new("magento_module", key.key_id.clone()),
+    );
     let secret = secrets::get(db, keyring, &module, MODULE_SECRET)
         .await?
         .ok_or_else(|| refused("the store is not enrolled"))?;
@@ -203,10 +203,12 @@ pub async fn sign_in(
         now_ms.div_euclid(1000),
     )?;
     let role = map_role(&claims.role).ok_or_else(|| refused("unknown role"))?;
-    let sign_in_ctx = TenantCtx {
-        actor: Actor::new("magento_admin", claims.sub.clone()),
-        ..module
-    };
+    let sign_in_ctx = TenantCtx::from_parts(
+        tenant_id,
+        None,
+        Role::Viewer,
+        Actor::new("magento_admin", claims.sub.clone()),
+    );
     let txn = begin_write(db).await?;
     let fresh = replay::claim(
         &txn,

@@ -107,11 +107,11 @@ pub async fn save_policy(
     let policy = policy.validate()?;
     let body = serde_json::to_string(&policy).map_err(|e| RetentionError::Unexpected(e.into()))?;
     retention_policies::Entity::insert(retention_policies::ActiveModel {
-        tenant_id: Set(ctx.tenant_id.as_uuid()),
+        tenant_id: Set(ctx.tenant_id().as_uuid()),
         version: Set(i32::try_from(policy.version).unwrap_or(i32::MAX)),
         body: Set(body),
         created_at: Set(now_ms()),
-        created_by: Set(ctx.actor.id.clone()),
+        created_by: Set(ctx.actor().id.clone()),
     })
     .exec_without_returning(&txn)
     .await?;
@@ -303,7 +303,7 @@ async fn enforce_payloads(
             let txn = begin_write(db).await?;
             let model = retention_runs::ActiveModel {
                 id: Set(Uuid::now_v7()),
-                tenant_id: Set(ctx.tenant_id.as_uuid()),
+                tenant_id: Set(ctx.tenant_id().as_uuid()),
                 class: Set(CLASS_PAYLOADS.into()),
                 source: Set("server".into()),
                 status: Set("running".into()),
@@ -371,7 +371,7 @@ async fn enforce_payloads(
                         webhook_deliveries::Column::Payload,
                         Expr::value(Option::<Vec<u8>>::None),
                     )
-                    .filter(webhook_deliveries::Column::TenantId.eq(ctx.tenant_id.as_uuid()))
+                    .filter(webhook_deliveries::Column::TenantId.eq(ctx.tenant_id().as_uuid()))
                     .filter(webhook_deliveries::Column::Id.is_in(ids.clone()))
                     .exec(&txn)
                     .await?;
@@ -713,7 +713,7 @@ pub async fn inventory(
     let mut entries = vec![InventoryEntry::Store(
         own_store_inventory(db, ctx, &policy, now).await?,
     )];
-    let platform = crate::db::entities::tenants::Entity::find_by_id(ctx.tenant_id.as_uuid())
+    let platform = crate::db::entities::tenants::Entity::find_by_id(ctx.tenant_id().as_uuid())
         .one(db)
         .await?
         .map(|t| t.platform);

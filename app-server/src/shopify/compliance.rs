@@ -136,7 +136,7 @@ async fn insert_request<C: ConnectionTrait>(
     } = new;
     let id = Uuid::now_v7();
     requests::Entity::insert(requests::ActiveModel {
-        tenant_id: Set(ctx.tenant_id.as_uuid()),
+        tenant_id: Set(ctx.tenant_id().as_uuid()),
         id: Set(id),
         delivery_id: Set(row.id),
         topic: Set(row.topic.clone()),
@@ -271,7 +271,7 @@ pub async fn customer_redact<C: ConnectionTrait>(
         0
     } else {
         shopify_signals::Entity::delete_many()
-            .filter(shopify_signals::Column::TenantId.eq(ctx.tenant_id.as_uuid()))
+            .filter(shopify_signals::Column::TenantId.eq(ctx.tenant_id().as_uuid()))
             .filter(shopify_signals::Column::Id.is_in(signal_ids))
             .exec(txn)
             .await?
@@ -285,7 +285,7 @@ pub async fn customer_redact<C: ConnectionTrait>(
                     Expr::value(Option::<String>::None),
                 )
                 .col_expr(requests::Column::ReportPurgedAt, Expr::value(now))
-                .filter(requests::Column::TenantId.eq(ctx.tenant_id.as_uuid()))
+                .filter(requests::Column::TenantId.eq(ctx.tenant_id().as_uuid()))
                 .filter(requests::Column::CustomerRef.eq(r.as_str()))
                 .filter(requests::Column::Report.is_not_null())
                 .exec(txn)
@@ -357,7 +357,7 @@ pub async fn shop_redact<C: ConnectionTrait>(
     row: &webhook_deliveries::Model,
     now: i64,
 ) -> Result<(), ShopifyError> {
-    let tenant = ctx.tenant_id.as_uuid();
+    let tenant = ctx.tenant_id().as_uuid();
     // Shopify sends shop/redact 48 h after an uninstall. A shop that installed again since then
     // is a customer again: its data stays, and the skipped purge is on the record.
     let active = tenants::Entity::find_by_id(tenant)
@@ -602,7 +602,7 @@ pub async fn download_report(
         requests::Entity::update_many()
             .col_expr(requests::Column::Status, Expr::value("done"))
             .col_expr(requests::Column::CompletedAt, Expr::value(now))
-            .filter(requests::Column::TenantId.eq(ctx.tenant_id.as_uuid()))
+            .filter(requests::Column::TenantId.eq(ctx.tenant_id().as_uuid()))
             .filter(requests::Column::Id.eq(id))
             .exec(&txn)
             .await?;

@@ -467,12 +467,7 @@ pub async fn install_tenant(
             (TenantId(t.id), "shopify.reinstalled")
         }
     };
-    let ctx = TenantCtx {
-        tenant_id,
-        user_id: None,
-        role: Role::Owner,
-        actor: installer,
-    };
+    let ctx = TenantCtx::from_parts(tenant_id, None, Role::Owner, installer);
     let (access_expires, refresh_expires) = expiries(response, now);
     let scopes = response.scope.clone().unwrap_or_default();
     let fresh_install = action != "shopify.token_renewed";
@@ -582,7 +577,7 @@ pub async fn access_token(
             .await?
             .ok_or(ShopifyError::ReauthRequired);
     }
-    let lock = state.shopify.refresh_lock(ctx.tenant_id.as_uuid());
+    let lock = state.shopify.refresh_lock(ctx.tenant_id().as_uuid());
     let _guard = lock.lock().await;
     match state.db.get_database_backend() {
         DbBackend::Postgres => {
@@ -693,7 +688,7 @@ async fn store_refreshed<C: ConnectionTrait>(
         );
     }
     update
-        .filter(shopify_installations::Column::TenantId.eq(ctx.tenant_id.as_uuid()))
+        .filter(shopify_installations::Column::TenantId.eq(ctx.tenant_id().as_uuid()))
         .exec(txn)
         .await?;
     secrets::put(
@@ -718,7 +713,7 @@ async fn store_refreshed<C: ConnectionTrait>(
         txn,
         ctx,
         "shopify.token_refreshed",
-        Subject::new("tenant", ctx.tenant_id.to_string()),
+        Subject::new("tenant", ctx.tenant_id().to_string()),
         serde_json::json!({"access_expires_at": access_expires, "rotated_refresh_token": response.refresh_token.is_some()}),
     )
     .await?;
@@ -754,7 +749,7 @@ pub async fn drop_token(
             shopify_installations::Column::UpdatedAt,
             Expr::value(now_ms()),
         )
-        .filter(shopify_installations::Column::TenantId.eq(ctx.tenant_id.as_uuid()))
+        .filter(shopify_installations::Column::TenantId.eq(ctx.tenant_id().as_uuid()))
         .exec(&txn)
         .await?;
     secrets::delete(&txn, ctx, super::ACCESS_TOKEN_SECRET).await?;
@@ -763,7 +758,7 @@ pub async fn drop_token(
         &txn,
         ctx,
         "shopify.reauth_required",
-        Subject::new("tenant", ctx.tenant_id.to_string()),
+        Subject::new("tenant", ctx.tenant_id().to_string()),
         serde_json::json!({"reason": reason}),
     )
     .await?;

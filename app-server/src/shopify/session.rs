@@ -136,7 +136,7 @@ async fn create_user(
     }
     let model = users::Model {
         id: UserId::new().as_uuid(),
-        tenant_id: ctx.tenant_id.as_uuid(),
+        tenant_id: ctx.tenant_id().as_uuid(),
         external_id: external_id.to_owned(),
         display_name: format!("Shopify staff {sub}"),
         role: role.as_str().into(),

@@ -455,7 +455,7 @@ async fn store_signal<C: ConnectionTrait>(
         id_text(payload.get("id")).or_else(|| id_text(payload.get("admin_graphql_api_id")));
     let id = Uuid::now_v7();
     shopify_signals::Entity::insert(shopify_signals::ActiveModel {
-        tenant_id: Set(ctx.tenant_id.as_uuid()),
+        tenant_id: Set(ctx.tenant_id().as_uuid()),
         id: Set(id),
         delivery_id: Set(row.id),
         topic: Set(row.topic.clone()),
@@ -483,7 +483,7 @@ async fn app_uninstalled<C: ConnectionTrait>(
     row: &webhook_deliveries::Model,
     now: i64,
 ) -> Result<(), ShopifyError> {
-    let Some(tenant) = tenants::Entity::find_by_id(ctx.tenant_id.as_uuid())
+    let Some(tenant) = tenants::Entity::find_by_id(ctx.tenant_id().as_uuid())
         .one(txn)
         .await?
     else {
@@ -566,14 +566,14 @@ async fn scopes_update<C: ConnectionTrait>(
             Expr::value(current.join(",")),
         )
         .col_expr(shopify_installations::Column::UpdatedAt, Expr::value(now))
-        .filter(shopify_installations::Column::TenantId.eq(ctx.tenant_id.as_uuid()))
+        .filter(shopify_installations::Column::TenantId.eq(ctx.tenant_id().as_uuid()))
         .exec(txn)
         .await?;
     audit_chain::record(
         txn,
         ctx,
         "shopify.scopes_updated",
-        Subject::new("tenant", ctx.tenant_id.to_string()),
+        Subject::new("tenant", ctx.tenant_id().to_string()),
         serde_json::json!({
             "current": current,
             "previous": previous,

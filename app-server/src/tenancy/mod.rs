@@ -70,17 +70,48 @@ impl Role {
 /// Who is acting, inside which tenant.
 #[derive(Clone, Debug)]
 pub struct TenantCtx {
-    /// The tenant every query is scoped to.
-    pub tenant_id: TenantId,
-    /// The acting user, if a person is acting.
-    pub user_id: Option<UserId>,
-    /// The acting role.
-    pub role: Role,
-    /// How the actor is recorded in the audit chain.
-    pub actor: Actor,
+    tenant_id: TenantId,
+    user_id: Option<UserId>,
+    role: Role,
+    actor: Actor,
 }
 
 impl TenantCtx {
+    /// The tenant every query is scoped to.
+    pub fn tenant_id(&self) -> TenantId {
+        self.tenant_id
+    }
+
+    /// The acting user, if a person is acting.
+    pub fn user_id(&self) -> Option<UserId> {
+        self.user_id
+    }
+
+    /// The acting role.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// How the actor is recorded in the audit chain.
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    /// A context from its parts (crate-internal while the credential paths move to `admit`).
+    pub(crate) fn from_parts(
+        tenant_id: TenantId,
+        user_id: Option<UserId>,
+        role: Role,
+        actor: Actor,
+    ) -> Self {
+        Self {
+            tenant_id,
+            user_id,
+            role,
+            actor,
+        }
+    }
+
     /// A context for the server itself acting inside a tenant (jobs, webhook processing).
     pub fn system(tenant_id: TenantId, component: &str) -> Self {
         Self {

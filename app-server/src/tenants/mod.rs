@@ -182,12 +182,7 @@ pub async fn create_tenant(
         serde_json::json!({"platform": platform}),
     )
     .await?;
-    let ctx = TenantCtx {
-        tenant_id,
-        user_id: None,
-        role: Role::Owner,
-        actor: operator.clone(),
-    };
+    let ctx = TenantCtx::from_parts(tenant_id, None, Role::Owner, operator.clone());
     audit_chain::record(
         &txn,
         &ctx,
@@ -250,7 +245,7 @@ pub async fn resolve(db: &DatabaseConnection, key: &str) -> Result<tenants::Mode
 
 /// The context's own tenant.
 pub async fn current(db: &DatabaseConnection, ctx: &TenantCtx) -> Result<TenantView, TenantError> {
-    tenants::Entity::find_by_id(ctx.tenant_id.as_uuid())
+    tenants::Entity::find_by_id(ctx.tenant_id().as_uuid())
         .one(db)
         .await?
         .map(TenantView::from)
@@ -294,7 +289,7 @@ async fn create_user_in<C: ConnectionTrait>(
     let user_id = UserId::new();
     users::Entity::insert(users::ActiveModel {
         id: Set(user_id.as_uuid()),
-        tenant_id: Set(ctx.tenant_id.as_uuid()),
+        tenant_id: Set(ctx.tenant_id().as_uuid()),
         external_id: Set(external_id.to_owned()),
         display_name: Set(display_name.to_owned()),
         role: Set(role.as_str().into()),
@@ -333,7 +328,7 @@ pub async fn create_user(
             "display_name must be 1 to 255 characters".into(),
         ));
     }
-    if role == Role::Owner && ctx.role != Role::Owner {
+    if role == Role::Owner && ctx.role() != Role::Owner {
         return Err(TenantError::Invalid(
             "only an owner may add an owner".into(),
         ));
@@ -401,7 +396,7 @@ async fn create_api_key_in<C: ConnectionTrait>(
     let id = Uuid::now_v7();
     api_keys::Entity::insert(api_keys::ActiveModel {
         id: Set(id),
-        tenant_id: Set(ctx.tenant_id.as_uuid()),
+        tenant_id: Set(ctx.tenant_id().as_uuid()),
         user_id: Set(user.as_uuid()),
         key_hash: Set(hash_key(&key)),
         label: Set(label.to_owned()),
@@ -504,7 +499,7 @@ pub async fn upsert_external_user<C: ConnectionTrait>(
                 users::Column::Role,
                 sea_orm::sea_query::Expr::value(role.as_str()),
             )
-            .filter(users::Column::TenantId.eq(ctx.tenant_id.as_uuid()))
+            .filter(users::Column::TenantId.eq(ctx.tenant_id().as_uuid()))
             .filter(users::Column::Id.eq(user.id))
             .exec(txn)
             .await?;

@@ -58,7 +58,7 @@ impl FromRequest for AdminCtx {
         let inner = TenantCtx::from_request(req, payload);
         Box::pin(async move {
             let ctx = inner.await?;
-            if ctx.role.can_administer() {
+            if ctx.role().can_administer() {
                 Ok(Self(ctx))
             } else {
                 Err(ApiError::forbidden())
