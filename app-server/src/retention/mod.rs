@@ -25,25 +25,7 @@ use uuid::Uuid;
 use crate::audit_chain::{self, AuditError};
 use crate::db::entities::{retention_policies, retention_runs, webhook_deliveries};
 use crate::db::{begin_write, now_ms};
-use crate::tenancy::{TenantCtx, TenantScoped, scoped};
-
-impl TenantScoped for retention_policies::Entity {
-    fn tenant_column() -> Self::Column {
-        retention_policies::Column::TenantId
-    }
-}
-
-impl TenantScoped for retention_runs::Entity {
-    fn tenant_column() -> Self::Column {
-        retention_runs::Column::TenantId
-    }
-}
-
-impl TenantScoped for webhook_deliveries::Entity {
-    fn tenant_column() -> Self::Column {
-        webhook_deliveries::Column::TenantId
-    }
-}
+use crate::tenancy::{TenantCtx, scoped};
 
 /// Errors callers branch on.
 #[derive(Debug, thiserror::Error)]

@@ -39,7 +39,7 @@ use crate::db::entities::{shopify_installations, shopify_oauth_states, tenants};
 use crate::db::{begin_write, now_ms};
 use crate::secrets;
 use crate::state::AppState;
-use crate::tenancy::{Role, TenantCtx, scoped};
+use crate::tenancy::{self, Principal, TenantCtx, scoped};
 use leakguard_domain::audit::Actor;
 
 /// How long an OAuth `state` stays valid.
@@ -467,7 +467,12 @@ pub async fn install_tenant(
             (TenantId(t.id), "shopify.reinstalled")
         }
     };
-    let ctx = TenantCtx::from_parts(tenant_id, None, Role::Owner, installer);
+    let tenant = tenants::Entity::find_by_id(tenant_id.as_uuid())
+        .one(&txn)
+        .await?
+        .ok_or(ShopifyError::NotFound)?;
+    let ctx = tenancy::admit(Principal::ShopifyInstall(installer), &tenant)
+        .map_err(|e| ShopifyError::Unexpected(e.into()))?;
     let (access_expires, refresh_expires) = expiries(response, now);
     let scopes = response.scope.clone().unwrap_or_default();
     let fresh_install = action != "shopify.token_renewed";
