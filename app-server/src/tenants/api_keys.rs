@@ -111,6 +111,7 @@ pub(super) async fn create_api_key_in<C: ConnectionTrait>(
     ctx: &TenantCtx,
     user: UserId,
     label: &str,
+    now: i64,
     expires_at: i64,
 ) -> Result<NewApiKey, TenantError> {
     let raw: [u8; 32] = rand::random();
@@ -118,7 +119,6 @@ pub(super) async fn create_api_key_in<C: ConnectionTrait>(
         "{KEY_PREFIX}{}",
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
     );
-    let now = now_ms();
     let model = api_keys::Model {
         id: Uuid::now_v7(),
         tenant_id: ctx.tenant_id().as_uuid(),
@@ -171,7 +171,8 @@ pub async fn create_api_key(
             "label must be 1 to 255 characters".into(),
         ));
     }
-    let expires_at = expiry(now_ms(), expires_in_days)?;
+    let now = now_ms();
+    let expires_at = expiry(now, expires_in_days)?;
     let txn = begin_write(db).await?;
     let user = scoped::<users::Entity>(ctx)
         .filter(users::Column::Id.eq(user))
@@ -185,7 +186,7 @@ pub async fn create_api_key(
     if user.deactivated_at.is_some() {
         return Err(TenantError::UserDeactivated);
     }
-    let key = create_api_key_in(&txn, ctx, UserId(user.id), label, expires_at).await?;
+    let key = create_api_key_in(&txn, ctx, UserId(user.id), label, now, expires_at).await?;
     txn.commit().await?;
     Ok(key)
 }
@@ -308,7 +309,8 @@ pub async fn recover_owner_key(
     days: Option<u32>,
     revoke_existing: bool,
 ) -> Result<RecoveredKey, TenantError> {
-    let expires_at = expiry(now_ms(), days)?;
+    let now = now_ms();
+    let expires_at = expiry(now, days)?;
     let ctx = tenancy::admit(Principal::Operator(operator.clone()), tenant)
         .map_err(|_| TenantError::Invalid(format!("tenant {} is {}", tenant.id, tenant.status)))?;
     let txn = begin_write(db).await?;
@@ -323,7 +325,6 @@ pub async fn recover_owner_key(
         .one(&txn)
         .await?
         .ok_or_else(|| TenantError::Invalid("the tenant has no such active owner".into()))?;
-    let now = now_ms();
     let mut revoked = 0;
     if revoke_existing {
         let keys: Vec<Uuid> = scoped::<api_keys::Entity>(&ctx)
@@ -356,6 +357,7 @@ pub async fn recover_owner_key(
         &ctx,
         UserId(owner.id),
         "recovered owner key",
+        now,
         expires_at,
     )
     .await?;

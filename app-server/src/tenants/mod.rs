@@ -177,9 +177,9 @@ pub async fn create_tenant_with_key_days(
     key_days: u32,
     operator: &Actor,
 ) -> Result<CreatedTenant, TenantError> {
-    let expires_at = api_keys::expiry(now_ms(), Some(key_days))?;
-    let tenant_id = TenantId::new();
     let now = now_ms();
+    let expires_at = api_keys::expiry(now, Some(key_days))?;
+    let tenant_id = TenantId::new();
     let (platform, shop, base, label) = match &address {
         PlatformAddress::Shopify(s) => ("shopify", Some(s.to_string()), None, s.to_string()),
         PlatformAddress::Magento(b) => ("magento", None, Some(b.clone()), b.clone()),
@@ -234,7 +234,7 @@ pub async fn create_tenant_with_key_days(
     )
     .await?;
     let owner = users::create_user_in(&txn, &ctx, "owner", "Owner", Role::Owner).await?;
-    let key = api_keys::create_api_key_in(&txn, &ctx, owner, "initial owner key", expires_at)
+    let key = api_keys::create_api_key_in(&txn, &ctx, owner, "initial owner key", now, expires_at)
         .await?
         .api_key;
     if let Some(token) = access_token {
