@@ -110,6 +110,28 @@ pub enum TenantAction {
         #[arg(long)]
         tenant: String,
     },
+    /// Issue a new API key for an owner whose key is lost, expired or leaked, and print it
+    /// (shown once). Recorded in the tenant's and the platform's audit chain.
+    OwnerKey {
+        /// Tenant (id, shop or base URL).
+        #[arg(long)]
+        tenant: String,
+        /// The owner (user id); default the earliest active owner.
+        #[arg(long)]
+        owner: Option<uuid::Uuid>,
+        /// Days the key stays valid (1 to 365).
+        #[arg(long, default_value_t = tenants::DEFAULT_KEY_DAYS)]
+        key_days: u32,
+        /// Revoke that owner's other keys first (a leaked key).
+        #[arg(long)]
+        revoke_existing: bool,
+    },
+    /// List a tenant's API keys (never the keys themselves).
+    Keys {
+        /// Tenant (id, shop or base URL).
+        #[arg(long)]
+        tenant: String,
+    },
 }
 
 /// `agent` actions.
@@ -139,6 +161,9 @@ pub struct CreateTenant {
     /// the environment variable, which keeps the token out of the shell history.
     #[arg(long, env = "LEAKGUARD_TENANT_ACCESS_TOKEN", hide_env_values = true)]
     pub access_token: Option<String>,
+    /// Days the owner's API key stays valid (1 to 365).
+    #[arg(long, default_value_t = tenants::DEFAULT_KEY_DAYS)]
+    pub key_days: u32,
 }
 
 /// `audit` actions.
@@ -271,13 +296,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let state = AppState::init(settings).await?;
             let tenant = tenants::resolve(&state.db, &tenant).await?;
-            let ctx = crate::tenancy::TenantCtx {
-                actor: operator(),
-                ..crate::tenancy::TenantCtx::system(
-                    leakguard_domain::ids::TenantId(tenant.id),
-                    "cli",
-                )
-            };
+            let ctx = operator_ctx(&tenant)?;
             let options = crate::retention::Options {
                 dry_run,
                 ..crate::retention::Options::now()
@@ -332,6 +351,14 @@ fn operator() -> Actor {
     Actor::new("operator", format!("cli:{user}"))
 }
 
+/// The operator's context inside a tenant (refused for a purged tenant).
+fn operator_ctx(
+    tenant: &crate::db::entities::tenants::Model,
+) -> anyhow::Result<crate::tenancy::TenantCtx> {
+    crate::tenancy::admit(crate::tenancy::Principal::Operator(operator()), tenant)
+        .map_err(|e| anyhow::anyhow!("tenant {} ({}): {e}", tenant.id, tenant.status))
+}
+
 async fn tenant_command(state: &AppState, action: TenantAction) -> anyhow::Result<ExitCode> {
     match action {
         TenantAction::Create(args) => {
@@ -342,11 +369,12 @@ async fn tenant_command(state: &AppState, action: TenantAction) -> anyhow::Resul
                 }
                 other => PlatformAddress::parse(other, ""),
             }?;
-            let created = tenants::create_tenant(
+            let created = tenants::create_tenant_with_key_days(
                 &state.db,
                 &state.keyring,
                 address,
                 args.access_token.map(SecretString::from),
+                args.key_days,
                 &operator(),
             )
             .await?;
@@ -356,8 +384,44 @@ async fn tenant_command(state: &AppState, action: TenantAction) -> anyhow::Resul
                     "tenant": created.tenant,
                     "owner_user_id": created.owner.to_string(),
                     "owner_api_key": created.owner_api_key.expose_secret(),
+                    "owner_api_key_expires_at": created.owner_key_expires_at,
                 })
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        TenantAction::OwnerKey {
+            tenant,
+            owner,
+            key_days,
+            revoke_existing,
+        } => {
+            let tenant = tenants::resolve(&state.db, &tenant).await?;
+            let recovered = tenants::recover_owner_key(
+                &state.db,
+                &tenant,
+                &operator(),
+                owner,
+                Some(key_days),
+                revoke_existing,
+            )
+            .await?;
+            println!(
+                "{}",
+                serde_json::json!({
+                    "tenant_id": tenant.id.to_string(),
+                    "owner_user_id": recovered.owner.to_string(),
+                    "owner_api_key": recovered.key.api_key.expose_secret(),
+                    "api_key": recovered.key.view,
+                    "revoked_keys": recovered.revoked,
+                })
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        TenantAction::Keys { tenant } => {
+            let tenant = tenants::resolve(&state.db, &tenant).await?;
+            let ctx = operator_ctx(&tenant)?;
+            let keys = tenants::list_api_keys(&state.db, &ctx).await?;
+            println!("{}", serde_json::to_string_pretty(&keys)?);
             Ok(ExitCode::SUCCESS)
         }
         TenantAction::EnrollToken { tenant } => {
@@ -390,12 +454,7 @@ async fn print_enrollment_token(
     kind: crate::enrollment::TokenKind,
 ) -> anyhow::Result<ExitCode> {
     let tenant = tenants::resolve(&state.db, tenant).await?;
-    let ctx = crate::tenancy::TenantCtx {
-        tenant_id: leakguard_domain::ids::TenantId(tenant.id),
-        user_id: None,
-        role: crate::tenancy::Role::Owner,
-        actor: operator(),
-    };
+    let ctx = operator_ctx(&tenant)?;
     let ttl_ms = i64::try_from(
         state
             .settings

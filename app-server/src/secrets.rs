@@ -45,7 +45,7 @@ pub async fn put<C: ConnectionTrait>(
     name: &str,
     value: &[u8],
 ) -> Result<(), SecretError> {
-    let tenant = ctx.tenant_id.as_uuid();
+    let tenant = ctx.tenant_id().as_uuid();
     let sealed = keyring.seal(value, &aad(tenant, name))?;
     secrets::Entity::insert(secrets::ActiveModel {
         tenant_id: Set(tenant),
@@ -111,7 +111,7 @@ pub async fn delete<C: ConnectionTrait>(
     name: &str,
 ) -> Result<bool, SecretError> {
     let result = secrets::Entity::delete_many()
-        .filter(secrets::Column::TenantId.eq(ctx.tenant_id.as_uuid()))
+        .filter(secrets::Column::TenantId.eq(ctx.tenant_id().as_uuid()))
         .filter(secrets::Column::Name.eq(name))
         .exec(txn)
         .await?;

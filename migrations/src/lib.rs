@@ -17,6 +17,7 @@ mod m20261128_000100_retention;
 mod m20261128_000200_magento_agent_ingest;
 mod m20261128_000300_shopify;
 mod m20261128_000400_permission_audits;
+mod m20261205_000100_identity;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000200_magento_agent_ingest::Migration),
             Box::new(m20261128_000300_shopify::Migration),
             Box::new(m20261128_000400_permission_audits::Migration),
+            Box::new(m20261205_000100_identity::Migration),
         ]
     }
 }

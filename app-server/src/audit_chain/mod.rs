@@ -47,8 +47,8 @@ pub async fn record<C: ConnectionTrait>(
 ) -> Result<i64, AuditError> {
     append(
         txn,
-        ctx.tenant_id.as_uuid(),
-        &ctx.actor,
+        ctx.tenant_id().as_uuid(),
+        ctx.actor(),
         action,
         subject,
         details,

@@ -11,7 +11,7 @@
 pub mod pages;
 
 use leakguard_domain::audit::Subject;
-use leakguard_domain::ids::{TenantId, UserId};
+use leakguard_domain::ids::UserId;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
@@ -26,7 +26,7 @@ use crate::audit_chain::{self, AuditError};
 use crate::db::begin_write;
 use crate::db::entities::{console_sessions, tenants, users};
 use crate::enrollment::random_secret;
-use crate::tenancy::{Role, TenantCtx};
+use crate::tenancy::{self, Principal, Refusal, TenantCtx};
 
 /// Session cookie name.
 pub const SESSION_COOKIE: &str = "lg_session";
@@ -44,6 +44,9 @@ pub enum ConsoleError {
     /// CSRF token absent or wrong.
     #[error("a valid CSRF token is required")]
     Csrf,
+    /// The session is valid but `tenancy::admit` refuses it (deactivated user).
+    #[error(transparent)]
+    Refused(crate::tenancy::Refusal),
     /// Anything else.
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
@@ -99,7 +102,7 @@ pub async fn create<C: ConnectionTrait>(
     let id = Uuid::now_v7();
     console_sessions::Entity::insert(console_sessions::ActiveModel {
         id: Set(id),
-        tenant_id: Set(ctx.tenant_id.as_uuid()),
+        tenant_id: Set(ctx.tenant_id().as_uuid()),
         user_id: Set(user.as_uuid()),
         session_hash: Set(hash(&session_id)),
         created_at: Set(now_ms),
@@ -140,17 +143,20 @@ async fn live_session(
 }
 
 /// Opens a console session for the user of an API key (the console's sign-in form). `None` for
-/// an unknown or revoked key.
+/// an unknown, expired or revoked key, or one the tenant or user no longer admits.
 pub async fn sign_in_with_api_key(
     db: &DatabaseConnection,
     api_key: &str,
     ttl_secs: i64,
     now_ms: i64,
 ) -> Result<Option<NewSession>, ConsoleError> {
-    let Some(ctx) = crate::tenants::authenticate_api_key(db, api_key).await? else {
-        return Ok(None);
+    use crate::tenants::KeyAuthError;
+    let ctx = match crate::tenants::authenticate_api_key(db, api_key, now_ms).await {
+        Ok(ctx) => ctx,
+        Err(KeyAuthError::Unexpected(e)) => return Err(ConsoleError::Unexpected(e)),
+        Err(_) => return Ok(None),
     };
-    let Some(user) = ctx.user_id else {
+    let Some(user) = ctx.user_id() else {
         return Ok(None);
     };
     let txn = begin_write(db).await?;
@@ -172,27 +178,23 @@ pub async fn authenticate(
         .ok_or(ConsoleError::Unauthorized)?;
     let tenant = tenants::Entity::find_by_id(session.tenant_id)
         .one(db)
-        .await?;
-    if tenant.as_ref().is_none_or(|t| t.status == "purged") {
-        return Err(ConsoleError::Unauthorized);
-    }
+        .await?
+        .ok_or(ConsoleError::Unauthorized)?;
     let user = users::Entity::find_by_id(session.user_id)
         .filter(users::Column::TenantId.eq(session.tenant_id))
         .one(db)
         .await?
         .ok_or(ConsoleError::Unauthorized)?;
-    let role = Role::parse(&user.role).ok_or(ConsoleError::Unauthorized)?;
+    let ctx = tenancy::admit(Principal::ConsoleSession(&user), &tenant).map_err(|r| match r {
+        Refusal::UserDeactivated => ConsoleError::Refused(r),
+        _ => ConsoleError::Unauthorized,
+    })?;
     if let Some(presented) = csrf
         && !csrf_ok(session_id, presented)
     {
         return Err(ConsoleError::Csrf);
     }
-    Ok(TenantCtx::user(
-        TenantId(session.tenant_id),
-        UserId(user.id),
-        role,
-        "console_session",
-    ))
+    Ok(ctx)
 }
 
 /// Ends a session (the form's CSRF token must match). Idempotent for an ended session.
@@ -206,7 +208,7 @@ pub async fn logout(
     let txn = begin_write(db).await?;
     let ended = console_sessions::Entity::update_many()
         .col_expr(console_sessions::Column::RevokedAt, Expr::value(now_ms))
-        .filter(console_sessions::Column::TenantId.eq(ctx.tenant_id.as_uuid()))
+        .filter(console_sessions::Column::TenantId.eq(ctx.tenant_id().as_uuid()))
         .filter(console_sessions::Column::SessionHash.eq(hash(session_id)))
         .filter(console_sessions::Column::RevokedAt.is_null())
         .exec(&txn)
@@ -252,11 +254,11 @@ pub struct PageView {
 
 /// The data of the console page for a context.
 pub async fn page(db: &DatabaseConnection, ctx: &TenantCtx) -> Result<PageView, ConsoleError> {
-    let tenant = tenants::Entity::find_by_id(ctx.tenant_id.as_uuid())
+    let tenant = tenants::Entity::find_by_id(ctx.tenant_id().as_uuid())
         .one(db)
         .await?
         .ok_or(ConsoleError::Unauthorized)?;
-    let user_name = match ctx.user_id {
+    let user_name = match ctx.user_id() {
         Some(user) => crate::tenancy::scoped::<users::Entity>(ctx)
             .filter(users::Column::Id.eq(user.as_uuid()))
             .one(db)
@@ -269,7 +271,7 @@ pub async fn page(db: &DatabaseConnection, ctx: &TenantCtx) -> Result<PageView, 
         tenant_label: tenant.base_url.or(tenant.shop_domain).unwrap_or_default(),
         tenant_id: tenant.id.to_string(),
         user_name,
-        role: ctx.role.as_str().to_owned(),
+        role: ctx.role().as_str().to_owned(),
     })
 }
 

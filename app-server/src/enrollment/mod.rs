@@ -105,7 +105,7 @@ pub async fn issue(
     now_ms: i64,
 ) -> Result<IssuedToken, EnrollmentError> {
     let txn = begin_write(db).await?;
-    let tenant = tenants::Entity::find_by_id(ctx.tenant_id.as_uuid())
+    let tenant = tenants::Entity::find_by_id(ctx.tenant_id().as_uuid())
         .one(&txn)
         .await?
         .ok_or_else(|| EnrollmentError::Invalid("no such tenant".into()))?;
@@ -122,10 +122,10 @@ pub async fn issue(
     let expires_at = now_ms.saturating_add(ttl_ms);
     enrollment_tokens::Entity::insert(enrollment_tokens::ActiveModel {
         id: Set(id),
-        tenant_id: Set(ctx.tenant_id.as_uuid()),
+        tenant_id: Set(ctx.tenant_id().as_uuid()),
         kind: Set(kind.as_str().into()),
         token_hash: Set(hash_token(&token)),
-        created_by: Set(format!("{}:{}", ctx.actor.kind, ctx.actor.id)),
+        created_by: Set(format!("{}:{}", ctx.actor().kind, ctx.actor().id)),
         created_at: Set(now_ms),
         expires_at: Set(expires_at),
         used_at: Set(None),

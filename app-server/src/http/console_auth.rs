@@ -229,6 +229,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for ConsoleForm<T> {
             .map(str::to_owned);
         Box::pin(async move {
             let cc = viewer.await?;
+            cc.ctx
+                .require_write()
+                .map_err(|e| PageError::new(e, html))?;
             let fields = fields
                 .await
                 .map_err(|_| PageError::new(ApiError::invalid("the form could not be read"), html))?

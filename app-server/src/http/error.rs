@@ -45,6 +45,18 @@ pub enum ErrorCode {
     WebhookMismatch,
     /// A webhook triggered outside the platform's retry window.
     WebhookStale,
+    /// The credential's user is deactivated.
+    UserDeactivated,
+    /// The API key is past its expiry.
+    ApiKeyExpired,
+    /// The API key has been revoked.
+    ApiKeyRevoked,
+    /// The change would leave the tenant without an active owner.
+    LastOwner,
+    /// Only an owner may act on owners and admins or grant those roles.
+    OwnerRequired,
+    /// The tenant is uninstalled: its data can be read, not changed.
+    TenantReadOnly,
 }
 
 impl ErrorCode {
@@ -68,6 +80,12 @@ impl ErrorCode {
             Self::CrossSiteRequest => "cross_site_request",
             Self::WebhookMismatch => "webhook_mismatch",
             Self::WebhookStale => "webhook_stale",
+            Self::UserDeactivated => "user_deactivated",
+            Self::ApiKeyExpired => "api_key_expired",
+            Self::ApiKeyRevoked => "api_key_revoked",
+            Self::LastOwner => "last_owner",
+            Self::OwnerRequired => "owner_required",
+            Self::TenantReadOnly => "tenant_read_only",
         }
     }
 
@@ -90,6 +108,11 @@ impl ErrorCode {
             Self::CrossSiteRequest => StatusCode::FORBIDDEN,
             Self::WebhookMismatch => StatusCode::UNAUTHORIZED,
             Self::WebhookStale => StatusCode::BAD_REQUEST,
+            Self::UserDeactivated | Self::ApiKeyExpired | Self::ApiKeyRevoked => {
+                StatusCode::UNAUTHORIZED
+            }
+            Self::LastOwner => StatusCode::CONFLICT,
+            Self::OwnerRequired | Self::TenantReadOnly => StatusCode::FORBIDDEN,
         }
     }
 
@@ -109,8 +132,13 @@ impl ErrorCode {
             Self::RateLimited | Self::Unavailable | Self::UpstreamFailed => "availability",
             Self::Internal => "internal",
             Self::WebhookMismatch => "auth",
-            Self::WebhookStale | Self::RequestTimeout => "invalid_request",
-            Self::BusyTenant | Self::QuotaExceeded => "availability",
+            Self::WebhookStale => "invalid_request",
+            Self::UserDeactivated
+            | Self::ApiKeyExpired
+            | Self::ApiKeyRevoked
+            | Self::OwnerRequired
+            | Self::TenantReadOnly => "auth",
+            Self::LastOwner => "state",
         }
     }
 }
@@ -275,6 +303,9 @@ impl From<crate::tenants::TenantError> for ApiError {
             E::Invalid(m) => Self::invalid(m),
             E::Exists(m) => Self::new(ErrorCode::Conflict, format!("{m} already exists")),
             E::NotFound => Self::not_found(),
+            E::OwnerRequired(m) => Self::new(ErrorCode::OwnerRequired, m),
+            E::LastOwner => Self::new(ErrorCode::LastOwner, e.to_string()),
+            E::UserDeactivated => Self::new(ErrorCode::UserDeactivated, e.to_string()),
             E::Unexpected(e) => Self::internal(e),
         }
     }
@@ -337,6 +368,7 @@ impl From<crate::console::ConsoleError> for ApiError {
         match e {
             E::Unauthorized => Self::new(ErrorCode::InvalidCredentials, e.to_string()),
             E::Csrf => Self::new(ErrorCode::CsrfFailed, e.to_string()),
+            E::Refused(r) => r.into(),
             E::Unexpected(e) => Self::internal(e),
         }
     }
@@ -372,4 +404,30 @@ pub fn path_error_handler(
     _req: &actix_web::HttpRequest,
 ) -> actix_web::Error {
     ApiError::not_found().into()
+}
+
+impl From<crate::tenancy::Refusal> for ApiError {
+    fn from(e: crate::tenancy::Refusal) -> Self {
+        use crate::tenancy::Refusal as R;
+        match e {
+            R::TenantClosed | R::Mismatch => {
+                Self::new(ErrorCode::InvalidCredentials, "invalid credentials")
+            }
+            R::UserDeactivated => Self::new(ErrorCode::UserDeactivated, e.to_string()),
+            R::ReadOnly => Self::new(ErrorCode::TenantReadOnly, e.to_string()),
+        }
+    }
+}
+
+impl From<crate::tenants::KeyAuthError> for ApiError {
+    fn from(e: crate::tenants::KeyAuthError) -> Self {
+        use crate::tenants::KeyAuthError as E;
+        match e {
+            E::Unknown => Self::new(ErrorCode::InvalidCredentials, "invalid credentials"),
+            E::Expired => Self::new(ErrorCode::ApiKeyExpired, e.to_string()),
+            E::Revoked => Self::new(ErrorCode::ApiKeyRevoked, e.to_string()),
+            E::Refused(r) => r.into(),
+            E::Unexpected(e) => Self::internal(e),
+        }
+    }
 }

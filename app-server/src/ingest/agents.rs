@@ -3,8 +3,7 @@
 //! tenant's health view (last seen, lag, spool figures when batches carry them).
 
 use leakguard_domain::agent_wire::{EnrollRequest, EnrollResponse, split_bearer_token};
-use leakguard_domain::audit::{Actor, Subject};
-use leakguard_domain::ids::TenantId;
+use leakguard_domain::audit::Subject;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
@@ -19,7 +18,7 @@ use crate::audit_chain;
 use crate::db::begin_write;
 use crate::db::entities::{agents, tenants};
 use crate::enrollment::{self, TokenKind, random_secret};
-use crate::tenancy::{Role, TenantCtx, scoped};
+use crate::tenancy::{self, Principal, TenantCtx, scoped};
 
 /// An authenticated agent.
 #[derive(Clone, Debug)]
@@ -32,15 +31,6 @@ pub struct AgentCtx {
 
 fn hash(credential: &str) -> String {
     hex::encode(Sha256::digest(credential.as_bytes()))
-}
-
-fn agent_ctx(tenant_id: TenantId, agent_id: Uuid) -> TenantCtx {
-    TenantCtx {
-        tenant_id,
-        user_id: None,
-        role: Role::Viewer,
-        actor: Actor::new("agent", agent_id.to_string()),
-    }
 }
 
 fn text_field(value: &str, name: &str, max: usize) -> Result<String, IngestError> {
@@ -64,8 +54,15 @@ pub async fn enroll(
     let txn = begin_write(db).await?;
     let token =
         enrollment::find_usable(&txn, TokenKind::Agent, request.token.trim(), now_ms).await?;
-    let tenant_id = enrollment::consume(&txn, &token, now_ms).await?;
     let agent_id = Uuid::now_v7();
+    let tenant = tenants::Entity::find_by_id(token.tenant_id)
+        .one(&txn)
+        .await?
+        .ok_or(IngestError::NotFound)?;
+    // Checked before the token is consumed.
+    let ctx = tenancy::admit(Principal::AgentEnrollment(agent_id), &tenant)
+        .map_err(|_| IngestError::Unauthorized("the tenant does not accept new agents".into()))?;
+    let tenant_id = enrollment::consume(&txn, &token, now_ms).await?;
     let credential = random_secret("lgac_");
     agents::Entity::insert(agents::ActiveModel {
         id: Set(agent_id),
@@ -88,7 +85,7 @@ pub async fn enroll(
     .await?;
     audit_chain::record(
         &txn,
-        &agent_ctx(tenant_id, agent_id),
+        &ctx,
         "agent.enrolled",
         Subject::new("agent", agent_id.to_string()),
         serde_json::json!({"hostname": hostname, "agent_version": version, "token": token.id.to_string()}),
@@ -126,12 +123,14 @@ pub async fn authenticate(
     ) {
         return Ok(None);
     }
-    let tenant = tenants::Entity::find_by_id(agent.tenant_id).one(db).await?;
-    if tenant.as_ref().is_none_or(|t| t.status != "active") {
+    let Some(tenant) = tenants::Entity::find_by_id(agent.tenant_id).one(db).await? else {
         return Ok(None);
-    }
+    };
+    let Ok(ctx) = tenancy::admit(Principal::Agent(agent_id), &tenant) else {
+        return Ok(None);
+    };
     Ok(Some(AgentCtx {
-        tenant: agent_ctx(TenantId(agent.tenant_id), agent_id),
+        tenant: ctx,
         agent_id,
     }))
 }
@@ -232,7 +231,7 @@ pub async fn revoke(
     if agent.revoked_at.is_none() {
         agents::Entity::update_many()
             .col_expr(agents::Column::RevokedAt, Expr::value(now_ms))
-            .filter(agents::Column::TenantId.eq(ctx.tenant_id.as_uuid()))
+            .filter(agents::Column::TenantId.eq(ctx.tenant_id().as_uuid()))
             .filter(agents::Column::Id.eq(id))
             .exec(&txn)
             .await?;

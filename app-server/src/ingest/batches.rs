@@ -224,7 +224,7 @@ pub async fn store(
         .map_err(|e| IngestError::Invalid(crate::magento::json_error("invalid batch", &e)))?;
     let extras: Extras = serde_json::from_slice(json).unwrap_or_default();
     validate(agent, &batch)?;
-    let tenant = agent.tenant.tenant_id.as_uuid();
+    let tenant = agent.tenant.tenant_id().as_uuid();
     // Fast path for a re-delivery: no write lock, no work on the records. A race between two
     // first deliveries is settled by the unique index below.
     let seen = agent_batches::Entity::find()
@@ -458,7 +458,7 @@ async fn duplicate(
             agents::Column::Duplicates,
             Expr::col(agents::Column::Duplicates).add(1),
         )
-        .filter(agents::Column::TenantId.eq(agent.tenant.tenant_id.as_uuid()))
+        .filter(agents::Column::TenantId.eq(agent.tenant.tenant_id().as_uuid()))
         .filter(agents::Column::Id.eq(agent.agent_id))
         .exec(db)
         .await?;

@@ -6,8 +6,7 @@
 //! signature over the raw body (constant-time), then the nonce is claimed. Nothing is written
 //! before the signature has verified.
 
-use leakguard_domain::audit::{Actor, Subject};
-use leakguard_domain::ids::TenantId;
+use leakguard_domain::audit::Subject;
 use leakguard_domain::shop::normalize_base_url;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
@@ -21,7 +20,7 @@ use crate::db::begin_write;
 use crate::db::entities::{magento_module_keys, tenants};
 use crate::enrollment::{self, TokenKind};
 use crate::secrets;
-use crate::tenancy::{Role, TenantCtx};
+use crate::tenancy::{self, Principal, TenantCtx};
 
 /// Body of `POST /api/v1/magento/enroll`.
 #[derive(Debug, Deserialize)]
@@ -44,16 +43,6 @@ pub struct EnrollResponse {
     pub key_id: String,
     /// The HMAC key (shown once).
     pub secret: String,
-}
-
-/// The actor of a module request.
-pub fn module_ctx(tenant_id: TenantId, key_id: &str) -> TenantCtx {
-    TenantCtx {
-        tenant_id,
-        user_id: None,
-        role: Role::Viewer,
-        actor: Actor::new("magento_module", key_id),
-    }
 }
 
 /// Enrolls the module of a Magento tenant.
@@ -86,16 +75,19 @@ pub async fn enroll(
         .one(&txn)
         .await?
         .ok_or(MagentoError::NotFound)?;
-    if tenant.status != "active" || tenant.base_url.as_deref() != Some(base_url.as_str()) {
+    let key_id = format!("lgmk_{}", hex::encode(rand::random::<[u8; 8]>()));
+    let admitted = tenancy::admit(Principal::ModuleEnrollment(&key_id), &tenant);
+    let (Ok(ctx), true) = (
+        admitted,
+        tenant.base_url.as_deref() == Some(base_url.as_str()),
+    ) else {
         // The token stays usable: a typo in the store URL must not burn it.
         return Err(MagentoError::Invalid(
             "base_url does not match the tenant's store URL".into(),
         ));
-    }
+    };
     let tenant_id = enrollment::consume(&txn, &token, now_ms).await?;
-    let key_id = format!("lgmk_{}", hex::encode(rand::random::<[u8; 8]>()));
     let secret = enrollment::random_secret("lgms_");
-    let ctx = module_ctx(tenant_id, &key_id);
     magento_module_keys::Entity::update_many()
         .col_expr(magento_module_keys::Column::RevokedAt, Expr::value(now_ms))
         .filter(magento_module_keys::Column::TenantId.eq(tenant_id.as_uuid()))
@@ -163,11 +155,12 @@ pub async fn module_secret(
     else {
         return Ok(None);
     };
-    let tenant = tenants::Entity::find_by_id(key.tenant_id).one(db).await?;
-    if tenant.as_ref().is_none_or(|t| t.status != "active") {
+    let Some(tenant) = tenants::Entity::find_by_id(key.tenant_id).one(db).await? else {
         return Ok(None);
-    }
-    let ctx = module_ctx(TenantId(key.tenant_id), &key.key_id);
+    };
+    let Ok(ctx) = tenancy::admit(Principal::MagentoModule(&key.key_id), &tenant) else {
+        return Ok(None);
+    };
     let secret = secrets::get(db, keyring, &ctx, MODULE_SECRET).await?;
     Ok(secret.map(|s| (ctx, s)))
 }

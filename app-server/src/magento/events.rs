@@ -144,7 +144,7 @@ pub async fn store(
     let rows: Vec<signals::ActiveModel> = parsed
         .into_iter()
         .map(|p| signals::ActiveModel {
-            tenant_id: Set(ctx.tenant_id.as_uuid()),
+            tenant_id: Set(ctx.tenant_id().as_uuid()),
             id: Set(Uuid::now_v7()),
             source: Set(SOURCE.into()),
             kind: Set(p.kind),

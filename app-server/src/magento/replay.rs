@@ -24,7 +24,7 @@ pub async fn claim<C: ConnectionTrait>(
     expires_at_ms: i64,
 ) -> Result<bool, DbErr> {
     let inserted = replay_guards::Entity::insert(replay_guards::ActiveModel {
-        tenant_id: Set(ctx.tenant_id.as_uuid()),
+        tenant_id: Set(ctx.tenant_id().as_uuid()),
         scope: Set(scope.to_owned()),
         value: Set(value.to_owned()),
         expires_at: Set(expires_at_ms),

@@ -176,7 +176,7 @@ fn class_run(
     });
     retention_runs::ActiveModel {
         id: Set(row_id),
-        tenant_id: Set(ctx.tenant_id.as_uuid()),
+        tenant_id: Set(ctx.tenant_id().as_uuid()),
         class: Set(class.class.clone()),
         source: Set("magento".into()),
         status: Set(status),
@@ -261,7 +261,7 @@ pub async fn store_report(
     }
     let id = Uuid::now_v7();
     retention_reports::Entity::insert(retention_reports::ActiveModel {
-        tenant_id: Set(ctx.tenant_id.as_uuid()),
+        tenant_id: Set(ctx.tenant_id().as_uuid()),
         id: Set(id),
         run_id: Set(run_id.to_owned()),
         policy_version: Set(report.policy_version),
@@ -319,7 +319,7 @@ pub async fn store_report(
     for (class, alert) in alerts {
         let finding_id = Uuid::now_v7();
         let inserted = findings::Entity::insert(findings::ActiveModel {
-            tenant_id: Set(ctx.tenant_id.as_uuid()),
+            tenant_id: Set(ctx.tenant_id().as_uuid()),
             id: Set(finding_id),
             kind: Set("retention_alert".into()),
             code: Set(alert.code.clone()),

@@ -70,7 +70,7 @@ pub async fn store(
     }
     let id = Uuid::now_v7();
     permission_snapshots::Entity::insert(permission_snapshots::ActiveModel {
-        tenant_id: Set(ctx.tenant_id.as_uuid()),
+        tenant_id: Set(ctx.tenant_id().as_uuid()),
         id: Set(id),
         body_sha256: Set(sha.clone()),
         schema: Set(schema.clone()),

@@ -8,8 +8,8 @@
 
 use base64::Engine;
 use hmac::{Hmac, KeyInit, Mac};
-use leakguard_domain::audit::{Actor, Subject};
-use leakguard_domain::ids::TenantId;
+use leakguard_domain::audit::Subject;
+use leakguard_domain::ids::UserId;
 use leakguard_domain::shop::normalize_base_url;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use secrecy::ExposeSecret;
@@ -23,7 +23,7 @@ use crate::crypto::Keyring;
 use crate::db::begin_write;
 use crate::db::entities::{magento_module_keys, tenants};
 use crate::secrets;
-use crate::tenancy::{Role, TenantCtx};
+use crate::tenancy::{self, Principal, Refusal, Role, TenantCtx};
 
 /// The audience the module puts in console tokens.
 pub const AUDIENCE: &str = "leakguard-console";
@@ -180,19 +180,14 @@ pub async fn sign_in(
         .one(db)
         .await?
         .ok_or_else(|| refused("unknown store"))?;
-    let tenant_id = TenantId(tenant.id);
     let key = magento_module_keys::Entity::find()
         .filter(magento_module_keys::Column::TenantId.eq(tenant.id))
         .filter(magento_module_keys::Column::RevokedAt.is_null())
         .one(db)
         .await?
         .ok_or_else(|| refused("the store is not enrolled"))?;
-    let module = TenantCtx {
-        tenant_id,
-        user_id: None,
-        role: Role::Viewer,
-        actor: Actor::new("magento_module", key.key_id.clone()),
-    };
+    let module = tenancy::admit(Principal::MagentoModule(&key.key_id), &tenant)
+        .map_err(|_| refused("unknown store"))?;
     let secret = secrets::get(db, keyring, &module, MODULE_SECRET)
         .await?
         .ok_or_else(|| refused("the store is not enrolled"))?;
@@ -203,10 +198,8 @@ pub async fn sign_in(
         now_ms.div_euclid(1000),
     )?;
     let role = map_role(&claims.role).ok_or_else(|| refused("unknown role"))?;
-    let sign_in_ctx = TenantCtx {
-        actor: Actor::new("magento_admin", claims.sub.clone()),
-        ..module
-    };
+    let sign_in_ctx = tenancy::admit(Principal::MagentoAdmin(&claims.sub), &tenant)
+        .map_err(|_| refused("unknown store"))?;
     let txn = begin_write(db).await?;
     let fresh = replay::claim(
         &txn,
@@ -233,7 +226,11 @@ pub async fn sign_in(
     )
     .await
     .map_err(|e| MagentoError::Unexpected(anyhow::anyhow!("{e}")))?;
-    let ctx = TenantCtx::user(tenant_id, user, role, "console_sso");
+    let ctx = tenancy::admit(Principal::MagentoSsoUser(&user), &tenant).map_err(|r| match r {
+        Refusal::UserDeactivated => refused("the user is deactivated"),
+        _ => refused("unknown store"),
+    })?;
+    let user = UserId(user.id);
     let session = console::create(&txn, &ctx, user, session_ttl_secs, now_ms)
         .await
         .map_err(|e| MagentoError::Unexpected(anyhow::anyhow!("{e}")))?;

@@ -341,7 +341,7 @@ impl From<perm_reviews::Model> for ReviewView {
 /// their finding upserts (SQLite's single writer serialises them already).
 async fn lock_tenant<C: ConnectionTrait>(txn: &C, ctx: &TenantCtx) -> Result<(), DbErr> {
     if txn.get_database_backend() == DbBackend::Postgres {
-        let bytes = ctx.tenant_id.as_uuid().as_u64_pair();
+        let bytes = ctx.tenant_id().as_uuid().as_u64_pair();
         let key = (bytes.0 ^ bytes.1) as i64 ^ 0x5045_524d; // "PERM"
         txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({key})"))
             .await?;
@@ -367,7 +367,7 @@ pub async fn put_policy(
     policy: Policy,
     now_ms: i64,
 ) -> Result<Policy, AuditsError> {
-    if !ctx.role.can_administer() {
+    if !ctx.role().can_administer() {
         return Err(AuditsError::Forbidden);
     }
     if policy
@@ -395,14 +395,14 @@ pub async fn put_policy(
     }
     let txn = begin_write(db).await?;
     perm_policies::Entity::delete_many()
-        .filter(perm_policies::Column::TenantId.eq(ctx.tenant_id.as_uuid()))
+        .filter(perm_policies::Column::TenantId.eq(ctx.tenant_id().as_uuid()))
         .exec(&txn)
         .await?;
     perm_policies::Entity::insert(perm_policies::ActiveModel {
-        tenant_id: Set(ctx.tenant_id.as_uuid()),
+        tenant_id: Set(ctx.tenant_id().as_uuid()),
         policy: Set(text),
         updated_at: Set(now_ms),
-        updated_by: Set(ctx.actor.id.clone()),
+        updated_by: Set(ctx.actor().id.clone()),
     })
     .exec_without_returning(&txn)
     .await?;
@@ -410,7 +410,7 @@ pub async fn put_policy(
         &txn,
         ctx,
         "permission_policy.updated",
-        Subject::new("permission_policy", ctx.tenant_id.to_string()),
+        Subject::new("permission_policy", ctx.tenant_id().to_string()),
         serde_json::json!({"allowed": policy.allowed.len(), "stale_admin_days": policy.stale_admin_days}),
     )
     .await?;
@@ -430,7 +430,7 @@ async fn record_failure(
         .col_expr(perm_audit_runs::Column::Status, Expr::value("failed"))
         .col_expr(perm_audit_runs::Column::FinishedAt, Expr::value(now_ms))
         .col_expr(perm_audit_runs::Column::Error, Expr::value(message))
-        .filter(perm_audit_runs::Column::TenantId.eq(ctx.tenant_id.as_uuid()))
+        .filter(perm_audit_runs::Column::TenantId.eq(ctx.tenant_id().as_uuid()))
         .filter(perm_audit_runs::Column::Id.eq(run_id))
         .exec(&txn)
         .await?;
@@ -461,7 +461,7 @@ async fn load_run<C: ConnectionTrait>(
 /// Runs a permission audit now: reads the source, diffs with the previous snapshot, evaluates,
 /// upserts findings and records the run. A source failure is recorded as a failed run (and
 /// returned as such), not as an error.
-#[tracing::instrument(skip_all, fields(tenant_id = %ctx.tenant_id))]
+#[tracing::instrument(skip_all, fields(tenant_id = %ctx.tenant_id()))]
 pub async fn run_now<S: SnapshotSource>(
     db: &DatabaseConnection,
     ctx: &TenantCtx,
@@ -473,7 +473,7 @@ pub async fn run_now<S: SnapshotSource>(
     let platform = source.platform();
     let txn = begin_write(db).await?;
     perm_audit_runs::Entity::insert(perm_audit_runs::ActiveModel {
-        tenant_id: Set(ctx.tenant_id.as_uuid()),
+        tenant_id: Set(ctx.tenant_id().as_uuid()),
         id: Set(run_id),
         platform: Set(platform_str(platform).into()),
         trigger: Set(trigger.as_str().into()),
@@ -623,7 +623,7 @@ async fn apply(
                     .col_expr(perm_findings::Column::LastSeen, Expr::value(now_ms))
                     .col_expr(perm_findings::Column::ResolvedAt, Expr::value(None::<i64>))
                     .col_expr(perm_findings::Column::LastRunId, Expr::value(run_id))
-                    .filter(perm_findings::Column::TenantId.eq(ctx.tenant_id.as_uuid()))
+                    .filter(perm_findings::Column::TenantId.eq(ctx.tenant_id().as_uuid()))
                     .filter(perm_findings::Column::Id.eq(row.id))
                     .exec(&txn)
                     .await?;
@@ -652,7 +652,7 @@ async fn apply(
             None => {
                 let id = Uuid::now_v7();
                 perm_findings::Entity::insert(perm_findings::ActiveModel {
-                    tenant_id: Set(ctx.tenant_id.as_uuid()),
+                    tenant_id: Set(ctx.tenant_id().as_uuid()),
                     id: Set(id),
                     finding_key: Set(f.key.clone()),
                     kind: Set(f.kind.as_str().into()),
@@ -689,7 +689,7 @@ async fn apply(
         perm_findings::Entity::update_many()
             .col_expr(perm_findings::Column::LastSeen, Expr::value(now_ms))
             .col_expr(perm_findings::Column::LastRunId, Expr::value(run_id))
-            .filter(perm_findings::Column::TenantId.eq(ctx.tenant_id.as_uuid()))
+            .filter(perm_findings::Column::TenantId.eq(ctx.tenant_id().as_uuid()))
             .filter(perm_findings::Column::Id.is_in(ids.iter().copied()))
             .exec(&txn)
             .await?;
@@ -718,7 +718,7 @@ async fn apply(
         }
         perm_findings::Entity::update_many()
             .col_expr(perm_findings::Column::ResolvedAt, Expr::value(now_ms))
-            .filter(perm_findings::Column::TenantId.eq(ctx.tenant_id.as_uuid()))
+            .filter(perm_findings::Column::TenantId.eq(ctx.tenant_id().as_uuid()))
             .filter(perm_findings::Column::Id.eq(row.id))
             .exec(&txn)
             .await?;
@@ -734,7 +734,7 @@ async fn apply(
     }
 
     perm_audit_snapshots::Entity::insert(perm_audit_snapshots::ActiveModel {
-        tenant_id: Set(ctx.tenant_id.as_uuid()),
+        tenant_id: Set(ctx.tenant_id().as_uuid()),
         run_id: Set(run_id),
         platform: Set(platform.into()),
         snapshot: Set(serde_json::to_string(&next)?),
@@ -772,7 +772,7 @@ async fn apply(
             perm_audit_runs::Column::Notice,
             Expr::value(collected.notice),
         )
-        .filter(perm_audit_runs::Column::TenantId.eq(ctx.tenant_id.as_uuid()))
+        .filter(perm_audit_runs::Column::TenantId.eq(ctx.tenant_id().as_uuid()))
         .filter(perm_audit_runs::Column::Id.eq(run_id))
         .exec(&txn)
         .await?;
@@ -805,7 +805,7 @@ pub struct ReviewInput {
 }
 
 /// Records a review decision on an unresolved finding (owner, admin, analyst).
-#[tracing::instrument(skip_all, fields(tenant_id = %ctx.tenant_id))]
+#[tracing::instrument(skip_all, fields(tenant_id = %ctx.tenant_id()))]
 pub async fn review(
     db: &DatabaseConnection,
     ctx: &TenantCtx,
@@ -813,7 +813,7 @@ pub async fn review(
     input: ReviewInput,
     now_ms: i64,
 ) -> Result<ReviewView, AuditsError> {
-    if !ctx.role.can_review() {
+    if !ctx.role().can_review() {
         return Err(AuditsError::Forbidden);
     }
     let justification = input
@@ -916,12 +916,12 @@ pub async fn review(
             Expr::value(serde_json::to_string(&decision)?),
         )
         .col_expr(perm_findings::Column::DecidedAt, Expr::value(now_ms))
-        .filter(perm_findings::Column::TenantId.eq(ctx.tenant_id.as_uuid()))
+        .filter(perm_findings::Column::TenantId.eq(ctx.tenant_id().as_uuid()))
         .filter(perm_findings::Column::Id.eq(row.id))
         .exec(&txn)
         .await?;
     let model = perm_reviews::ActiveModel {
-        tenant_id: Set(ctx.tenant_id.as_uuid()),
+        tenant_id: Set(ctx.tenant_id().as_uuid()),
         id: Set(review_id),
         finding_id: Set(row.id),
         finding_key: Set(row.finding_key.clone()),
@@ -930,8 +930,8 @@ pub async fn review(
         expires_at: Set(expires_at),
         grants_hash: Set(grants_hash),
         grants: Set(row.grants.clone()),
-        user_id: Set(ctx.user_id.map(|u| u.as_uuid())),
-        actor: Set(format!("{}:{}", ctx.actor.kind, ctx.actor.id)),
+        user_id: Set(ctx.user_id().map(|u| u.as_uuid())),
+        actor: Set(format!("{}:{}", ctx.actor().kind, ctx.actor().id)),
         created_at: Set(now_ms),
         ticket_status: Set(ticket),
     };
@@ -987,7 +987,7 @@ pub async fn run_for_tenant(
     trigger: Trigger,
     now_ms: i64,
 ) -> Result<RunView, AuditsError> {
-    if !ctx.role.can_review() {
+    if !ctx.role().can_review() {
         return Err(AuditsError::Forbidden);
     }
     let tenant = tenant_of(&state.db, ctx).await?;
@@ -1461,7 +1461,7 @@ pub async fn report(
     let p = principals(db, ctx).await?;
     Ok(Report {
         format: "leakguard-permission-report/v1",
-        tenant_id: ctx.tenant_id.as_uuid(),
+        tenant_id: ctx.tenant_id().as_uuid(),
         generated_at: now_ms,
         run: p.run,
         complete: p.complete,
@@ -1559,18 +1559,18 @@ pub async fn put_schedule(
     enabled: bool,
     now_ms: i64,
 ) -> Result<ScheduleView, AuditsError> {
-    if !ctx.role.can_administer() {
+    if !ctx.role().can_administer() {
         return Err(AuditsError::Forbidden);
     }
     let cron = cron.trim();
     schedule::parse(cron).map_err(AuditsError::Invalid)?;
     let txn = begin_write(db).await?;
     perm_audit_schedules::Entity::delete_many()
-        .filter(perm_audit_schedules::Column::TenantId.eq(ctx.tenant_id.as_uuid()))
+        .filter(perm_audit_schedules::Column::TenantId.eq(ctx.tenant_id().as_uuid()))
         .exec(&txn)
         .await?;
     perm_audit_schedules::Entity::insert(perm_audit_schedules::ActiveModel {
-        tenant_id: Set(ctx.tenant_id.as_uuid()),
+        tenant_id: Set(ctx.tenant_id().as_uuid()),
         cron: Set(cron.to_owned()),
         enabled: Set(enabled),
         updated_at: Set(now_ms),
@@ -1581,7 +1581,7 @@ pub async fn put_schedule(
         &txn,
         ctx,
         "permission_schedule.updated",
-        Subject::new("permission_schedule", ctx.tenant_id.to_string()),
+        Subject::new("permission_schedule", ctx.tenant_id().to_string()),
         serde_json::json!({"cron": cron, "enabled": enabled}),
     )
     .await?;
@@ -1595,7 +1595,7 @@ pub async fn tenant_of(
     db: &DatabaseConnection,
     ctx: &TenantCtx,
 ) -> Result<tenants::Model, AuditsError> {
-    tenants::Entity::find_by_id(ctx.tenant_id.as_uuid())
+    tenants::Entity::find_by_id(ctx.tenant_id().as_uuid())
         .one(db)
         .await?
         .ok_or(AuditsError::NotFound)

@@ -25,25 +25,7 @@ use uuid::Uuid;
 use crate::audit_chain::{self, AuditError};
 use crate::db::entities::{retention_policies, retention_runs, webhook_deliveries};
 use crate::db::{begin_write, now_ms};
-use crate::tenancy::{TenantCtx, TenantScoped, scoped};
-
-impl TenantScoped for retention_policies::Entity {
-    fn tenant_column() -> Self::Column {
-        retention_policies::Column::TenantId
-    }
-}
-
-impl TenantScoped for retention_runs::Entity {
-    fn tenant_column() -> Self::Column {
-        retention_runs::Column::TenantId
-    }
-}
-
-impl TenantScoped for webhook_deliveries::Entity {
-    fn tenant_column() -> Self::Column {
-        webhook_deliveries::Column::TenantId
-    }
-}
+use crate::tenancy::{TenantCtx, scoped};
 
 /// Errors callers branch on.
 #[derive(Debug, thiserror::Error)]
@@ -107,11 +89,11 @@ pub async fn save_policy(
     let policy = policy.validate()?;
     let body = serde_json::to_string(&policy).map_err(|e| RetentionError::Unexpected(e.into()))?;
     retention_policies::Entity::insert(retention_policies::ActiveModel {
-        tenant_id: Set(ctx.tenant_id.as_uuid()),
+        tenant_id: Set(ctx.tenant_id().as_uuid()),
         version: Set(i32::try_from(policy.version).unwrap_or(i32::MAX)),
         body: Set(body),
         created_at: Set(now_ms()),
-        created_by: Set(ctx.actor.id.clone()),
+        created_by: Set(ctx.actor().id.clone()),
     })
     .exec_without_returning(&txn)
     .await?;
@@ -303,7 +285,7 @@ async fn enforce_payloads(
             let txn = begin_write(db).await?;
             let model = retention_runs::ActiveModel {
                 id: Set(Uuid::now_v7()),
-                tenant_id: Set(ctx.tenant_id.as_uuid()),
+                tenant_id: Set(ctx.tenant_id().as_uuid()),
                 class: Set(CLASS_PAYLOADS.into()),
                 source: Set("server".into()),
                 status: Set("running".into()),
@@ -371,7 +353,7 @@ async fn enforce_payloads(
                         webhook_deliveries::Column::Payload,
                         Expr::value(Option::<Vec<u8>>::None),
                     )
-                    .filter(webhook_deliveries::Column::TenantId.eq(ctx.tenant_id.as_uuid()))
+                    .filter(webhook_deliveries::Column::TenantId.eq(ctx.tenant_id().as_uuid()))
                     .filter(webhook_deliveries::Column::Id.is_in(ids.clone()))
                     .exec(&txn)
                     .await?;
@@ -713,7 +695,7 @@ pub async fn inventory(
     let mut entries = vec![InventoryEntry::Store(
         own_store_inventory(db, ctx, &policy, now).await?,
     )];
-    let platform = crate::db::entities::tenants::Entity::find_by_id(ctx.tenant_id.as_uuid())
+    let platform = crate::db::entities::tenants::Entity::find_by_id(ctx.tenant_id().as_uuid())
         .one(db)
         .await?
         .map(|t| t.platform);

@@ -206,14 +206,14 @@ pub async fn sync_granted_scopes(
                 Expr::value(joined.clone()),
             )
             .col_expr(shopify_installations::Column::UpdatedAt, Expr::value(now))
-            .filter(shopify_installations::Column::TenantId.eq(ctx.tenant_id.as_uuid()))
+            .filter(shopify_installations::Column::TenantId.eq(ctx.tenant_id().as_uuid()))
             .exec(&txn)
             .await?;
         audit_chain::record(
             &txn,
             ctx,
             "shopify.scopes_updated",
-            Subject::new("tenant", ctx.tenant_id.to_string()),
+            Subject::new("tenant", ctx.tenant_id().to_string()),
             serde_json::json!({"current": scopes, "source": "currentAppInstallation"}),
         )
         .await

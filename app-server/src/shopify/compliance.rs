@@ -139,7 +139,7 @@ async fn insert_request<C: ConnectionTrait>(
     } = new;
     let id = Uuid::now_v7();
     requests::Entity::insert(requests::ActiveModel {
-        tenant_id: Set(ctx.tenant_id.as_uuid()),
+        tenant_id: Set(ctx.tenant_id().as_uuid()),
         id: Set(id),
         delivery_id: Set(row.id),
         topic: Set(row.topic.clone()),
@@ -274,7 +274,7 @@ pub async fn customer_redact<C: ConnectionTrait>(
         0
     } else {
         shopify_signals::Entity::delete_many()
-            .filter(shopify_signals::Column::TenantId.eq(ctx.tenant_id.as_uuid()))
+            .filter(shopify_signals::Column::TenantId.eq(ctx.tenant_id().as_uuid()))
             .filter(shopify_signals::Column::Id.is_in(signal_ids))
             .exec(txn)
             .await?
@@ -288,7 +288,7 @@ pub async fn customer_redact<C: ConnectionTrait>(
                     Expr::value(Option::<String>::None),
                 )
                 .col_expr(requests::Column::ReportPurgedAt, Expr::value(now))
-                .filter(requests::Column::TenantId.eq(ctx.tenant_id.as_uuid()))
+                .filter(requests::Column::TenantId.eq(ctx.tenant_id().as_uuid()))
                 .filter(requests::Column::CustomerRef.eq(r.as_str()))
                 .filter(requests::Column::Report.is_not_null())
                 .exec(txn)
@@ -364,7 +364,7 @@ pub async fn shop_redact<C: ConnectionTrait>(
     row: &webhook_deliveries::Model,
     now: i64,
 ) -> Result<Outcome, ShopifyError> {
-    let tenant = ctx.tenant_id.as_uuid();
+    let tenant = ctx.tenant_id().as_uuid();
     let Some(record) = tenants::Entity::find_by_id(tenant).one(txn).await? else {
         return Ok(Outcome::Done);
     };
@@ -621,7 +621,7 @@ pub async fn download_report(
         requests::Entity::update_many()
             .col_expr(requests::Column::Status, Expr::value("done"))
             .col_expr(requests::Column::CompletedAt, Expr::value(now))
-            .filter(requests::Column::TenantId.eq(ctx.tenant_id.as_uuid()))
+            .filter(requests::Column::TenantId.eq(ctx.tenant_id().as_uuid()))
             .filter(requests::Column::Id.eq(id))
             .exec(&txn)
             .await?;

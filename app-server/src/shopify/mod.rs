@@ -25,8 +25,6 @@ use std::sync::{Arc, Mutex};
 use uuid::Uuid;
 
 use crate::config::Settings;
-use crate::db::entities::{shopify_compliance_requests, shopify_installations, shopify_signals};
-use crate::tenancy::TenantScoped;
 
 /// Admin API version used when none is configured (the `[webhooks] api_version` of the TOML).
 pub const DEFAULT_API_VERSION: &str = "2026-07";
@@ -204,26 +202,6 @@ impl From<crate::secrets::SecretError> for ShopifyError {
         Self::Unexpected(e.into())
     }
 }
-
-impl TenantScoped for shopify_installations::Entity {
-    fn tenant_column() -> Self::Column {
-        shopify_installations::Column::TenantId
-    }
-}
-
-impl TenantScoped for shopify_signals::Entity {
-    fn tenant_column() -> Self::Column {
-        shopify_signals::Column::TenantId
-    }
-}
-
-impl TenantScoped for shopify_compliance_requests::Entity {
-    fn tenant_column() -> Self::Column {
-        shopify_compliance_requests::Column::TenantId
-    }
-}
-
-// `webhook_deliveries` is `TenantScoped` in `retention` (same column).
 
 /// Unix seconds from Unix milliseconds.
 pub fn secs(ms: i64) -> i64 {

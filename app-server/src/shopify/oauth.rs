@@ -39,7 +39,7 @@ use crate::db::entities::{shopify_installations, shopify_oauth_states, tenants};
 use crate::db::{begin_write, now_ms};
 use crate::secrets;
 use crate::state::AppState;
-use crate::tenancy::{Role, TenantCtx, scoped};
+use crate::tenancy::{self, Principal, TenantCtx, scoped};
 use leakguard_domain::audit::Actor;
 
 /// How long an OAuth `state` stays valid.
@@ -467,12 +467,12 @@ pub async fn install_tenant(
             (TenantId(t.id), "shopify.reinstalled")
         }
     };
-    let ctx = TenantCtx {
-        tenant_id,
-        user_id: None,
-        role: Role::Owner,
-        actor: installer,
-    };
+    let tenant = tenants::Entity::find_by_id(tenant_id.as_uuid())
+        .one(&txn)
+        .await?
+        .ok_or(ShopifyError::NotFound)?;
+    let ctx = tenancy::admit(Principal::ShopifyInstall(installer), &tenant)
+        .map_err(|e| ShopifyError::Unexpected(e.into()))?;
     let (access_expires, refresh_expires) = expiries(response, now);
     let scopes = response.scope.clone().unwrap_or_default();
     let fresh_install = action != "shopify.token_renewed";
@@ -582,7 +582,7 @@ pub async fn access_token(
             .await?
             .ok_or(ShopifyError::ReauthRequired);
     }
-    let lock = state.shopify.refresh_lock(ctx.tenant_id.as_uuid());
+    let lock = state.shopify.refresh_lock(ctx.tenant_id().as_uuid());
     let _guard = lock.lock().await;
     match state.db.get_database_backend() {
         DbBackend::Postgres => {
@@ -693,7 +693,7 @@ async fn store_refreshed<C: ConnectionTrait>(
         );
     }
     update
-        .filter(shopify_installations::Column::TenantId.eq(ctx.tenant_id.as_uuid()))
+        .filter(shopify_installations::Column::TenantId.eq(ctx.tenant_id().as_uuid()))
         .exec(txn)
         .await?;
     secrets::put(
@@ -718,7 +718,7 @@ async fn store_refreshed<C: ConnectionTrait>(
         txn,
         ctx,
         "shopify.token_refreshed",
-        Subject::new("tenant", ctx.tenant_id.to_string()),
+        Subject::new("tenant", ctx.tenant_id().to_string()),
         serde_json::json!({"access_expires_at": access_expires, "rotated_refresh_token": response.refresh_token.is_some()}),
     )
     .await?;
@@ -754,7 +754,7 @@ pub async fn drop_token(
             shopify_installations::Column::UpdatedAt,
             Expr::value(now_ms()),
         )
-        .filter(shopify_installations::Column::TenantId.eq(ctx.tenant_id.as_uuid()))
+        .filter(shopify_installations::Column::TenantId.eq(ctx.tenant_id().as_uuid()))
         .exec(&txn)
         .await?;
     secrets::delete(&txn, ctx, super::ACCESS_TOKEN_SECRET).await?;
@@ -763,7 +763,7 @@ pub async fn drop_token(
         &txn,
         ctx,
         "shopify.reauth_required",
-        Subject::new("tenant", ctx.tenant_id.to_string()),
+        Subject::new("tenant", ctx.tenant_id().to_string()),
         serde_json::json!({"reason": reason}),
     )
     .await?;

@@ -18,7 +18,7 @@ use crate::audit_chain;
 use crate::db::entities::{tenants, users};
 use crate::db::{begin_write, now_ms};
 use crate::state::AppState;
-use crate::tenancy::{Role, TenantCtx, scoped};
+use crate::tenancy::{self, CallerKind, Principal, Refusal, Role, TenantCtx, TenantStatus, scoped};
 
 /// Why a session token did not yield a tenant context.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +29,9 @@ pub enum SessionAuthError {
     /// The token is valid but names no staff user.
     #[error("the session token names no user")]
     NoUser,
+    /// The staff member's user is deactivated in LeakGuard.
+    #[error("the user is deactivated")]
+    UserDeactivated,
     /// LeakGuard has no active tenant for the shop (404).
     #[error("LeakGuard is not installed on this shop")]
     NotInstalled,
@@ -61,32 +64,32 @@ pub async fn authenticate(
     }
     let tenant = tenants::Entity::find()
         .filter(tenants::Column::ShopDomain.eq(claims.shop.as_str()))
-        .filter(tenants::Column::Status.eq("active"))
         .one(&state.db)
         .await
         .map_err(ShopifyError::from)?
         .ok_or(SessionAuthError::NotInstalled)?;
+    if tenancy::rule(
+        CallerKind::ShopifySession,
+        TenantStatus::parse(&tenant.status).unwrap_or(TenantStatus::Purged),
+    )
+    .is_none()
+    {
+        return Err(SessionAuthError::NotInstalled);
+    }
     let tenant_id = TenantId(tenant.id);
     let external_id = format!("shopify:{sub}");
     let lookup = TenantCtx::system(tenant_id, "shopify.session");
-    if let Some(user) = find_user(state, &lookup, &external_id).await? {
-        let role = Role::parse(&user.role).unwrap_or(Role::Viewer);
-        return Ok(TenantCtx::user(
-            tenant_id,
-            UserId(user.id),
-            role,
-            "shopify_session",
-        ));
-    }
-    let role = first_sight_role(state, &claims.shop, token).await;
-    let user = create_user(state, &lookup, &external_id, &sub, role).await?;
-    let role = Role::parse(&user.role).unwrap_or(Role::Viewer);
-    Ok(TenantCtx::user(
-        tenant_id,
-        UserId(user.id),
-        role,
-        "shopify_session",
-    ))
+    let user = match find_user(state, &lookup, &external_id).await? {
+        Some(user) => user,
+        None => {
+            let role = first_sight_role(state, &claims.shop, token).await;
+            create_user(state, &lookup, &external_id, &sub, role).await?
+        }
+    };
+    tenancy::admit(Principal::ShopifySession(&user), &tenant).map_err(|refusal| match refusal {
+        Refusal::UserDeactivated => SessionAuthError::UserDeactivated,
+        _ => SessionAuthError::NotInstalled,
+    })
 }
 
 async fn find_user(
@@ -136,11 +139,12 @@ async fn create_user(
     }
     let model = users::Model {
         id: UserId::new().as_uuid(),
-        tenant_id: ctx.tenant_id.as_uuid(),
+        tenant_id: ctx.tenant_id().as_uuid(),
         external_id: external_id.to_owned(),
         display_name: format!("Shopify staff {sub}"),
         role: role.as_str().into(),
         created_at: now_ms(),
+        deactivated_at: None,
     };
     users::Entity::insert(users::ActiveModel {
         id: Set(model.id),
@@ -149,6 +153,7 @@ async fn create_user(
         display_name: Set(model.display_name.clone()),
         role: Set(model.role.clone()),
         created_at: Set(model.created_at),
+        deactivated_at: Set(None),
     })
     .exec_without_returning(&txn)
     .await?;

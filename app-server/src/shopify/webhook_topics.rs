@@ -37,7 +37,7 @@ pub async fn confirm_uninstall(
     ctx: &TenantCtx,
     now: i64,
 ) -> Result<UninstallCheck, ShopifyError> {
-    let active = tenants::Entity::find_by_id(ctx.tenant_id.as_uuid())
+    let active = tenants::Entity::find_by_id(ctx.tenant_id().as_uuid())
         .one(&state.db)
         .await?
         .is_some_and(|t| t.status == "active");
@@ -130,7 +130,7 @@ pub(super) async fn store_signal<C: ConnectionTrait>(
         id_text(payload.get("id")).or_else(|| id_text(payload.get("admin_graphql_api_id")));
     let id = Uuid::now_v7();
     shopify_signals::Entity::insert(shopify_signals::ActiveModel {
-        tenant_id: Set(ctx.tenant_id.as_uuid()),
+        tenant_id: Set(ctx.tenant_id().as_uuid()),
         id: Set(id),
         delivery_id: Set(row.id),
         topic: Set(row.topic.clone()),
@@ -159,7 +159,7 @@ pub(super) async fn app_uninstalled<C: ConnectionTrait>(
     check: UninstallCheck,
     now: i64,
 ) -> Result<(), ShopifyError> {
-    let Some(tenant) = tenants::Entity::find_by_id(ctx.tenant_id.as_uuid())
+    let Some(tenant) = tenants::Entity::find_by_id(ctx.tenant_id().as_uuid())
         .one(txn)
         .await?
     else {
@@ -260,14 +260,14 @@ pub(super) async fn scopes_update<C: ConnectionTrait>(
             Expr::value(current.join(",")),
         )
         .col_expr(shopify_installations::Column::UpdatedAt, Expr::value(now))
-        .filter(shopify_installations::Column::TenantId.eq(ctx.tenant_id.as_uuid()))
+        .filter(shopify_installations::Column::TenantId.eq(ctx.tenant_id().as_uuid()))
         .exec(txn)
         .await?;
     audit_chain::record(
         txn,
         ctx,
         "shopify.scopes_updated",
-        Subject::new("tenant", ctx.tenant_id.to_string()),
+        Subject::new("tenant", ctx.tenant_id().to_string()),
         serde_json::json!({
             "current": current,
             "previous": previous,

@@ -1,15 +1,23 @@
-//! The tenant context and the only way to query tenant-owned tables.
+//! The tenant door: the tenant context, the one place it is built, and the only way to query
+//! tenant-owned tables.
 //!
-//! Every service function takes a [`TenantCtx`] first. Tenant-owned entities implement
-//! [`TenantScoped`], and [`scoped`] is the one place that builds their `SELECT`s, filtered by
-//! the context's tenant. A row of another tenant is indistinguishable from a missing one.
+//! Every service function takes a [`TenantCtx`] first. A caller's context is built only by
+//! [`admit`], from a principal whose credential has been verified, under the status rule of
+//! its caller kind (the table in [`admit`](mod@admit)); the server acting for itself uses
+//! [`TenantCtx::system`]. The fields are private, so nothing outside this module can make or
+//! alter a context. Tenant-owned entities implement [`TenantScoped`] (all of them in
+//! [`scoped`](mod@scoped)), and [`scoped()`], [`scoped_update`] and [`scoped_delete`] build
+//! their queries filtered by the context's tenant.
+
+pub mod admit;
+pub mod scoped;
+
+pub use admit::{Access, CallerKind, Principal, Refusal, TenantStatus, admit, rule};
+pub use scoped::{TenantScoped, scoped, scoped_delete, scoped_update};
 
 use leakguard_domain::audit::Actor;
 use leakguard_domain::ids::{TenantId, UserId};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
 use serde::{Deserialize, Serialize};
-
-use crate::db::entities;
 
 /// Roles inside a tenant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,188 +73,79 @@ impl Role {
     pub fn can_approve_notices(self) -> bool {
         matches!(self, Self::Owner | Self::Legal)
     }
+
+    /// Standing for managing people: owner 3, admin 2, everyone else 1. Nobody acts on a user
+    /// (keys, role, deactivation) whose standing is above their own, and only an owner acts on
+    /// owners and admins.
+    pub fn rank(self) -> u8 {
+        match self {
+            Self::Owner => 3,
+            Self::Admin => 2,
+            Self::Legal | Self::Analyst | Self::Viewer => 1,
+        }
+    }
+
+    /// Owners and admins: acting on them, or granting these roles, needs an owner.
+    pub fn is_privileged(self) -> bool {
+        matches!(self, Self::Owner | Self::Admin)
+    }
 }
 
 /// Who is acting, inside which tenant.
 #[derive(Clone, Debug)]
 pub struct TenantCtx {
-    /// The tenant every query is scoped to.
-    pub tenant_id: TenantId,
-    /// The acting user, if a person is acting.
-    pub user_id: Option<UserId>,
-    /// The acting role.
-    pub role: Role,
-    /// How the actor is recorded in the audit chain.
-    pub actor: Actor,
+    tenant_id: TenantId,
+    user_id: Option<UserId>,
+    role: Role,
+    actor: Actor,
+    access: Access,
 }
 
 impl TenantCtx {
-    /// A context for the server itself acting inside a tenant (jobs, webhook processing).
+    /// The tenant every query is scoped to.
+    pub fn tenant_id(&self) -> TenantId {
+        self.tenant_id
+    }
+
+    /// The acting user, if a person is acting.
+    pub fn user_id(&self) -> Option<UserId> {
+        self.user_id
+    }
+
+    /// The acting role.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// How the actor is recorded in the audit chain.
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    /// Whether the context may change the tenant's data (an uninstalled tenant is read-only
+    /// to API keys and console sessions).
+    pub fn access(&self) -> Access {
+        self.access
+    }
+
+    /// `Err(Refusal::ReadOnly)` unless the context may write.
+    pub fn require_write(&self) -> Result<(), Refusal> {
+        match self.access {
+            Access::ReadWrite => Ok(()),
+            Access::ReadOnly => Err(Refusal::ReadOnly),
+        }
+    }
+
+    /// A context for the server itself acting inside a tenant (jobs, webhook processing, the
+    /// redaction of an uninstalled shop). Not a caller: no status rule applies, and no request
+    /// handler may build one from a credential.
     pub fn system(tenant_id: TenantId, component: &str) -> Self {
         Self {
             tenant_id,
             user_id: None,
             role: Role::Admin,
             actor: Actor::system(component),
+            access: Access::ReadWrite,
         }
-    }
-
-    /// A context for a user.
-    pub fn user(tenant_id: TenantId, user_id: UserId, role: Role, auth: &str) -> Self {
-        Self {
-            tenant_id,
-            user_id: Some(user_id),
-            role,
-            actor: Actor::new("user", format!("{user_id}:{auth}")),
-        }
-    }
-}
-
-/// A table whose rows belong to one tenant.
-pub trait TenantScoped: EntityTrait {
-    /// The column holding the tenant id.
-    fn tenant_column() -> Self::Column;
-}
-
-/// `SELECT … WHERE tenant_id = ctx.tenant_id` for a tenant-owned entity.
-pub fn scoped<E: TenantScoped>(ctx: &TenantCtx) -> Select<E> {
-    E::find().filter(E::tenant_column().eq(ctx.tenant_id.as_uuid()))
-}
-
-impl TenantScoped for entities::users::Entity {
-    fn tenant_column() -> Self::Column {
-        entities::users::Column::TenantId
-    }
-}
-
-impl TenantScoped for entities::api_keys::Entity {
-    fn tenant_column() -> Self::Column {
-        entities::api_keys::Column::TenantId
-    }
-}
-
-impl TenantScoped for entities::audit_entries::Entity {
-    fn tenant_column() -> Self::Column {
-        entities::audit_entries::Column::ChainId
-    }
-}
-
-impl TenantScoped for entities::audit_checkpoints::Entity {
-    fn tenant_column() -> Self::Column {
-        entities::audit_checkpoints::Column::ChainId
-    }
-}
-
-impl TenantScoped for entities::outbox::Entity {
-    fn tenant_column() -> Self::Column {
-        entities::outbox::Column::TenantId
-    }
-}
-
-impl TenantScoped for entities::secrets::Entity {
-    fn tenant_column() -> Self::Column {
-        entities::secrets::Column::TenantId
-    }
-}
-
-impl TenantScoped for entities::perm_audit_runs::Entity {
-    fn tenant_column() -> Self::Column {
-        entities::perm_audit_runs::Column::TenantId
-    }
-}
-
-impl TenantScoped for entities::perm_audit_snapshots::Entity {
-    fn tenant_column() -> Self::Column {
-        entities::perm_audit_snapshots::Column::TenantId
-    }
-}
-
-impl TenantScoped for entities::perm_findings::Entity {
-    fn tenant_column() -> Self::Column {
-        entities::perm_findings::Column::TenantId
-    }
-}
-
-impl TenantScoped for entities::perm_reviews::Entity {
-    fn tenant_column() -> Self::Column {
-        entities::perm_reviews::Column::TenantId
-    }
-}
-
-impl TenantScoped for entities::perm_policies::Entity {
-    fn tenant_column() -> Self::Column {
-        entities::perm_policies::Column::TenantId
-    }
-}
-
-impl TenantScoped for entities::perm_audit_schedules::Entity {
-    fn tenant_column() -> Self::Column {
-        entities::perm_audit_schedules::Column::TenantId
-    }
-}
-
-impl TenantScoped for entities::enrollment_tokens::Entity {
-    fn tenant_column() -> Self::Column {
-        entities::enrollment_tokens::Column::TenantId
-    }
-}
-
-impl TenantScoped for entities::magento_module_keys::Entity {
-    fn tenant_column() -> Self::Column {
-        entities::magento_module_keys::Column::TenantId
-    }
-}
-
-impl TenantScoped for entities::replay_guards::Entity {
-    fn tenant_column() -> Self::Column {
-        entities::replay_guards::Column::TenantId
-    }
-}
-
-impl TenantScoped for entities::console_sessions::Entity {
-    fn tenant_column() -> Self::Column {
-        entities::console_sessions::Column::TenantId
-    }
-}
-
-impl TenantScoped for entities::signals::Entity {
-    fn tenant_column() -> Self::Column {
-        entities::signals::Column::TenantId
-    }
-}
-
-impl TenantScoped for entities::permission_snapshots::Entity {
-    fn tenant_column() -> Self::Column {
-        entities::permission_snapshots::Column::TenantId
-    }
-}
-
-impl TenantScoped for entities::retention_reports::Entity {
-    fn tenant_column() -> Self::Column {
-        entities::retention_reports::Column::TenantId
-    }
-}
-
-impl TenantScoped for entities::findings::Entity {
-    fn tenant_column() -> Self::Column {
-        entities::findings::Column::TenantId
-    }
-}
-
-impl TenantScoped for entities::agents::Entity {
-    fn tenant_column() -> Self::Column {
-        entities::agents::Column::TenantId
-    }
-}
-
-impl TenantScoped for entities::agent_batches::Entity {
-    fn tenant_column() -> Self::Column {
-        entities::agent_batches::Column::TenantId
-    }
-}
-
-impl TenantScoped for entities::agent_aggregates::Entity {
-    fn tenant_column() -> Self::Column {
-        entities::agent_aggregates::Column::TenantId
     }
 }

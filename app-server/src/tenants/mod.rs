@@ -1,27 +1,36 @@
-//! Tenants, their users and API keys.
+//! Tenants, their users ([`users`]) and API keys ([`api_keys`]).
 //!
 //! Creating a tenant is an operator action (platform chain) that also opens the tenant's own
-//! chain. Users and keys are always read through the tenant context.
+//! chain. Users and keys are always read and changed through the tenant context.
 
-use base64::Engine;
+pub mod api_keys;
+pub mod users;
+
+pub use api_keys::{
+    ApiKeyView, DEFAULT_KEY_DAYS, KeyAuthError, MAX_KEY_DAYS, NewApiKey, RecoveredKey,
+    authenticate_api_key, create_api_key, list_api_keys, list_user_api_keys, recover_owner_key,
+    revoke_api_key,
+};
+pub use users::{
+    UserChange, UserView, create_user, get_user, list_users, update_user, upsert_external_user,
+};
+
 use leakguard_domain::audit::{Actor, Subject};
 use leakguard_domain::ids::{TenantId, UserId};
 use leakguard_domain::shop::{ShopDomain, normalize_base_url};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder,
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::audit_chain::{self, AuditError, PLATFORM_CHAIN};
 use crate::crypto::Keyring;
-use crate::db::entities::{api_keys, tenants, users};
+use crate::db::entities::tenants;
 use crate::db::{begin_write, now_ms};
 use crate::secrets;
-use crate::tenancy::{Role, TenantCtx, scoped};
+use crate::tenancy::{self, Principal, Role, TenantCtx};
 
 /// Errors callers branch on.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +44,15 @@ pub enum TenantError {
     /// Not found (or another tenant's).
     #[error("not found")]
     NotFound,
+    /// Only an owner may do this (acting on owners or admins, or granting those roles).
+    #[error("{0}")]
+    OwnerRequired(String),
+    /// The change would leave the tenant without an active owner.
+    #[error("the tenant must keep at least one active owner")]
+    LastOwner,
+    /// The user is deactivated.
+    #[error("the user is deactivated")]
+    UserDeactivated,
     /// Anything else.
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
@@ -123,13 +141,15 @@ pub struct CreatedTenant {
     pub owner: UserId,
     /// The API key, shown once and stored only as a hash.
     pub owner_api_key: SecretString,
+    /// When the owner's key expires, Unix ms.
+    pub owner_key_expires_at: i64,
 }
 
 /// Name of the secret holding a Shopify Admin API token.
 pub const SHOPIFY_TOKEN_SECRET: &str = "shopify.offline_token";
 
-/// Creates a tenant with an owner user and an API key; optionally stores a Shopify Admin API
-/// token (custom apps created in the merchant's admin).
+/// Creates a tenant with an owner user and an API key valid [`DEFAULT_KEY_DAYS`]; optionally
+/// stores a Shopify Admin API token (custom apps created in the merchant's admin).
 pub async fn create_tenant(
     db: &DatabaseConnection,
     keyring: &Keyring,
@@ -137,8 +157,29 @@ pub async fn create_tenant(
     access_token: Option<SecretString>,
     operator: &Actor,
 ) -> Result<CreatedTenant, TenantError> {
-    let tenant_id = TenantId::new();
+    create_tenant_with_key_days(
+        db,
+        keyring,
+        address,
+        access_token,
+        DEFAULT_KEY_DAYS,
+        operator,
+    )
+    .await
+}
+
+/// [`create_tenant`] with the owner key valid `key_days` (1 to [`MAX_KEY_DAYS`]).
+pub async fn create_tenant_with_key_days(
+    db: &DatabaseConnection,
+    keyring: &Keyring,
+    address: PlatformAddress,
+    access_token: Option<SecretString>,
+    key_days: u32,
+    operator: &Actor,
+) -> Result<CreatedTenant, TenantError> {
     let now = now_ms();
+    let expires_at = api_keys::expiry(now, Some(key_days))?;
+    let tenant_id = TenantId::new();
     let (platform, shop, base, label) = match &address {
         PlatformAddress::Shopify(s) => ("shopify", Some(s.to_string()), None, s.to_string()),
         PlatformAddress::Magento(b) => ("magento", None, Some(b.clone()), b.clone()),
@@ -182,12 +223,8 @@ pub async fn create_tenant(
         serde_json::json!({"platform": platform}),
     )
     .await?;
-    let ctx = TenantCtx {
-        tenant_id,
-        user_id: None,
-        role: Role::Owner,
-        actor: operator.clone(),
-    };
+    let ctx = tenancy::admit(Principal::Operator(operator.clone()), &tenant)
+        .map_err(|e| TenantError::Unexpected(e.into()))?;
     audit_chain::record(
         &txn,
         &ctx,
@@ -196,8 +233,10 @@ pub async fn create_tenant(
         serde_json::json!({"platform": platform}),
     )
     .await?;
-    let owner = create_user_in(&txn, &ctx, "owner", "Owner", Role::Owner).await?;
-    let key = create_api_key_in(&txn, &ctx, owner, "initial owner key").await?;
+    let owner = users::create_user_in(&txn, &ctx, "owner", "Owner", Role::Owner).await?;
+    let key = api_keys::create_api_key_in(&txn, &ctx, owner, "initial owner key", now, expires_at)
+        .await?
+        .api_key;
     if let Some(token) = access_token {
         secrets::put(
             &txn,
@@ -214,6 +253,7 @@ pub async fn create_tenant(
         tenant: tenant.into(),
         owner,
         owner_api_key: key,
+        owner_key_expires_at: expires_at,
     })
 }
 
@@ -250,272 +290,9 @@ pub async fn resolve(db: &DatabaseConnection, key: &str) -> Result<tenants::Mode
 
 /// The context's own tenant.
 pub async fn current(db: &DatabaseConnection, ctx: &TenantCtx) -> Result<TenantView, TenantError> {
-    tenants::Entity::find_by_id(ctx.tenant_id.as_uuid())
+    tenants::Entity::find_by_id(ctx.tenant_id().as_uuid())
         .one(db)
         .await?
         .map(TenantView::from)
         .ok_or(TenantError::NotFound)
-}
-
-/// A user as shown in the API.
-#[derive(Clone, Debug, Serialize)]
-pub struct UserView {
-    /// Id.
-    pub id: Uuid,
-    /// Platform id (Shopify user id, Magento admin id) or a label.
-    pub external_id: String,
-    /// Name shown in the console.
-    pub display_name: String,
-    /// Role.
-    pub role: String,
-    /// Unix ms.
-    pub created_at: i64,
-}
-
-impl From<users::Model> for UserView {
-    fn from(u: users::Model) -> Self {
-        Self {
-            id: u.id,
-            external_id: u.external_id,
-            display_name: u.display_name,
-            role: u.role,
-            created_at: u.created_at,
-        }
-    }
-}
-
-async fn create_user_in<C: ConnectionTrait>(
-    txn: &C,
-    ctx: &TenantCtx,
-    external_id: &str,
-    display_name: &str,
-    role: Role,
-) -> Result<UserId, TenantError> {
-    let user_id = UserId::new();
-    users::Entity::insert(users::ActiveModel {
-        id: Set(user_id.as_uuid()),
-        tenant_id: Set(ctx.tenant_id.as_uuid()),
-        external_id: Set(external_id.to_owned()),
-        display_name: Set(display_name.to_owned()),
-        role: Set(role.as_str().into()),
-        created_at: Set(now_ms()),
-    })
-    .exec_without_returning(txn)
-    .await?;
-    audit_chain::record(
-        txn,
-        ctx,
-        "user.created",
-        Subject::new("user", user_id.to_string()),
-        serde_json::json!({"role": role.as_str()}),
-    )
-    .await?;
-    Ok(user_id)
-}
-
-/// Adds a user to the context's tenant (admins only; only an owner may add owners).
-pub async fn create_user(
-    db: &DatabaseConnection,
-    ctx: &TenantCtx,
-    external_id: &str,
-    display_name: &str,
-    role: Role,
-) -> Result<UserView, TenantError> {
-    let external_id = external_id.trim();
-    let display_name = display_name.trim();
-    if external_id.is_empty() || external_id.len() > 255 {
-        return Err(TenantError::Invalid(
-            "external_id must be 1 to 255 characters".into(),
-        ));
-    }
-    if display_name.is_empty() || display_name.len() > 255 {
-        return Err(TenantError::Invalid(
-            "display_name must be 1 to 255 characters".into(),
-        ));
-    }
-    if role == Role::Owner && ctx.role != Role::Owner {
-        return Err(TenantError::Invalid(
-            "only an owner may add an owner".into(),
-        ));
-    }
-    let txn = begin_write(db).await?;
-    let taken = scoped::<users::Entity>(ctx)
-        .filter(users::Column::ExternalId.eq(external_id))
-        .one(&txn)
-        .await?;
-    if taken.is_some() {
-        return Err(TenantError::Exists(format!("user {external_id}")));
-    }
-    let id = create_user_in(&txn, ctx, external_id, display_name, role).await?;
-    let user = scoped::<users::Entity>(ctx)
-        .filter(users::Column::Id.eq(id.as_uuid()))
-        .one(&txn)
-        .await?
-        .ok_or(TenantError::NotFound)?;
-    txn.commit().await?;
-    Ok(user.into())
-}
-
-/// The tenant's users.
-pub async fn list_users(db: &DatabaseConnection, ctx: &TenantCtx) -> Result<Vec<UserView>, DbErr> {
-    Ok(scoped::<users::Entity>(ctx)
-        .order_by_asc(users::Column::CreatedAt)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(UserView::from)
-        .collect())
-}
-
-/// One user of the tenant; another tenant's user is `NotFound`.
-pub async fn get_user(
-    db: &DatabaseConnection,
-    ctx: &TenantCtx,
-    id: Uuid,
-) -> Result<UserView, TenantError> {
-    scoped::<users::Entity>(ctx)
-        .filter(users::Column::Id.eq(id))
-        .one(db)
-        .await?
-        .map(UserView::from)
-        .ok_or(TenantError::NotFound)
-}
-
-const KEY_PREFIX: &str = "lgk_";
-
-fn hash_key(key: &str) -> String {
-    hex::encode(Sha256::digest(key.as_bytes()))
-}
-
-async fn create_api_key_in<C: ConnectionTrait>(
-    txn: &C,
-    ctx: &TenantCtx,
-    user: UserId,
-    label: &str,
-) -> Result<SecretString, TenantError> {
-    let raw: [u8; 32] = rand::random();
-    let key = format!(
-        "{KEY_PREFIX}{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
-    );
-    let id = Uuid::now_v7();
-    api_keys::Entity::insert(api_keys::ActiveModel {
-        id: Set(id),
-        tenant_id: Set(ctx.tenant_id.as_uuid()),
-        user_id: Set(user.as_uuid()),
-        key_hash: Set(hash_key(&key)),
-        label: Set(label.to_owned()),
-        created_at: Set(now_ms()),
-        revoked_at: Set(None),
-    })
-    .exec_without_returning(txn)
-    .await?;
-    audit_chain::record(
-        txn,
-        ctx,
-        "api_key.created",
-        Subject::new("api_key", id.to_string()),
-        serde_json::json!({"user": user.to_string(), "label": label}),
-    )
-    .await?;
-    Ok(SecretString::from(key))
-}
-
-/// Issues an API key for a user of the tenant.
-pub async fn create_api_key(
-    db: &DatabaseConnection,
-    ctx: &TenantCtx,
-    user: Uuid,
-    label: &str,
-) -> Result<SecretString, TenantError> {
-    let txn = begin_write(db).await?;
-    let user = scoped::<users::Entity>(ctx)
-        .filter(users::Column::Id.eq(user))
-        .one(&txn)
-        .await?
-        .ok_or(TenantError::NotFound)?;
-    let key = create_api_key_in(&txn, ctx, UserId(user.id), label).await?;
-    txn.commit().await?;
-    Ok(key)
-}
-
-/// Resolves an API key to its tenant context. `None` for an unknown or revoked key, or one
-/// whose tenant has been purged.
-pub async fn authenticate_api_key(
-    db: &DatabaseConnection,
-    presented: &str,
-) -> Result<Option<TenantCtx>, DbErr> {
-    if !presented.starts_with(KEY_PREFIX) || presented.len() > 128 {
-        return Ok(None);
-    }
-    let Some(key) = api_keys::Entity::find()
-        .filter(api_keys::Column::KeyHash.eq(hash_key(presented)))
-        .filter(api_keys::Column::RevokedAt.is_null())
-        .one(db)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let tenant = tenants::Entity::find_by_id(key.tenant_id).one(db).await?;
-    if tenant.as_ref().is_none_or(|t| t.status == "purged") {
-        return Ok(None);
-    }
-    let Some(user) = users::Entity::find_by_id(key.user_id)
-        .filter(users::Column::TenantId.eq(key.tenant_id))
-        .one(db)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let Some(role) = Role::parse(&user.role) else {
-        return Ok(None);
-    };
-    Ok(Some(TenantCtx::user(
-        TenantId(key.tenant_id),
-        UserId(user.id),
-        role,
-        "api_key",
-    )))
-}
-
-/// Creates the user with this external id, or brings its name and role up to date, inside the
-/// caller's transaction (sign-in from a platform that owns the user's identity and role).
-pub async fn upsert_external_user<C: ConnectionTrait>(
-    txn: &C,
-    ctx: &TenantCtx,
-    external_id: &str,
-    display_name: &str,
-    role: Role,
-) -> Result<UserId, TenantError> {
-    let existing = scoped::<users::Entity>(ctx)
-        .filter(users::Column::ExternalId.eq(external_id))
-        .one(txn)
-        .await?;
-    let Some(user) = existing else {
-        return create_user_in(txn, ctx, external_id, display_name, role).await;
-    };
-    if user.display_name != display_name || user.role != role.as_str() {
-        users::Entity::update_many()
-            .col_expr(
-                users::Column::DisplayName,
-                sea_orm::sea_query::Expr::value(display_name),
-            )
-            .col_expr(
-                users::Column::Role,
-                sea_orm::sea_query::Expr::value(role.as_str()),
-            )
-            .filter(users::Column::TenantId.eq(ctx.tenant_id.as_uuid()))
-            .filter(users::Column::Id.eq(user.id))
-            .exec(txn)
-            .await?;
-        audit_chain::record(
-            txn,
-            ctx,
-            "user.updated",
-            Subject::new("user", user.id.to_string()),
-            serde_json::json!({"role": role.as_str(), "previous_role": user.role}),
-        )
-        .await?;
-    }
-    Ok(UserId(user.id))
 }

@@ -13,6 +13,8 @@ use std::collections::BTreeSet;
 /// Ids of tenant B's objects that probes substitute into route templates.
 struct Objects {
     user_id: String,
+    other_user_id: String,
+    api_key_id: String,
     audit_seq: String,
     finding_id: String,
     run_id: String,
@@ -59,6 +61,21 @@ fn probes(b: &Objects) -> Vec<(&'static str, &'static str, String)> {
             format!("/console/permissions/runs/{}", b.run_id),
         ),
         ("GET", "/users/{id}", format!("/api/v1/users/{}", b.user_id)),
+        (
+            "PATCH",
+            "/users/{id}",
+            format!("/api/v1/users/{}", b.other_user_id),
+        ),
+        (
+            "GET",
+            "/users/{id}/api-keys",
+            format!("/api/v1/users/{}/api-keys", b.user_id),
+        ),
+        (
+            "POST",
+            "/api-keys/{id}/revoke",
+            format!("/api/v1/api-keys/{}/revoke", b.api_key_id),
+        ),
         (
             "POST",
             "/users/{id}/api-keys",
@@ -126,6 +143,14 @@ async fn call(app: &TestApp, method: &str, path: &str, key: &str) -> reqwest::Re
     match method {
         "GET" => app.get(path, key).await,
         "POST" => app.post_json(path, key, serde_json::json!({})).await,
+        "PATCH" => app
+            .client
+            .patch(app.url(path))
+            .bearer_auth(key)
+            .json(&serde_json::json!({"role": "analyst"}))
+            .send()
+            .await
+            .unwrap(),
         "REVIEW" => {
             app.post_json(path, key, serde_json::json!({"decision": "acknowledge"}))
                 .await
@@ -164,6 +189,7 @@ async fn no_tenant_reaches_another_tenants_objects(backend: Backend) {
         .unwrap()
         .to_owned();
     // Give B more audit entries than A, so B's last seq does not exist in A's chain.
+    let mut b_users = Vec::new();
     for i in 0..3 {
         let res = app
             .post_json(
@@ -173,7 +199,22 @@ async fn no_tenant_reaches_another_tenants_objects(backend: Backend) {
             )
             .await;
         assert_eq!(res.status(), 201);
+        let user: serde_json::Value = res.json().await.unwrap();
+        b_users.push(user["id"].as_str().unwrap().to_owned());
     }
+    // A spare key of B's (the revoke probe ends it).
+    let res = app
+        .post_json(
+            &format!("/api/v1/users/{}/api-keys", b_users[0]),
+            &b.key,
+            serde_json::json!({"label": "spare"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let api_key_id = res.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     // B has a permission audit run with a finding.
     let b_ctx =
         app_server::tenancy::TenantCtx::system(leakguard_domain::ids::TenantId(b.id), "test");
@@ -232,6 +273,8 @@ async fn no_tenant_reaches_another_tenants_objects(backend: Backend) {
     };
     let b_objects = Objects {
         user_id: b.owner.to_string(),
+        other_user_id: b_users[1].clone(),
+        api_key_id,
         audit_seq: app.audit_count(b.id).await.to_string(),
         finding_id: b_finding.id.to_string(),
         run_id: b_run.id.to_string(),

@@ -15,6 +15,7 @@ mod console_retention;
 mod cross_tenant;
 mod fake_shopify;
 mod health;
+mod identity;
 mod jobs;
 mod magento;
 mod magento_retention_e2e;

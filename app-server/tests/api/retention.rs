@@ -106,7 +106,7 @@ async fn past_rows_are_cleared_once_and_fresh_rows_stay(backend: Backend) {
     let (t, ctx) = tenant_ctx(&app, "retention-a.myshopify.com").await;
     let (_, other_ctx) = tenant_ctx(&app, "retention-b.myshopify.com").await;
     let old = seed(&app.state.db, t.id, 7, 3).await;
-    seed(&app.state.db, other_ctx.tenant_id.as_uuid(), 4, 0).await;
+    seed(&app.state.db, other_ctx.tenant_id().as_uuid(), 4, 0).await;
 
     let dry = retention::enforce_own_store(
         &app.state.db,
@@ -143,7 +143,7 @@ async fn past_rows_are_cleared_once_and_fresh_rows_stay(backend: Backend) {
         "only fresh payloads remain"
     );
     assert_eq!(
-        with_payload(&app.state.db, other_ctx.tenant_id.as_uuid()).await,
+        with_payload(&app.state.db, other_ctx.tenant_id().as_uuid()).await,
         4,
         "another tenant is untouched"
     );

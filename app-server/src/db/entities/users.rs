@@ -12,6 +12,7 @@ pub struct Model {
     pub display_name: String,
     pub role: String,
     pub created_at: i64,
+    pub deactivated_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

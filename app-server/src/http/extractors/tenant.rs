@@ -1,5 +1,7 @@
 //! [`TenantCtx`] from an API key, a Shopify session token or a console session (+ CSRF), and
-//! [`AdminCtx`] for roles that administer the tenant.
+//! [`AdminCtx`] for roles that administer the tenant. The context comes from `tenancy::admit`;
+//! an unsafe method with a read-only context (an uninstalled tenant) answers `tenant_read_only`
+//! before the handler runs.
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
@@ -19,30 +21,31 @@ impl FromRequest for TenantCtx {
         let session = req
             .cookie(crate::console::SESSION_COOKIE)
             .map(|c| c.value().to_owned());
-        let csrf = (!is_safe(req.method())).then(|| header(req, crate::console::CSRF_HEADER));
+        let writes = !is_safe(req.method());
+        let csrf = writes.then(|| header(req, crate::console::CSRF_HEADER));
         Box::pin(async move {
             let state = state?;
-            if let Some(token) = token {
+            let now = crate::db::now_ms();
+            let ctx = if let Some(token) = token {
                 if crate::shopify::session::looks_like_session_token(&token) {
-                    return crate::http::routes::shopify::session_ctx(&state, &token).await;
+                    crate::http::routes::shopify::session_ctx(&state, &token).await?
+                } else {
+                    crate::tenants::authenticate_api_key(&state.db, &token, now).await?
                 }
-                return crate::tenants::authenticate_api_key(&state.db, &token)
-                    .await?
-                    .ok_or_else(|| {
-                        ApiError::new(ErrorCode::InvalidCredentials, "invalid credentials")
-                    });
-            }
-            let Some(session) = session else {
-                return Err(ApiError::new(
-                    ErrorCode::MissingCredentials,
-                    "an Authorization: Bearer credential or a console session is required",
-                ));
+            } else {
+                let Some(session) = session else {
+                    return Err(ApiError::new(
+                        ErrorCode::MissingCredentials,
+                        "an Authorization: Bearer credential or a console session is required",
+                    ));
+                };
+                let csrf = csrf.as_ref().map(|c| c.as_deref());
+                crate::console::authenticate(&state.db, &session, csrf, now).await?
             };
-            let csrf = csrf.as_ref().map(|c| c.as_deref());
-            Ok(
-                crate::console::authenticate(&state.db, &session, csrf, crate::db::now_ms())
-                    .await?,
-            )
+            if writes {
+                ctx.require_write()?;
+            }
+            Ok(ctx)
         })
     }
 }
@@ -58,7 +61,7 @@ impl FromRequest for AdminCtx {
         let inner = TenantCtx::from_request(req, payload);
         Box::pin(async move {
             let ctx = inner.await?;
-            if ctx.role.can_administer() {
+            if ctx.role().can_administer() {
                 Ok(Self(ctx))
             } else {
                 Err(ApiError::forbidden())

@@ -71,7 +71,8 @@ pub async fn get(
 /// Verifies the caller's chain.
 pub async fn verify(state: web::Data<AppState>, ctx: TenantCtx) -> Result<HttpResponse, ApiError> {
     let report =
-        crate::audit_chain::verify_chain(&state.db, ctx.tenant_id.as_uuid(), &state.signer).await?;
+        crate::audit_chain::verify_chain(&state.db, ctx.tenant_id().as_uuid(), &state.signer)
+            .await?;
     Ok(HttpResponse::Ok().json(match report.result {
         Ok(v) => serde_json::json!({"ok": true, "entries": v.entries, "head": v.head, "checkpoints": v.checkpoints}),
         Err(e) => serde_json::json!({"ok": false, "error": e.to_string()}),

@@ -79,9 +79,9 @@ pub(crate) async fn page(
             .clone()
             .or(tenant.base_url.clone())
             .unwrap_or_default(),
-        role: cc.ctx.role.as_str().into(),
+        role: cc.ctx.role().as_str().into(),
         csrf: cc.csrf(),
-        can_review: cc.ctx.role.can_review(),
+        can_review: cc.ctx.role().can_review(),
         app_bridge_key: app_bridge_key.clone(),
         active,
         flash,

@@ -35,7 +35,7 @@ async fn render(
         inventory => pages::value(&inventory),
         runs => pages::value(&runs),
         dry_run => dry_run.map(|d| pages::value(&d)),
-        can_admin => cc.ctx.role.can_administer(),
+        can_admin => cc.ctx.role().can_administer(),
     };
     page(state, cc, "retention.html", "retention", values, notes).await
 }
@@ -64,7 +64,7 @@ pub async fn save_policy(
     state: web::Data<AppState>,
     ConsoleForm { cc, form }: ConsoleForm<HashMap<String, String>>,
 ) -> Result<HttpResponse, PageError> {
-    if !cc.ctx.role.can_administer() {
+    if !cc.ctx.role().can_administer() {
         return Err(cc.err(ApiError::forbidden()));
     }
     let mut policy = retention::current_policy(&state.db, &cc.ctx)
@@ -116,7 +116,7 @@ pub async fn run(
     state: web::Data<AppState>,
     ConsoleForm { cc, form }: ConsoleForm<RunForm>,
 ) -> Result<HttpResponse, PageError> {
-    if !cc.ctx.role.can_administer() {
+    if !cc.ctx.role().can_administer() {
         return Err(cc.err(ApiError::forbidden()));
     }
     let dry_run = match form.mode.as_str() {

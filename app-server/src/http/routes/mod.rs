@@ -1,6 +1,7 @@
 //! Route modules, one per resource. `configure` is the only place routes are registered.
 
 pub mod agent;
+pub mod api_keys;
 pub mod audit_chain;
 pub mod console;
 pub mod console_pages;
@@ -39,6 +40,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     "/users/{id}/api-keys",
                     web::post().to(users::create_api_key),
                 )
+                .route("/users/{id}", web::patch().to(users::update))
+                .route("/users/{id}/api-keys", web::get().to(users::list_api_keys))
+                .route("/api-keys", web::get().to(api_keys::list))
+                .route("/api-keys/{id}/revoke", web::post().to(api_keys::revoke))
                 .route("/audit/entries", web::get().to(audit_chain::list))
                 .route("/audit/entries/{seq}", web::get().to(audit_chain::get))
                 .route("/audit/verify", web::get().to(audit_chain::verify))

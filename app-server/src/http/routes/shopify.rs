@@ -163,6 +163,9 @@ fn session_error(e: SessionAuthError) -> ApiError {
             "the session token names no user",
         ),
         SessionAuthError::NotInstalled => ApiError::not_found(),
+        SessionAuthError::UserDeactivated => {
+            ApiError::new(ErrorCode::UserDeactivated, "the user is deactivated")
+        }
         SessionAuthError::Other(crate::shopify::ShopifyError::Unauthorized(m)) => {
             ApiError::new(ErrorCode::InvalidCredentials, m).with_header(RETRY_INVALID_SESSION, "1")
         }

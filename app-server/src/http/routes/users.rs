@@ -1,14 +1,17 @@
-//! Users of the caller's tenant.
+//! Users of the caller's tenant and their API keys.
 
 use actix_web::{HttpResponse, web};
 use secrecy::ExposeSecret;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::http::error::ApiError;
 use crate::http::extractors::AdminCtx;
 use crate::state::AppState;
 use crate::tenancy::{Role, TenantCtx};
+use crate::tenants::{ApiKeyView, UserChange};
+
+const ROLES: &str = "role must be owner, admin, legal, analyst or viewer";
 
 /// Body of `POST /api/v1/users`.
 #[derive(Deserialize)]
@@ -17,6 +20,34 @@ pub struct NewUser {
     external_id: String,
     display_name: String,
     role: String,
+}
+
+/// Body of `PATCH /api/v1/users/{id}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatch {
+    role: Option<String>,
+    active: Option<bool>,
+}
+
+/// Body of `POST /api/v1/users/{id}/api-keys` (every field optional).
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct NewKey {
+    label: Option<String>,
+    expires_in_days: Option<u32>,
+}
+
+/// A key just issued: the key (shown once) and how it is listed.
+#[derive(Serialize)]
+struct IssuedKey<'a> {
+    api_key: &'a str,
+    #[serde(flatten)]
+    view: &'a ApiKeyView,
+}
+
+fn parse_role(role: &str) -> Result<Role, ApiError> {
+    Role::parse(role).ok_or_else(|| ApiError::invalid(ROLES))
 }
 
 /// Lists users.
@@ -39,20 +70,51 @@ pub async fn create(
     AdminCtx(ctx): AdminCtx,
     body: web::Json<NewUser>,
 ) -> Result<HttpResponse, ApiError> {
-    let role = Role::parse(&body.role)
-        .ok_or_else(|| ApiError::invalid("role must be owner, admin, legal, analyst or viewer"))?;
+    let role = parse_role(&body.role)?;
     let user =
         crate::tenants::create_user(&state.db, &ctx, &body.external_id, &body.display_name, role)
             .await?;
     Ok(HttpResponse::Created().json(user))
 }
 
-/// Issues an API key for a user (admins). The key is shown once.
+/// Changes a user's role or deactivates/reactivates them (admins; owners for owners and
+/// admins).
+pub async fn update(
+    state: web::Data<AppState>,
+    AdminCtx(ctx): AdminCtx,
+    id: web::Path<Uuid>,
+    body: web::Json<UserPatch>,
+) -> Result<HttpResponse, ApiError> {
+    let change = UserChange {
+        role: body.role.as_deref().map(parse_role).transpose()?,
+        active: body.active,
+    };
+    let user = crate::tenants::update_user(&state.db, &ctx, *id, change).await?;
+    Ok(HttpResponse::Ok().json(user))
+}
+
+/// Issues an API key for a user (admins; owners for owners and admins). The key is shown once.
 pub async fn create_api_key(
     state: web::Data<AppState>,
     AdminCtx(ctx): AdminCtx,
     id: web::Path<Uuid>,
+    body: web::Json<NewKey>,
 ) -> Result<HttpResponse, ApiError> {
-    let key = crate::tenants::create_api_key(&state.db, &ctx, *id, "api").await?;
-    Ok(HttpResponse::Created().json(serde_json::json!({"api_key": key.expose_secret()})))
+    let body = body.into_inner();
+    let label = body.label.as_deref().unwrap_or("api");
+    let key =
+        crate::tenants::create_api_key(&state.db, &ctx, *id, label, body.expires_in_days).await?;
+    Ok(HttpResponse::Created().json(IssuedKey {
+        api_key: key.api_key.expose_secret(),
+        view: &key.view,
+    }))
+}
+
+/// A user's keys (admins, or the user themself).
+pub async fn list_api_keys(
+    state: web::Data<AppState>,
+    ctx: TenantCtx,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(crate::tenants::list_user_api_keys(&state.db, &ctx, *id).await?))
 }
