@@ -206,7 +206,14 @@ impl Processor {
         if class == StatementClass::AccountChange {
             sql::redact_account_fingerprint(&mut shipped);
         }
-        let tables = sql::tables(&key);
+        // Table names leave the host under the same fail-closed rule as fingerprints: an
+        // unterminated backtick makes the rest of the statement (literals included) one "name".
+        let tables: Vec<String> = sql::tables(&key)
+            .into_iter()
+            .filter(|t| {
+                sql::passes_mask(t.as_bytes()) && !t.bytes().any(|b| b.is_ascii_whitespace())
+            })
+            .collect();
         let sensitive_read =
             key.starts_with(b"select") && tables.iter().any(|t| sql::is_sensitive_table(t));
         let info = Arc::new(FingerprintInfo {
@@ -598,4 +605,28 @@ mod tests {
             Some("select * from customer_entity where entity_id = ?")
         );
     }
+
+    #[test]
+    fn an_unterminated_backtick_never_ships_the_rest_of_the_statement_as_a_table() {
+        // Found by the `agent_log_lines` fuzz target.
+        let mut processor = Processor::new();
+        processor.statement(&Statement {
+            query: b"SELECT e.email FROM custom`er jane@example.com x",
+            ..Statement::default()
+        });
+        let records = processor.take_records();
+        let json = serde_json::to_string(&records).unwrap();
+        assert!(!json.contains("jane"), "{json}");
+        let Record::SqlAggregate(aggregate) = &records[0] else {
+            panic!("not an aggregate")
+        };
+        assert!(aggregate.masked, "the fingerprint holds the address");
+        assert!(
+            aggregate
+                .tables
+                .iter()
+                .all(|t| sql::passes_mask(t.as_bytes()))
+        );
+    }
+
 }
