@@ -206,16 +206,13 @@ impl Processor {
         if class == StatementClass::AccountChange {
             sql::redact_account_fingerprint(&mut shipped);
         }
-        // Table names leave the host under the same fail-closed rule as fingerprints: an
-        // unterminated backtick makes the rest of the statement (literals included) one "name".
-        let tables: Vec<String> = sql::tables(&key)
-            .into_iter()
-            .filter(|t| {
-                sql::passes_mask(t.as_bytes()) && !t.bytes().any(|b| b.is_ascii_whitespace())
-            })
-            .collect();
+        let found = sql::tables(&key);
         let sensitive_read =
-            key.starts_with(b"select") && tables.iter().any(|t| sql::is_sensitive_table(t));
+            key.starts_with(b"select") && found.iter().any(|t| sql::is_sensitive_table(t));
+        let tables = found
+            .into_iter()
+            .filter(|t| shippable_table(&key, t))
+            .collect();
         let info = Arc::new(FingerprintInfo {
             query_id: sql::query_id(&key),
             fingerprint: if sql::passes_mask(&shipped) {
@@ -573,6 +570,20 @@ fn max_option(a: Option<u64>, b: Option<u64>) -> Option<u64> {
     }
 }
 
+/// Table names leave the host under the same fail-closed rule as fingerprints, even when the
+/// fingerprint itself is withheld: an unterminated backtick makes the rest of a statement
+/// (literals included) one "name", and in `FROM jane.doe@example.com` the local part of an
+/// address looks like `db.table`.
+fn shippable_table(fingerprint: &[u8], table: &str) -> bool {
+    if !sql::passes_mask(table.as_bytes()) || table.bytes().any(|b| b.is_ascii_whitespace()) {
+        return false;
+    }
+    let name = table.as_bytes();
+    !fingerprint
+        .windows(name.len() + 1)
+        .any(|w| w.ends_with(b"@") && w[..name.len()].eq_ignore_ascii_case(name))
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -629,4 +640,26 @@ mod tests {
         );
     }
 
+    #[test]
+    fn the_local_part_of_an_unquoted_address_is_not_a_table() {
+        // Found by the `agent_log_lines` fuzz target.
+        let mut processor = Processor::new();
+        processor.statement(&Statement {
+            query: b"DELETE FROM jane.doe@example.com JOIN customer_address_entity",
+            ..Statement::default()
+        });
+        let records = processor.take_records();
+        let json = serde_json::to_string(&records).unwrap();
+        assert!(!json.contains("jane"), "{json}");
+        // A real table in the same statement still ships.
+        let mut processor = Processor::new();
+        processor.statement(&Statement {
+            query: b"SELECT * FROM db.customer_entity WHERE email = 'jane.doe@example.com'",
+            ..Statement::default()
+        });
+        let Record::SqlAggregate(aggregate) = &processor.take_records()[0] else {
+            panic!("not an aggregate")
+        };
+        assert_eq!(aggregate.tables, ["db.customer_entity"]);
+    }
 }

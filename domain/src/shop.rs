@@ -94,7 +94,11 @@ pub fn normalize_base_url(input: &str) -> Result<String, AddressError> {
         && authority
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b));
-    let ok_path = !path.contains(['?', '#', ' ']);
+    // Printable ASCII only: a control byte (`\0`, a vertical tab…) has no place in a store
+    // URL, and trailing ones would make the result differ on a second pass.
+    let ok_path = path
+        .bytes()
+        .all(|b| b.is_ascii_graphic() && !matches!(b, b'?' | b'#'));
     if ok_scheme && ok_authority && ok_path {
         Ok(format!("{scheme}://{authority}{path}"))
     } else {
@@ -123,6 +127,34 @@ mod tests {
             "x@y.myshopify.com",
         ] {
             assert_eq!(ShopDomain::parse(bad), Err(AddressError::BadShop), "{bad}");
+        }
+    }
+
+    #[test]
+    fn base_urls_with_control_bytes_are_refused_and_normalising_is_idempotent() {
+        // Found by the `session_tokens` fuzz target: a vertical tab before the trailing `/`
+        // was kept, then trimmed on a second pass.
+        for bad in [
+            "https://shop.example/\0\u{e3}\u{b}\u{b}/",
+            "https://shop.example/a\tb",
+            "https://shop.example/\u{7f}",
+        ] {
+            assert_eq!(
+                normalize_base_url(bad),
+                Err(AddressError::BadBaseUrl),
+                "{bad:?}"
+            );
+        }
+        for good in [
+            "HTTPS://Shop.Example/magento/",
+            "http://localhost:8080/a/b%20c",
+        ] {
+            let once = normalize_base_url(good);
+            assert!(once.is_ok(), "{good}");
+            assert_eq!(
+                normalize_base_url(once.as_deref().unwrap_or_default()),
+                once
+            );
         }
     }
 
