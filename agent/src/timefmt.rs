@@ -98,14 +98,14 @@ fn clock(text: &[u8]) -> Option<(u32, u32, u32)> {
 /// MariaDB `YYMMDD H:MM:SS` (general and slow log; hour space-padded), server local time
 /// shifted by `utc_offset_s`.
 pub fn parse_mariadb_short(text: &[u8], utc_offset_s: i64) -> Option<i64> {
-    let text = trim(text);
+    let text = text.trim_ascii();
     if text.len() < 13 || !text[..6].iter().all(u8::is_ascii_digit) {
         return None;
     }
     let year = 2000 + i64::from(digits(&text[0..2])?);
     let month = digits(&text[2..4])?;
     let day = digits(&text[4..6])?;
-    let (hour, minute, second) = clock(trim(&text[6..]))?;
+    let (hour, minute, second) = clock(text[6..].trim_ascii())?;
     Some(unix_from_parts(year, month, day, hour, minute, second)? - utc_offset_s)
 }
 
@@ -208,18 +208,6 @@ pub fn parse_utc_offset(text: &str) -> Option<i64> {
         return None;
     }
     Some(sign * (hours * 3600 + minutes * 60))
-}
-
-fn trim(bytes: &[u8]) -> &[u8] {
-    let start = bytes
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(bytes.len());
-    let end = bytes
-        .iter()
-        .rposition(|b| !b.is_ascii_whitespace())
-        .map_or(start, |p| p + 1);
-    &bytes[start..end]
 }
 
 #[cfg(test)]

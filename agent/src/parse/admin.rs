@@ -3,7 +3,7 @@
 use leakguard_domain::agent_wire::{Principal, SecurityEvent, SecurityEventKind};
 use serde::Deserialize;
 
-use super::{Carry, LineParser, trim};
+use super::{Carry, LineParser};
 use crate::records::{Processor, mask_detail, safe_token};
 use crate::timefmt;
 
@@ -46,7 +46,7 @@ pub(super) fn ip_token(value: Option<&str>) -> Option<String> {
 
 impl LineParser for AdminLog {
     fn line(&mut self, line: &[u8], _offset: u64, _truncated: bool, out: &mut Processor) {
-        let Ok(parsed) = serde_json::from_slice::<AdminLine>(trim(line)) else {
+        let Ok(parsed) = serde_json::from_slice::<AdminLine>(line.trim_ascii()) else {
             return;
         };
         let kind = match parsed.event.as_str() {

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use leakguard_domain::agent_wire::{Principal, SecurityEvent, SecurityEventKind};
 
-use super::{Carry, LineParser, ParserOptions, account_token, lossy, trim};
+use super::{Carry, LineParser, ParserOptions, account_token, lossy};
 use crate::records::{Processor, Statement, safe_token};
 use crate::timefmt;
 
@@ -99,7 +99,7 @@ impl LineParser for AuditLog {
                 entity_type: None,
                 entity_ids: Vec::new(),
                 count: Some(1),
-                result: Some(safe_token(&lossy(trim(retcode)), 8)),
+                result: Some(safe_token(&lossy(retcode.trim_ascii()), 8)),
                 request_id: None,
                 details: BTreeMap::new(),
             }),

@@ -4,9 +4,7 @@ use std::collections::BTreeMap;
 
 use leakguard_domain::agent_wire::{Principal, SecurityEvent, SecurityEventKind};
 
-use super::{
-    Carry, LineParser, MAX_CONNECTIONS, ParserOptions, account_token, is_server_header, trim,
-};
+use super::{Carry, LineParser, MAX_CONNECTIONS, ParserOptions, account_token, is_server_header};
 use crate::records::{Processor, Statement};
 use crate::timefmt;
 
@@ -121,7 +119,7 @@ impl GeneralLog {
                 });
             }
             Command::Connect => {
-                let argument = trim(&self.statement);
+                let argument = self.statement.trim_ascii();
                 if let Some(rest) = argument.strip_prefix(b"Access denied for user ") {
                     // `'magento'@'127.0.0.1' (using password: YES)`
                     let mut parts = rest.split(|&b| b == b'\'');

@@ -98,25 +98,13 @@ pub(super) fn is_server_header(line: &[u8]) -> bool {
         || line.starts_with(b"Time\t")
 }
 
-pub(super) fn trim(bytes: &[u8]) -> &[u8] {
-    let start = bytes
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(bytes.len());
-    let end = bytes
-        .iter()
-        .rposition(|b| !b.is_ascii_whitespace())
-        .map_or(start, |p| p + 1);
-    &bytes[start..end]
-}
-
 pub(super) fn lossy(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// Account names: short, printable, no quotes.
 pub(super) fn account_token(bytes: &[u8]) -> Option<String> {
-    let text = trim(bytes);
+    let text = bytes.trim_ascii();
     if text.is_empty() || text.len() > 80 || !text.iter().all(|b| b.is_ascii_graphic()) {
         return None;
     }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Carry, LineParser, ParserOptions, account_token, is_server_header, trim};
+use super::{Carry, LineParser, ParserOptions, account_token, is_server_header};
 use crate::records::{Processor, Statement};
 use crate::timefmt;
 
@@ -44,7 +44,7 @@ impl SlowLog {
         if !record.has_statement {
             return;
         }
-        let mut query = trim(&self.statement);
+        let mut query = self.statement.trim_ascii();
         if let Some(stripped) = query.strip_suffix(b";") {
             query = stripped;
         }
@@ -97,7 +97,7 @@ impl LineParser for SlowLog {
     fn line(&mut self, line: &[u8], offset: u64, truncated: bool, out: &mut Processor) {
         if let Some(rest) = line.strip_prefix(b"# Time: ") {
             self.emit(out);
-            let rest = trim(rest);
+            let rest = rest.trim_ascii();
             let ts = timefmt::parse_iso(rest, self.utc_offset_s)
                 .or_else(|| timefmt::parse_mariadb_short(rest, self.utc_offset_s));
             if ts.is_some() {

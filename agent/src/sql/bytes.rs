@@ -55,15 +55,3 @@ pub(super) fn find_ci(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     }
     None
 }
-
-pub(super) fn trim(bytes: &[u8]) -> &[u8] {
-    let start = bytes
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(bytes.len());
-    let end = bytes
-        .iter()
-        .rposition(|b| !b.is_ascii_whitespace())
-        .map_or(start, |p| p + 1);
-    &bytes[start..end]
-}

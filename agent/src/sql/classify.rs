@@ -4,7 +4,7 @@
 
 use memchr::memmem;
 
-use super::bytes::{FIND_INTO_DUMPFILE, FIND_INTO_OUTFILE, find_ci, is_word, starts_with_ci, trim};
+use super::bytes::{FIND_INTO_DUMPFILE, FIND_INTO_OUTFILE, find_ci, is_word, starts_with_ci};
 
 /// Credential tables whose reads are security events.
 pub const SENSITIVE_TABLES: &[&str] = &[
@@ -44,7 +44,7 @@ pub enum StatementClass {
 
 /// Classifies a statement from its raw bytes and its fingerprint.
 pub fn classify(raw: &[u8], fingerprint: &[u8]) -> StatementClass {
-    if starts_with_ci(trim(raw), b"SELECT /*!40001 SQL_NO_CACHE */") {
+    if starts_with_ci(raw.trim_ascii(), b"SELECT /*!40001 SQL_NO_CACHE */") {
         return StatementClass::Dump;
     }
     if FIND_INTO_OUTFILE.find(fingerprint).is_some()
@@ -71,7 +71,7 @@ pub fn classify(raw: &[u8], fingerprint: &[u8]) -> StatementClass {
 }
 
 fn disables_logging(raw: &[u8]) -> bool {
-    let raw = trim(raw);
+    let raw = raw.trim_ascii();
     if starts_with_ci(raw, b"uninstall") {
         return find_ci(raw, b"server_audit").is_some();
     }

@@ -1,7 +1,7 @@
 //! sqlcommenter attributes written by the Magento module (`/*lg_admin='12',…*/`): parsed,
 //! url-decoded and validated; a value that fails validation is dropped, never passed on.
 
-use super::bytes::{FIND_COMMENT_CLOSE, FIND_LG, trim};
+use super::bytes::{FIND_COMMENT_CLOSE, FIND_LG};
 
 /// Attributes of a sqlcommenter comment written by the Magento module:
 /// `/*lg_admin='12',lg_integration='3',lg_route='customer_index_index',lg_req='abc'*/`.
@@ -45,7 +45,7 @@ pub fn comment_attributes(query: &[u8]) -> CommentAttributes {
         while i < body.len() && body[i] != b'=' {
             i += 1;
         }
-        let key = trim(&body[key_start..i]);
+        let key = body[key_start..i].trim_ascii();
         i += 1;
         if body.get(i) != Some(&b'\'') {
             break;
