@@ -90,6 +90,25 @@ fn error_code(error: &Value) -> Option<&str> {
         .and_then(Value::as_str)
 }
 
+/// The Admin GraphQL endpoint of an installation's shop.
+pub(super) fn graphql_url(
+    state: &AppState,
+    installation: &shopify_installations::Model,
+) -> Result<String, ShopifyError> {
+    let config = state
+        .shopify
+        .config
+        .as_ref()
+        .ok_or(ShopifyError::NotConfigured)?;
+    let shop = leakguard_domain::shop::ShopDomain::parse(&installation.shop_domain)
+        .map_err(|e| ShopifyError::Invalid(e.to_string()))?;
+    Ok(format!(
+        "{}/admin/api/{}/graphql.json",
+        config.shop_base(&shop),
+        config.api_version
+    ))
+}
+
 /// Posts a query for the tenant's shop and returns its data.
 pub async fn query<Q: GraphQLQuery>(
     state: &AppState,
@@ -97,22 +116,11 @@ pub async fn query<Q: GraphQLQuery>(
     variables: Q::Variables,
     now: i64,
 ) -> Result<Q::ResponseData, AdminApiError> {
-    let config = state
-        .shopify
-        .config
-        .as_ref()
-        .ok_or(ShopifyError::NotConfigured)?;
     let installation = scoped::<shopify_installations::Entity>(ctx)
         .one(&state.db)
         .await?
         .ok_or(ShopifyError::ReauthRequired)?;
-    let shop = leakguard_domain::shop::ShopDomain::parse(&installation.shop_domain)
-        .map_err(|e| ShopifyError::Invalid(e.to_string()))?;
-    let url = format!(
-        "{}/admin/api/{}/graphql.json",
-        config.shop_base(&shop),
-        config.api_version
-    );
+    let url = graphql_url(state, &installation)?;
     let body = serde_json::to_value(Q::build_query(variables))
         .map_err(|e| ShopifyError::Unexpected(e.into()))?;
     for _ in 0..MAX_ATTEMPTS {

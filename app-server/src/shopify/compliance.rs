@@ -157,6 +157,41 @@ async fn insert_request<C: ConnectionTrait>(
     Ok(id)
 }
 
+/// Stores a finished compliance request for `row` and records `action` for it in the audit
+/// chain, in the caller's transaction.
+async fn record_done<C: ConnectionTrait>(
+    txn: &C,
+    ctx: &TenantCtx,
+    row: &webhook_deliveries::Model,
+    customer_ref: Option<String>,
+    action: &str,
+    details: serde_json::Value,
+    now: i64,
+) -> Result<(), ShopifyError> {
+    let request = insert_request(
+        txn,
+        ctx,
+        row,
+        NewRequest {
+            shopify_request_id: None,
+            customer_ref,
+            status: "done",
+            report: None,
+        },
+        now,
+    )
+    .await?;
+    audit_chain::record(
+        txn,
+        ctx,
+        action,
+        Subject::new("compliance_request", request.to_string()),
+        details,
+    )
+    .await?;
+    Ok(())
+}
+
 /// `customers/data_request`: builds and stores the report.
 pub async fn data_request<C: ConnectionTrait>(
     txn: &C,
@@ -322,24 +357,12 @@ pub async fn customer_redact<C: ConnectionTrait>(
             payloads_dropped += 1;
         }
     }
-    let request = insert_request(
+    record_done(
         txn,
         ctx,
         row,
-        NewRequest {
-            shopify_request_id: None,
-            customer_ref: customer_ref.clone(),
-            status: "done",
-            report: None,
-        },
-        now,
-    )
-    .await?;
-    audit_chain::record(
-        txn,
-        ctx,
+        customer_ref.clone(),
         "shopify.customer_redacted",
-        Subject::new("compliance_request", request.to_string()),
         serde_json::json!({
             "customer_ref": customer_ref,
             "delivery": row.id.to_string(),
@@ -348,6 +371,7 @@ pub async fn customer_redact<C: ConnectionTrait>(
             "reports_purged": reports_purged,
             "payloads_dropped": payloads_dropped,
         }),
+        now,
     )
     .await?;
     Ok(())
@@ -375,25 +399,14 @@ pub async fn shop_redact<C: ConnectionTrait>(
                 "purged" => "already_purged",
                 _ => "not_uninstalled",
             };
-            let request = insert_request(
+            record_done(
                 txn,
                 ctx,
                 row,
-                NewRequest {
-                    shopify_request_id: None,
-                    customer_ref: None,
-                    status: "done",
-                    report: None,
-                },
-                now,
-            )
-            .await?;
-            audit_chain::record(
-                txn,
-                ctx,
+                None,
                 "shopify.shop_redact_skipped",
-                Subject::new("compliance_request", request.to_string()),
                 serde_json::json!({"delivery": row.id.to_string(), "reason": reason}),
+                now,
             )
             .await?;
             return Ok(Outcome::Done);
@@ -497,24 +510,12 @@ pub async fn shop_redact<C: ConnectionTrait>(
         .filter(tenants::Column::Id.eq(tenant))
         .exec(txn)
         .await?;
-    let request = insert_request(
+    record_done(
         txn,
         ctx,
         row,
-        NewRequest {
-            shopify_request_id: None,
-            customer_ref: None,
-            status: "done",
-            report: None,
-        },
-        now,
-    )
-    .await?;
-    audit_chain::record(
-        txn,
-        ctx,
+        None,
         "shopify.shop_redacted",
-        Subject::new("compliance_request", request.to_string()),
         serde_json::json!({
             "delivery": row.id.to_string(),
             "signals_deleted": signals_deleted,
@@ -526,6 +527,7 @@ pub async fn shop_redact<C: ConnectionTrait>(
             "detection_rows_deleted": detection_rows_deleted,
             "users_deleted": users_deleted,
         }),
+        now,
     )
     .await?;
     Ok(Outcome::Done)

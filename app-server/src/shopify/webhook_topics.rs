@@ -15,7 +15,6 @@ use crate::audit_chain;
 use crate::db::entities::{shopify_installations, shopify_signals, tenants, webhook_deliveries};
 use crate::state::AppState;
 use crate::tenancy::{TenantCtx, scoped};
-use leakguard_domain::shop::ShopDomain;
 use secrecy::ExposeSecret;
 
 /// What Shopify says about an uninstall.
@@ -41,43 +40,24 @@ pub async fn confirm_uninstall(
         .one(&state.db)
         .await?
         .is_some_and(|t| t.status == "active");
-    let installed = scoped::<shopify_installations::Entity>(ctx)
+    let installation = scoped::<shopify_installations::Entity>(ctx)
         .one(&state.db)
         .await?
-        .is_some_and(|i| !i.needs_reauth && i.uninstalled_at.is_none());
-    if !active || !installed {
+        .filter(|i| !i.needs_reauth && i.uninstalled_at.is_none());
+    let Some(installation) = installation.filter(|_| active) else {
         return Ok(UninstallCheck::NoToken);
-    }
+    };
     // A plain `{ shop { id } }` call with the stored access token. The token is not refreshed
     // here (the refresh path's future is not `Send`, and processing runs in spawned tasks):
     // when the stored token has expired the answer is [`UninstallCheck::NoToken`] and the
     // binding checked at intake is what holds.
-    let expired = scoped::<shopify_installations::Entity>(ctx)
-        .one(&state.db)
-        .await?
-        .and_then(|i| i.access_expires_at)
-        .is_some_and(|at| at <= now);
+    let expired = installation.access_expires_at.is_some_and(|at| at <= now);
     let stored =
         crate::secrets::get(&state.db, &state.keyring, ctx, super::ACCESS_TOKEN_SECRET).await?;
     let Some(token) = stored.filter(|_| !expired) else {
         return Ok(UninstallCheck::NoToken);
     };
-    let config = state
-        .shopify
-        .config
-        .as_ref()
-        .ok_or(ShopifyError::NotConfigured)?;
-    let installation = scoped::<shopify_installations::Entity>(ctx)
-        .one(&state.db)
-        .await?
-        .ok_or(ShopifyError::NotFound)?;
-    let shop = ShopDomain::parse(&installation.shop_domain)
-        .map_err(|e| ShopifyError::Invalid(e.to_string()))?;
-    let url = format!(
-        "{}/admin/api/{}/graphql.json",
-        config.shop_base(&shop),
-        config.api_version
-    );
+    let url = super::admin_api::graphql_url(state, &installation)?;
     let status = state
         .shopify
         .http
