@@ -356,7 +356,7 @@ fn operator_ctx(
     tenant: &crate::db::entities::tenants::Model,
 ) -> anyhow::Result<crate::tenancy::TenantCtx> {
     crate::tenancy::admit(crate::tenancy::Principal::Operator(operator()), tenant)
-        .map_err(|e| anyhow::anyhow!("tenant {} ({}): {e}", tenant.id, tenant.status))
+        .map_err(|e| anyhow::anyhow!("tenant {} ({}): {e}", tenant.id, tenant.status.as_str()))
 }
 
 async fn tenant_command(state: &AppState, action: TenantAction) -> anyhow::Result<ExitCode> {
@@ -437,9 +437,9 @@ async fn tenant_command(state: &AppState, action: TenantAction) -> anyhow::Resul
                     println!(
                         "{}\t{}\t{}\t{}",
                         t.id,
-                        t.platform,
+                        t.platform.as_str(),
                         t.shop_domain.or(t.base_url).unwrap_or_default(),
-                        t.status
+                        t.status.as_str()
                     );
                 }
             }

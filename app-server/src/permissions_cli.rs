@@ -25,7 +25,7 @@ pub async fn audit(state: &AppState, tenant: &str, json: bool) -> anyhow::Result
         );
     } else {
         let label = tenant.shop_domain.or(tenant.base_url).unwrap_or_default();
-        println!("Permission audit of {label}: {}", run.status);
+        println!("Permission audit of {label}: {}", run.status.as_str());
         if let Some(error) = &run.error {
             println!("  error: {error}");
         }
@@ -57,9 +57,11 @@ pub async fn audit(state: &AppState, tenant: &str, json: bool) -> anyhow::Result
             println!("  [{:8}] {:20} {}", f.severity, f.state, f.message);
         }
     }
-    Ok(if run.status == "succeeded" {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(2)
-    })
+    Ok(
+        if run.status == crate::db::entities::perm_audit_runs::Status::Succeeded {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(2)
+        },
+    )
 }

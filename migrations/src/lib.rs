@@ -18,6 +18,10 @@ mod m20261128_000200_magento_agent_ingest;
 mod m20261128_000300_shopify;
 mod m20261128_000400_permission_audits;
 mod m20261205_000100_identity;
+mod m20261205_000300_typed_states;
+
+/// Every column restricted to a closed set of values: table, column, values.
+pub use m20261205_000300_typed_states::CHECKS as TYPED_STATE_CHECKS;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -32,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000300_shopify::Migration),
             Box::new(m20261128_000400_permission_audits::Migration),
             Box::new(m20261205_000100_identity::Migration),
+            Box::new(m20261205_000300_typed_states::Migration),
         ]
     }
 }

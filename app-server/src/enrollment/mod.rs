@@ -21,12 +21,18 @@ use crate::db::begin_write;
 use crate::db::entities::{enrollment_tokens, tenants};
 use crate::tenancy::TenantCtx;
 
-/// What a token enrolls.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What a token enrolls, stored in `enrollment_tokens.kind`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sea_orm::EnumIter, sea_orm::DeriveActiveEnum)]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(sea_orm::sea_query::StringLen::N(32))"
+)]
 pub enum TokenKind {
     /// The Magento module (`POST /api/v1/magento/enroll`).
+    #[sea_orm(string_value = "magento_module")]
     MagentoModule,
     /// A host agent (`POST /api/v1/agent/enroll`).
+    #[sea_orm(string_value = "agent")]
     Agent,
 }
 
@@ -109,12 +115,12 @@ pub async fn issue(
         .one(&txn)
         .await?
         .ok_or_else(|| EnrollmentError::Invalid("no such tenant".into()))?;
-    if kind == TokenKind::MagentoModule && tenant.platform != "magento" {
+    if kind == TokenKind::MagentoModule && tenant.platform != tenants::Platform::Magento {
         return Err(EnrollmentError::Invalid(
             "module enrollment tokens are for Magento tenants only".into(),
         ));
     }
-    if tenant.status != "active" {
+    if tenant.status != tenants::Status::Active {
         return Err(EnrollmentError::Invalid("the tenant is not active".into()));
     }
     let token = random_secret(kind.prefix());
@@ -123,7 +129,7 @@ pub async fn issue(
     enrollment_tokens::Entity::insert(enrollment_tokens::ActiveModel {
         id: Set(id),
         tenant_id: Set(ctx.tenant_id().as_uuid()),
-        kind: Set(kind.as_str().into()),
+        kind: Set(kind),
         token_hash: Set(hash_token(&token)),
         created_by: Set(format!("{}:{}", ctx.actor().kind, ctx.actor().id)),
         created_at: Set(now_ms),
@@ -159,7 +165,7 @@ pub async fn find_usable<C: ConnectionTrait>(
     }
     let row = enrollment_tokens::Entity::find()
         .filter(enrollment_tokens::Column::TokenHash.eq(hash_token(presented)))
-        .filter(enrollment_tokens::Column::Kind.eq(kind.as_str()))
+        .filter(enrollment_tokens::Column::Kind.eq(kind))
         .one(db)
         .await?
         .ok_or(EnrollmentError::InvalidToken)?;

@@ -27,7 +27,7 @@ pub const MAX_RECORDS: usize = 250_000;
 /// Largest zstd window accepted (2^23 = 8 MiB), which bounds the decoder's memory.
 const WINDOW_LOG_MAX: u32 = 23;
 /// Source name of agent signals.
-pub const SOURCE: &str = "agent";
+pub const SOURCE: signals::Source = signals::Source::Agent;
 
 /// Decodes a request body by its `Content-Encoding` (`zstd`, or none), refusing more than
 /// `max_decompressed` bytes of output whatever the frame claims.
@@ -97,7 +97,7 @@ fn principal_label(p: &Principal) -> Option<String> {
 
 /// One aggregate row to add.
 struct Sum {
-    kind: &'static str,
+    kind: agent_aggregates::Kind,
     minute_at: Option<i64>,
     subject: String,
     principal: String,
@@ -118,7 +118,7 @@ fn sum_of(record: &Record) -> Option<Sum> {
     let json = |v: serde_json::Value| v.to_string();
     match record {
         Record::SqlAggregate(a) => Some(Sum {
-            kind: "sql",
+            kind: agent_aggregates::Kind::Sql,
             minute_at: ms(a.minute.as_deref()),
             subject: a.query_id.chars().take(64).collect(),
             principal: json(serde_json::to_value(&a.principal).unwrap_or_default()),
@@ -134,7 +134,7 @@ fn sum_of(record: &Record) -> Option<Sum> {
             max_page_size: 0,
         }),
         Record::HttpAggregate(h) => Some(Sum {
-            kind: "http",
+            kind: agent_aggregates::Kind::Http,
             minute_at: ms(h.minute.as_deref()),
             subject: format!("{} {} {}", h.method, h.route, h.status)
                 .chars()
@@ -152,7 +152,7 @@ fn sum_of(record: &Record) -> Option<Sum> {
             max_page_size: clamp(h.max_page_size.unwrap_or(0)),
         }),
         Record::AppLogAggregate(l) => Some(Sum {
-            kind: "app_log",
+            kind: agent_aggregates::Kind::AppLog,
             minute_at: ms(l.minute.as_deref()),
             subject: format!("{}.{}.{}", l.channel, l.level, l.template_id)
                 .chars()
@@ -312,7 +312,7 @@ pub async fn store(
             tenant_id: Set(tenant),
             key_hash: Set(key),
             agent_id: Set(agent.agent_id),
-            kind: Set(s.kind.into()),
+            kind: Set(s.kind),
             minute_at: Set(s.minute_at),
             subject: Set(s.subject),
             principal: Set(s.principal),
@@ -364,7 +364,7 @@ pub async fn store(
         .map(|(idx, event, at)| signals::ActiveModel {
             tenant_id: Set(tenant),
             id: Set(Uuid::now_v7()),
-            source: Set(SOURCE.into()),
+            source: Set(SOURCE),
             kind: Set(serde_json::to_value(event.kind)
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_owned))

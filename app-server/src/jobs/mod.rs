@@ -97,7 +97,7 @@ pub async fn claim_slot(
         owner: Set(owner.to_owned()),
         started_at: Set(now_ms()),
         finished_at: Set(None),
-        status: Set("running".into()),
+        status: Set(job_runs::Status::Running),
         detail: Set(None),
     })
     .on_conflict(
@@ -115,7 +115,7 @@ pub async fn finish_slot(
     db: &DatabaseConnection,
     job: &str,
     slot_ms: i64,
-    status: &str,
+    status: job_runs::Status,
     detail: Option<String>,
 ) -> Result<(), DbErr> {
     job_runs::Entity::update_many()

@@ -25,7 +25,7 @@ pub const MAX_EVENTS: usize = 5000;
 /// Largest stored event, bytes of JSON.
 pub const MAX_EVENT_BYTES: usize = 16 * 1024;
 /// Source name of module signals.
-pub const SOURCE: &str = "magento_module";
+pub const SOURCE: signals::Source = signals::Source::MagentoModule;
 
 /// Outcome of a delivery.
 #[derive(Debug, Serialize, PartialEq, Eq)]
@@ -146,7 +146,7 @@ pub async fn store(
         .map(|p| signals::ActiveModel {
             tenant_id: Set(ctx.tenant_id().as_uuid()),
             id: Set(Uuid::now_v7()),
-            source: Set(SOURCE.into()),
+            source: Set(SOURCE),
             kind: Set(p.kind),
             dedup_key: Set(p.dedup_key),
             principal: Set(p.principal),
@@ -185,7 +185,7 @@ pub async fn store(
             &txn,
             ctx,
             "magento.events.stored",
-            Subject::new("signals", SOURCE),
+            Subject::new("signals", SOURCE.as_str()),
             serde_json::json!({"received": received, "stored": stored, "oversize": oversize}),
         )
         .await?;

@@ -10,22 +10,22 @@ use crate::db::entities::replay_guards;
 use crate::tenancy::TenantCtx;
 
 /// Scope of HMAC request nonces.
-pub const SCOPE_NONCE: &str = "hmac_nonce";
+pub const SCOPE_NONCE: replay_guards::Scope = replay_guards::Scope::HmacNonce;
 /// Scope of console SSO token ids.
-pub const SCOPE_SSO_JTI: &str = "sso_jti";
+pub const SCOPE_SSO_JTI: replay_guards::Scope = replay_guards::Scope::SsoJti;
 
 /// Claims `value` in `scope` for the tenant until `expires_at_ms`. `false` when it was
 /// claimed before (a replay).
 pub async fn claim<C: ConnectionTrait>(
     db: &C,
     ctx: &TenantCtx,
-    scope: &str,
+    scope: replay_guards::Scope,
     value: &str,
     expires_at_ms: i64,
 ) -> Result<bool, DbErr> {
     let inserted = replay_guards::Entity::insert(replay_guards::ActiveModel {
         tenant_id: Set(ctx.tenant_id().as_uuid()),
-        scope: Set(scope.to_owned()),
+        scope: Set(scope),
         value: Set(value.to_owned()),
         expires_at: Set(expires_at_ms),
     })

@@ -107,10 +107,10 @@ pub struct ReportAck {
     pub findings: u64,
 }
 
-fn severity(code: &str) -> &'static str {
+fn severity(code: &str) -> findings::Severity {
     match code {
-        "cc_number_enc_present" | "cc_cid_enc_present" => "high",
-        _ => "medium",
+        "cc_number_enc_present" | "cc_cid_enc_present" => findings::Severity::High,
+        _ => findings::Severity::Medium,
     }
 }
 
@@ -178,7 +178,7 @@ fn class_run(
         id: Set(row_id),
         tenant_id: Set(ctx.tenant_id().as_uuid()),
         class: Set(class.class.clone()),
-        source: Set("magento".into()),
+        source: Set(retention_runs::Source::Magento),
         status: Set(status),
         policy_version: Set(i32::try_from(report.policy_version).unwrap_or(i32::MAX)),
         cutoff: Set(class.cutoff.as_deref().and_then(rfc3339_ms).unwrap_or(0)),
@@ -321,10 +321,10 @@ pub async fn store_report(
         let inserted = findings::Entity::insert(findings::ActiveModel {
             tenant_id: Set(ctx.tenant_id().as_uuid()),
             id: Set(finding_id),
-            kind: Set("retention_alert".into()),
+            kind: Set(findings::Kind::RetentionAlert),
             code: Set(alert.code.clone()),
-            severity: Set(severity(&alert.code).into()),
-            status: Set("open".into()),
+            severity: Set(severity(&alert.code)),
+            status: Set(findings::Status::Open),
             title: Set(title(&alert.code, &class.class)),
             details: Set(serde_json::json!({
                 "class": class.class,

@@ -175,8 +175,8 @@ pub async fn sign_in(
     let issuer = normalize_base_url(&peek_issuer(token)?).map_err(|_| refused("wrong issuer"))?;
     let tenant = tenants::Entity::find()
         .filter(tenants::Column::BaseUrl.eq(issuer.clone()))
-        .filter(tenants::Column::Platform.eq("magento"))
-        .filter(tenants::Column::Status.eq("active"))
+        .filter(tenants::Column::Platform.eq(tenants::Platform::Magento))
+        .filter(tenants::Column::Status.eq(tenants::Status::Active))
         .one(db)
         .await?
         .ok_or_else(|| refused("unknown store"))?;

@@ -123,7 +123,7 @@ pub struct RunView {
     /// Unix ms.
     pub finished_at: Option<i64>,
     /// `running`, `succeeded` or `failed`.
-    pub status: String,
+    pub status: perm_audit_runs::Status,
     /// False when part of the picture could not be read.
     pub complete: bool,
     /// Principals seen.
@@ -299,7 +299,7 @@ pub struct ReviewView {
     /// Its key.
     pub finding_key: String,
     /// `acknowledge`, `accept_risk` or `mark_for_revocation`.
-    pub decision: String,
+    pub decision: perm_reviews::Decision,
     /// Why.
     pub justification: Option<String>,
     /// Expiry of an accepted risk, Unix ms.
@@ -315,7 +315,7 @@ pub struct ReviewView {
     /// Unix ms.
     pub created_at: i64,
     /// `pending` for a revocation a ticketing step has not picked up yet.
-    pub ticket_status: Option<String>,
+    pub ticket_status: Option<perm_reviews::TicketStatus>,
 }
 
 impl From<perm_reviews::Model> for ReviewView {
@@ -427,7 +427,10 @@ async fn record_failure(
 ) -> Result<(), AuditsError> {
     let txn = begin_write(db).await?;
     perm_audit_runs::Entity::update_many()
-        .col_expr(perm_audit_runs::Column::Status, Expr::value("failed"))
+        .col_expr(
+            perm_audit_runs::Column::Status,
+            Expr::value(perm_audit_runs::Status::Failed),
+        )
         .col_expr(perm_audit_runs::Column::FinishedAt, Expr::value(now_ms))
         .col_expr(perm_audit_runs::Column::Error, Expr::value(message))
         .filter(perm_audit_runs::Column::TenantId.eq(ctx.tenant_id().as_uuid()))
@@ -479,7 +482,7 @@ pub async fn run_now<S: SnapshotSource>(
         trigger: Set(trigger.as_str().into()),
         started_at: Set(now_ms),
         finished_at: Set(None),
-        status: Set("running".into()),
+        status: Set(perm_audit_runs::Status::Running),
         complete: Set(false),
         principals: Set(0),
         changes: Set(0),
@@ -745,7 +748,10 @@ async fn apply(
     .await?;
     let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
     perm_audit_runs::Entity::update_many()
-        .col_expr(perm_audit_runs::Column::Status, Expr::value("succeeded"))
+        .col_expr(
+            perm_audit_runs::Column::Status,
+            Expr::value(perm_audit_runs::Status::Succeeded),
+        )
         .col_expr(perm_audit_runs::Column::FinishedAt, Expr::value(now_ms))
         .col_expr(
             perm_audit_runs::Column::Complete,
@@ -896,7 +902,7 @@ pub async fn review(
             (
                 Decision::MarkForRevocation,
                 None,
-                Some("pending".to_owned()),
+                Some(perm_reviews::TicketStatus::Pending),
             )
         }
         _ => {
@@ -925,7 +931,11 @@ pub async fn review(
         id: Set(review_id),
         finding_id: Set(row.id),
         finding_key: Set(row.finding_key.clone()),
-        decision: Set(input.decision.clone()),
+        decision: Set(match &decision {
+            Decision::Acknowledge => perm_reviews::Decision::Acknowledge,
+            Decision::AcceptRisk { .. } => perm_reviews::Decision::AcceptRisk,
+            Decision::MarkForRevocation => perm_reviews::Decision::MarkForRevocation,
+        }),
         justification: Set(justification.clone()),
         expires_at: Set(expires_at),
         grants_hash: Set(grants_hash),
@@ -1108,7 +1118,8 @@ pub async fn list_reviews(
 ) -> Result<Vec<ReviewView>, AuditsError> {
     let mut query = scoped::<perm_reviews::Entity>(ctx);
     if pending_revocations {
-        query = query.filter(perm_reviews::Column::TicketStatus.eq("pending"));
+        query = query
+            .filter(perm_reviews::Column::TicketStatus.eq(perm_reviews::TicketStatus::Pending));
     }
     let reviews = query
         .order_by_desc(perm_reviews::Column::CreatedAt)

@@ -10,7 +10,7 @@ use croner::parser::{CronParser, Seconds};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::Trigger;
-use crate::db::entities::{perm_audit_schedules, tenants};
+use crate::db::entities::{job_runs, perm_audit_runs, perm_audit_schedules, tenants};
 use crate::state::AppState;
 use crate::tenancy::{TenantCtx, scoped};
 use leakguard_domain::ids::TenantId;
@@ -53,7 +53,7 @@ pub async fn permission_audit_job(state: &AppState, now_ms: i64) -> anyhow::Resu
         .permission_audit_default_schedule
         .clone();
     let active = tenants::Entity::find()
-        .filter(tenants::Column::Status.eq("active"))
+        .filter(tenants::Column::Status.eq(tenants::Status::Active))
         .all(&state.db)
         .await?;
     let mut ran = 0;
@@ -79,17 +79,24 @@ pub async fn permission_audit_job(state: &AppState, now_ms: i64) -> anyhow::Resu
         let outcome = match super::sources::for_tenant(state, &ctx, &tenant, now_ms).await {
             Ok(source) => super::run_now(&state.db, &ctx, &source, Trigger::Schedule, now_ms)
                 .await
-                .map(|run| run.status),
+                .map(|run| match run.status {
+                    perm_audit_runs::Status::Running => job_runs::Status::Running,
+                    perm_audit_runs::Status::Succeeded => job_runs::Status::Succeeded,
+                    perm_audit_runs::Status::Failed => job_runs::Status::Failed,
+                }),
             Err(e) => Err(e),
         };
         let (status, detail) = match outcome {
             Ok(status) => (status, None),
             Err(e) => {
                 tracing::warn!(tenant_id = %tenant.id, error = format!("{e:#}"), "Scheduled permission audit failed.");
-                ("failed".to_owned(), Some("see the server log".to_owned()))
+                (
+                    job_runs::Status::Failed,
+                    Some("see the server log".to_owned()),
+                )
             }
         };
-        crate::jobs::finish_slot(&state.db, &job, slot, &status, detail).await?;
+        crate::jobs::finish_slot(&state.db, &job, slot, status, detail).await?;
         ran += 1;
     }
     Ok(ran)

@@ -141,8 +141,8 @@ pub async fn for_tenant<'a>(
     tenant: &tenants::Model,
     now_ms: i64,
 ) -> Result<PlatformSource<'a>, AuditsError> {
-    match tenant.platform.as_str() {
-        "shopify" => {
+    match tenant.platform {
+        tenants::Platform::Shopify => {
             let installed = scoped::<shopify_installations::Entity>(ctx)
                 .one(&state.db)
                 .await?
@@ -202,7 +202,7 @@ pub async fn for_tenant<'a>(
                 state.db.clone(),
             )))
         }
-        _ => Ok(PlatformSource::Magento(MagentoSource::new(
+        tenants::Platform::Magento => Ok(PlatformSource::Magento(MagentoSource::new(
             StoredReports::new(state.db.clone()),
             now_ms,
         ))),

@@ -257,7 +257,7 @@ async fn enforce_payloads(
     // Resume an interrupted run with its own cut-off and counters, or open a new one.
     let open = scoped::<retention_runs::Entity>(ctx)
         .filter(retention_runs::Column::Class.eq(CLASS_PAYLOADS))
-        .filter(retention_runs::Column::Source.eq("server"))
+        .filter(retention_runs::Column::Source.eq(retention_runs::Source::Server))
         .filter(retention_runs::Column::Status.eq("running"))
         .one(db)
         .await?;
@@ -287,7 +287,7 @@ async fn enforce_payloads(
                 id: Set(Uuid::now_v7()),
                 tenant_id: Set(ctx.tenant_id().as_uuid()),
                 class: Set(CLASS_PAYLOADS.into()),
-                source: Set("server".into()),
+                source: Set(retention_runs::Source::Server),
                 status: Set("running".into()),
                 policy_version: Set(i32::try_from(version).unwrap_or(i32::MAX)),
                 cutoff: Set(cutoff),
@@ -449,7 +449,7 @@ pub struct RunView {
     /// Class.
     pub class: String,
     /// `server` or `magento`.
-    pub source: String,
+    pub source: retention_runs::Source,
     /// `running` (interrupted runs resume), `complete`.
     pub status: String,
     /// Policy version.
@@ -699,7 +699,7 @@ pub async fn inventory(
         .one(db)
         .await?
         .map(|t| t.platform);
-    if platform.as_deref() == Some("magento") {
+    if platform == Some(crate::db::entities::tenants::Platform::Magento) {
         entries.extend(
             magento_states(db, ctx, &policy)
                 .await?
@@ -793,7 +793,10 @@ pub async fn run_job(
         return Ok(JobOutcome::AlreadyRan);
     }
     let tenants = crate::db::entities::tenants::Entity::find()
-        .filter(crate::db::entities::tenants::Column::Status.ne("purged"))
+        .filter(
+            crate::db::entities::tenants::Column::Status
+                .ne(crate::db::entities::tenants::Status::Purged),
+        )
         .all(db)
         .await?;
     let mut failed = 0;
@@ -809,7 +812,11 @@ pub async fn run_job(
             tracing::error!(tenant_id = %tenant.id, error = %e, "Retention enforcement failed; it resumes on the next run.");
         }
     }
-    let status = if failed == 0 { "ok" } else { "failed" };
+    let status = if failed == 0 {
+        crate::db::entities::job_runs::Status::Ok
+    } else {
+        crate::db::entities::job_runs::Status::Failed
+    };
     crate::jobs::finish_slot(
         db,
         "retention",

@@ -117,10 +117,10 @@ async fn customer_signals<C: ConnectionTrait>(
 }
 
 /// A compliance request row to record for a delivery.
-struct NewRequest<'a> {
+struct NewRequest {
     shopify_request_id: Option<String>,
     customer_ref: Option<String>,
-    status: &'a str,
+    status: requests::Status,
     report: Option<String>,
 }
 
@@ -128,7 +128,7 @@ async fn insert_request<C: ConnectionTrait>(
     txn: &C,
     ctx: &TenantCtx,
     row: &webhook_deliveries::Model,
-    new: NewRequest<'_>,
+    new: NewRequest,
     now: i64,
 ) -> Result<Uuid, ShopifyError> {
     let NewRequest {
@@ -142,13 +142,15 @@ async fn insert_request<C: ConnectionTrait>(
         tenant_id: Set(ctx.tenant_id().as_uuid()),
         id: Set(id),
         delivery_id: Set(row.id),
-        topic: Set(row.topic.clone()),
+        topic: Set(<requests::Topic as sea_orm::ActiveEnum>::try_from_value(
+            &row.topic,
+        )?),
         shopify_request_id: Set(shopify_request_id),
         customer_ref: Set(customer_ref),
         received_at: Set(row.received_at),
         due_at: Set(row.received_at + DEADLINE_MS),
-        status: Set(status.into()),
-        completed_at: Set((status == "done").then_some(now)),
+        status: Set(status),
+        completed_at: Set((status == requests::Status::Done).then_some(now)),
         report: Set(report),
         report_purged_at: Set(None),
     })
@@ -175,7 +177,7 @@ async fn record_done<C: ConnectionTrait>(
         NewRequest {
             shopify_request_id: None,
             customer_ref,
-            status: "done",
+            status: requests::Status::Done,
             report: None,
         },
         now,
@@ -251,7 +253,7 @@ pub async fn data_request<C: ConnectionTrait>(
         NewRequest {
             shopify_request_id,
             customer_ref: customer_ref.clone(),
-            status: "open",
+            status: requests::Status::Open,
             report: Some(report.to_string()),
         },
         now,
@@ -392,11 +394,11 @@ pub async fn shop_redact<C: ConnectionTrait>(
     let Some(record) = tenants::Entity::find_by_id(tenant).one(txn).await? else {
         return Ok(Outcome::Done);
     };
-    let uninstalled_at = match (record.status.as_str(), record.uninstalled_at) {
-        ("uninstalled", Some(at)) => at,
+    let uninstalled_at = match (record.status, record.uninstalled_at) {
+        (tenants::Status::Uninstalled, Some(at)) => at,
         (status, _) => {
             let reason = match status {
-                "purged" => "already_purged",
+                tenants::Status::Purged => "already_purged",
                 _ => "not_uninstalled",
             };
             record_done(
@@ -505,7 +507,10 @@ pub async fn shop_redact<C: ConnectionTrait>(
         .exec(txn)
         .await?;
     tenants::Entity::update_many()
-        .col_expr(tenants::Column::Status, Expr::value("purged"))
+        .col_expr(
+            tenants::Column::Status,
+            Expr::value(tenants::Status::Purged),
+        )
         .col_expr(tenants::Column::PurgedAt, Expr::value(now))
         .filter(tenants::Column::Id.eq(tenant))
         .exec(txn)
@@ -539,7 +544,7 @@ pub struct RequestView {
     /// Id.
     pub id: Uuid,
     /// The compliance topic.
-    pub topic: String,
+    pub topic: requests::Topic,
     /// Shopify's id of a data request.
     pub shopify_request_id: Option<String>,
     /// Keyed reference of the customer.
@@ -549,7 +554,7 @@ pub struct RequestView {
     /// RFC 3339: received + 30 days.
     pub due_at: String,
     /// `open` or `done`.
-    pub status: String,
+    pub status: requests::Status,
     /// RFC 3339.
     pub completed_at: Option<String>,
     /// A report can be downloaded.
@@ -618,10 +623,13 @@ pub async fn download_report(
         .ok_or(ShopifyError::NotFound)?;
     let report = request.report.ok_or(ShopifyError::NotFound)?;
     let now = now_ms();
-    let completes = request.status != "done";
+    let completes = request.status != requests::Status::Done;
     if completes {
         requests::Entity::update_many()
-            .col_expr(requests::Column::Status, Expr::value("done"))
+            .col_expr(
+                requests::Column::Status,
+                Expr::value(requests::Status::Done),
+            )
             .col_expr(requests::Column::CompletedAt, Expr::value(now))
             .filter(requests::Column::TenantId.eq(ctx.tenant_id().as_uuid()))
             .filter(requests::Column::Id.eq(id))
@@ -672,13 +680,13 @@ pub struct Finding {
 #[derive(Clone, Debug, Serialize)]
 pub struct DataRequest {
     /// Compliance topic.
-    pub topic: String,
+    pub topic: requests::Topic,
     /// RFC 3339.
     pub received_at: String,
     /// RFC 3339.
     pub due_at: String,
     /// `open` or `done`.
-    pub status: String,
+    pub status: requests::Status,
 }
 
 /// Parses `gid://shopify/Customer/123` (or `123`) into the numeric id.

@@ -425,10 +425,10 @@ pub async fn install_tenant(
             let id = TenantId::new();
             tenants::Entity::insert(tenants::ActiveModel {
                 id: Set(id.as_uuid()),
-                platform: Set("shopify".into()),
+                platform: Set(tenants::Platform::Shopify),
                 shop_domain: Set(Some(shop.to_string())),
                 base_url: Set(None),
-                status: Set("active".into()),
+                status: Set(tenants::Status::Active),
                 created_at: Set(now),
                 installed_at: Set(Some(now)),
                 uninstalled_at: Set(None),
@@ -447,15 +447,18 @@ pub async fn install_tenant(
             .await?;
             (id, "shopify.installed")
         }
-        Some(t) if t.platform != "shopify" => {
+        Some(t) if t.platform != tenants::Platform::Shopify => {
             return Err(ShopifyError::Invalid(
                 "the shop belongs to another platform".into(),
             ));
         }
-        Some(t) if t.status == "active" => (TenantId(t.id), "shopify.token_renewed"),
+        Some(t) if t.status == tenants::Status::Active => (TenantId(t.id), "shopify.token_renewed"),
         Some(t) => {
             tenants::Entity::update_many()
-                .col_expr(tenants::Column::Status, Expr::value("active"))
+                .col_expr(
+                    tenants::Column::Status,
+                    Expr::value(tenants::Status::Active),
+                )
                 .col_expr(tenants::Column::InstalledAt, Expr::value(now))
                 .col_expr(
                     tenants::Column::UninstalledAt,
@@ -778,7 +781,7 @@ pub async fn has_usable_token(
 ) -> Result<Option<TenantId>, ShopifyError> {
     let Some(tenant) = tenants::Entity::find()
         .filter(tenants::Column::ShopDomain.eq(shop.as_str()))
-        .filter(tenants::Column::Status.eq("active"))
+        .filter(tenants::Column::Status.eq(tenants::Status::Active))
         .one(&state.db)
         .await?
     else {

@@ -18,7 +18,7 @@ use crate::audit_chain;
 use crate::db::entities::{tenants, users};
 use crate::db::{begin_write, now_ms};
 use crate::state::AppState;
-use crate::tenancy::{self, CallerKind, Principal, Refusal, Role, TenantCtx, TenantStatus, scoped};
+use crate::tenancy::{self, CallerKind, Principal, Refusal, Role, TenantCtx, scoped};
 
 /// Why a session token did not yield a tenant context.
 #[derive(Debug, thiserror::Error)]
@@ -68,12 +68,7 @@ pub async fn authenticate(
         .await
         .map_err(ShopifyError::from)?
         .ok_or(SessionAuthError::NotInstalled)?;
-    if tenancy::rule(
-        CallerKind::ShopifySession,
-        TenantStatus::parse(&tenant.status).unwrap_or(TenantStatus::Purged),
-    )
-    .is_none()
-    {
+    if tenancy::rule(CallerKind::ShopifySession, tenant.status).is_none() {
         return Err(SessionAuthError::NotInstalled);
     }
     let tenant_id = TenantId(tenant.id);
@@ -142,7 +137,7 @@ async fn create_user(
         tenant_id: ctx.tenant_id().as_uuid(),
         external_id: external_id.to_owned(),
         display_name: format!("Shopify staff {sub}"),
-        role: role.as_str().into(),
+        role,
         created_at: now_ms(),
         deactivated_at: None,
     };
@@ -151,7 +146,7 @@ async fn create_user(
         tenant_id: Set(model.tenant_id),
         external_id: Set(model.external_id.clone()),
         display_name: Set(model.display_name.clone()),
-        role: Set(model.role.clone()),
+        role: Set(model.role),
         created_at: Set(model.created_at),
         deactivated_at: Set(None),
     })

@@ -35,7 +35,12 @@ pub const FIRST_BACKOFF_MS: i64 = 30_000;
 /// No retry waits longer than this.
 pub const MAX_BACKOFF_MS: i64 = 6 * 3600 * 1000;
 /// Statuses a processor may claim (when due).
-const CLAIMABLE: [&str; 4] = ["pending", "failed", "processing", "deferred"];
+const CLAIMABLE: [webhook_deliveries::Status; 4] = [
+    webhook_deliveries::Status::Pending,
+    webhook_deliveries::Status::Failed,
+    webhook_deliveries::Status::Processing,
+    webhook_deliveries::Status::Deferred,
+];
 
 /// What a topic handler did with a delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,7 +69,7 @@ async fn claim(db: &DatabaseConnection, id: Uuid, now: i64) -> Result<bool, sea_
     let updated = webhook_deliveries::Entity::update_many()
         .col_expr(
             webhook_deliveries::Column::Status,
-            Expr::value("processing"),
+            Expr::value(webhook_deliveries::Status::Processing),
         )
         .col_expr(
             webhook_deliveries::Column::Attempts,
@@ -114,7 +119,11 @@ pub async fn process_delivery(
             webhook_deliveries::Entity::update_many()
                 .col_expr(
                     webhook_deliveries::Column::Status,
-                    Expr::value(if dead { "dead" } else { "failed" }),
+                    Expr::value(if dead {
+                        webhook_deliveries::Status::Dead
+                    } else {
+                        webhook_deliveries::Status::Failed
+                    }),
                 )
                 .col_expr(
                     webhook_deliveries::Column::NextAttemptAt,
@@ -125,7 +134,9 @@ pub async fn process_delivery(
                     Expr::value(error_category(&e)),
                 )
                 .filter(webhook_deliveries::Column::Id.eq(id))
-                .filter(webhook_deliveries::Column::Status.eq("processing"))
+                .filter(
+                    webhook_deliveries::Column::Status.eq(webhook_deliveries::Status::Processing),
+                )
                 .filter(webhook_deliveries::Column::Attempts.eq(row.attempts))
                 .exec(&state.db)
                 .await?;
@@ -193,7 +204,7 @@ async fn run(
     let held = webhook_deliveries::Entity::update_many()
         .col_expr(webhook_deliveries::Column::TenantId, Expr::value(tenant))
         .filter(webhook_deliveries::Column::Id.eq(row.id))
-        .filter(webhook_deliveries::Column::Status.eq("processing"))
+        .filter(webhook_deliveries::Column::Status.eq(webhook_deliveries::Status::Processing))
         .filter(webhook_deliveries::Column::Attempts.eq(row.attempts))
         .exec(&txn)
         .await?;
@@ -220,27 +231,33 @@ async fn run(
         .filter(webhook_deliveries::Column::Id.eq(row.id));
     match outcome {
         Outcome::Done => {
-            mark.col_expr(webhook_deliveries::Column::Status, Expr::value("processed"))
-                .col_expr(
-                    webhook_deliveries::Column::Payload,
-                    Expr::value(Option::<Vec<u8>>::None),
-                )
-                .exec(&txn)
-                .await?;
+            mark.col_expr(
+                webhook_deliveries::Column::Status,
+                Expr::value(webhook_deliveries::Status::Processed),
+            )
+            .col_expr(
+                webhook_deliveries::Column::Payload,
+                Expr::value(Option::<Vec<u8>>::None),
+            )
+            .exec(&txn)
+            .await?;
         }
         Outcome::Deferred(until) => {
             // Waiting is no failed attempt: the claim's count is given back.
-            mark.col_expr(webhook_deliveries::Column::Status, Expr::value("deferred"))
-                .col_expr(
-                    webhook_deliveries::Column::NextAttemptAt,
-                    Expr::value(until),
-                )
-                .col_expr(
-                    webhook_deliveries::Column::Attempts,
-                    Expr::value(row.attempts - 1),
-                )
-                .exec(&txn)
-                .await?;
+            mark.col_expr(
+                webhook_deliveries::Column::Status,
+                Expr::value(webhook_deliveries::Status::Deferred),
+            )
+            .col_expr(
+                webhook_deliveries::Column::NextAttemptAt,
+                Expr::value(until),
+            )
+            .col_expr(
+                webhook_deliveries::Column::Attempts,
+                Expr::value(row.attempts - 1),
+            )
+            .exec(&txn)
+            .await?;
         }
     }
     txn.commit().await?;

@@ -39,7 +39,7 @@ pub async fn confirm_uninstall(
     let active = tenants::Entity::find_by_id(ctx.tenant_id().as_uuid())
         .one(&state.db)
         .await?
-        .is_some_and(|t| t.status == "active");
+        .is_some_and(|t| t.status == tenants::Status::Active);
     let installation = scoped::<shopify_installations::Entity>(ctx)
         .one(&state.db)
         .await?
@@ -152,7 +152,7 @@ pub(super) async fn app_uninstalled<C: ConnectionTrait>(
     let stale = installation
         .as_ref()
         .is_some_and(|i| i.installed_at > row.received_at);
-    if tenant.status != "active" || stale {
+    if tenant.status != tenants::Status::Active || stale {
         return Ok(());
     }
     if check == UninstallCheck::TokenWorks {
@@ -171,7 +171,10 @@ pub(super) async fn app_uninstalled<C: ConnectionTrait>(
     }
     let shop_redact_due = now + compliance::SHOP_REDACT_AFTER_MS + compliance::DEADLINE_MS;
     tenants::Entity::update_many()
-        .col_expr(tenants::Column::Status, Expr::value("uninstalled"))
+        .col_expr(
+            tenants::Column::Status,
+            Expr::value(tenants::Status::Uninstalled),
+        )
         .col_expr(tenants::Column::UninstalledAt, Expr::value(now))
         .filter(tenants::Column::Id.eq(tenant.id))
         .exec(txn)

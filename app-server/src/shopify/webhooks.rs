@@ -35,7 +35,7 @@ pub use super::webhook_processing::{
 pub use super::webhook_topics::payload_customer_id;
 
 /// The `source` of Shopify rows in `webhook_deliveries`.
-pub const SOURCE: &str = "shopify";
+pub const SOURCE: webhook_deliveries::Source = webhook_deliveries::Source::Shopify;
 /// Payment and payment-instrument keys removed from every stored payload.
 pub const DROPPED_KEYS: &[&str] = &[
     "payment_details",
@@ -205,12 +205,12 @@ pub async fn receive(
     let inserted = webhook_deliveries::Entity::insert(webhook_deliveries::ActiveModel {
         id: Set(id),
         tenant_id: Set(tenant),
-        source: Set(SOURCE.into()),
+        source: Set(SOURCE),
         delivery_id: Set(webhook_id.to_owned()),
         topic: Set(topic.to_owned()),
         shop_domain: Set(shop.to_string()),
         received_at: Set(now),
-        status: Set("pending".into()),
+        status: Set(webhook_deliveries::Status::Pending),
         attempts: Set(0),
         next_attempt_at: Set(now),
         last_error: Set(None),

@@ -28,28 +28,8 @@ use uuid::Uuid;
 use super::{Role, TenantCtx};
 use crate::db::entities::{tenants, users};
 
-/// A tenant's lifecycle state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TenantStatus {
-    /// Installed and in use.
-    Active,
-    /// The platform uninstalled LeakGuard; the data stays until it is purged.
-    Uninstalled,
-    /// The data has been deleted (Shopify `shop/redact`).
-    Purged,
-}
-
-impl TenantStatus {
-    /// Parses the stored form.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "active" => Some(Self::Active),
-            "uninstalled" => Some(Self::Uninstalled),
-            "purged" => Some(Self::Purged),
-            _ => None,
-        }
-    }
-}
+/// A tenant's lifecycle state (`tenants.status`).
+pub use crate::db::entities::tenants::Status as TenantStatus;
 
 /// What a context may do with the tenant's data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -150,13 +130,13 @@ impl Principal<'_> {
 /// Why a verified principal gets no context, or a context cannot write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
-    /// The tenant's status does not admit this caller kind (or the status is unknown).
+    /// The tenant's status does not admit this caller kind.
     #[error("the tenant does not accept this credential")]
     TenantClosed,
     /// The user is deactivated.
     #[error("the user is deactivated")]
     UserDeactivated,
-    /// The principal does not belong to the tenant, or its stored role is unknown.
+    /// The principal does not belong to the tenant.
     #[error("the credential does not match the tenant")]
     Mismatch,
     /// The tenant is read-only to this caller (uninstalled).
@@ -166,7 +146,7 @@ pub enum Refusal {
 
 /// Builds the context of `principal` inside `tenant`, under the status rule of its kind.
 pub fn admit(principal: Principal<'_>, tenant: &tenants::Model) -> Result<TenantCtx, Refusal> {
-    let status = TenantStatus::parse(&tenant.status).ok_or(Refusal::TenantClosed)?;
+    let status = tenant.status;
     let access = rule(principal.kind(), status).ok_or(Refusal::TenantClosed)?;
     let tenant_id = TenantId(tenant.id);
     let person = |user: &users::Model, via: String| -> Result<TenantCtx, Refusal> {
@@ -176,7 +156,7 @@ pub fn admit(principal: Principal<'_>, tenant: &tenants::Model) -> Result<Tenant
         if user.deactivated_at.is_some() {
             return Err(Refusal::UserDeactivated);
         }
-        let role = Role::parse(&user.role).ok_or(Refusal::Mismatch)?;
+        let role = user.role;
         Ok(TenantCtx {
             tenant_id,
             user_id: Some(UserId(user.id)),
@@ -220,13 +200,13 @@ pub fn admit(principal: Principal<'_>, tenant: &tenants::Model) -> Result<Tenant
 mod tests {
     use super::*;
 
-    fn tenant(status: &str) -> tenants::Model {
+    fn tenant(status: TenantStatus) -> tenants::Model {
         tenants::Model {
             id: Uuid::now_v7(),
-            platform: "shopify".into(),
+            platform: tenants::Platform::Shopify,
             shop_domain: Some("door.myshopify.com".into()),
             base_url: None,
-            status: status.into(),
+            status,
             created_at: 0,
             installed_at: Some(0),
             uninstalled_at: None,
@@ -234,13 +214,13 @@ mod tests {
         }
     }
 
-    fn user(tenant: &tenants::Model, role: &str) -> users::Model {
+    fn user(tenant: &tenants::Model, role: Role) -> users::Model {
         users::Model {
             id: Uuid::now_v7(),
             tenant_id: tenant.id,
             external_id: "u".into(),
             display_name: "U".into(),
-            role: role.into(),
+            role,
             created_at: 0,
             deactivated_at: None,
         }
@@ -248,8 +228,8 @@ mod tests {
 
     #[test]
     fn an_uninstalled_tenant_is_read_only_to_keys_and_sessions_and_closed_to_machines() {
-        let t = tenant("uninstalled");
-        let u = user(&t, "admin");
+        let t = tenant(TenantStatus::Uninstalled);
+        let u = user(&t, Role::Admin);
         let key = admit(
             Principal::ApiKey {
                 user: &u,
@@ -276,10 +256,11 @@ mod tests {
     }
 
     #[test]
-    fn a_purged_or_unknown_tenant_admits_nobody() {
-        for status in ["purged", "suspended"] {
-            let t = tenant(status);
-            let u = user(&t, "owner");
+    fn a_purged_tenant_admits_nobody() {
+        // An unknown status cannot be stored (CHECK constraint) nor read (typed column).
+        {
+            let t = tenant(TenantStatus::Purged);
+            let u = user(&t, Role::Owner);
             assert_eq!(
                 admit(Principal::ConsoleSession(&u), &t).err(),
                 Some(Refusal::TenantClosed)
@@ -293,15 +274,15 @@ mod tests {
 
     #[test]
     fn a_deactivated_user_or_another_tenants_user_is_refused() {
-        let t = tenant("active");
-        let mut u = user(&t, "owner");
+        let t = tenant(TenantStatus::Active);
+        let mut u = user(&t, Role::Owner);
         u.deactivated_at = Some(1);
         assert_eq!(
             admit(Principal::ConsoleSession(&u), &t).err(),
             Some(Refusal::UserDeactivated)
         );
-        let other = tenant("active");
-        let stranger = user(&other, "owner");
+        let other = tenant(TenantStatus::Active);
+        let stranger = user(&other, Role::Owner);
         assert_eq!(
             admit(Principal::ConsoleSession(&stranger), &t).err(),
             Some(Refusal::Mismatch)
@@ -310,8 +291,8 @@ mod tests {
 
     #[test]
     fn an_api_key_context_names_its_user_and_key() {
-        let t = tenant("active");
-        let u = user(&t, "analyst");
+        let t = tenant(TenantStatus::Active);
+        let u = user(&t, Role::Analyst);
         let key_id = Uuid::now_v7();
         let ctx = admit(Principal::ApiKey { user: &u, key_id }, &t).unwrap();
         assert_eq!(ctx.role(), Role::Analyst);

@@ -19,19 +19,38 @@ use leakguard_domain::audit::Actor;
 use leakguard_domain::ids::{TenantId, UserId};
 use serde::{Deserialize, Serialize};
 
-/// Roles inside a tenant.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Roles inside a tenant, stored in `users.role` as their lowercase name.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    sea_orm::EnumIter,
+    sea_orm::DeriveActiveEnum,
+)]
 #[serde(rename_all = "lowercase")]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(sea_orm::sea_query::StringLen::N(16))"
+)]
 pub enum Role {
     /// Installed the app; everything an admin can, plus managing admins.
+    #[sea_orm(string_value = "owner")]
     Owner,
     /// Manages users, policies and integrations.
+    #[sea_orm(string_value = "admin")]
     Admin,
     /// Approves notice templates; reads everything.
+    #[sea_orm(string_value = "legal")]
     Legal,
     /// Triages findings and incidents.
+    #[sea_orm(string_value = "analyst")]
     Analyst,
     /// Reads.
+    #[sea_orm(string_value = "viewer")]
     Viewer,
 }
 

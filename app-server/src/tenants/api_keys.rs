@@ -179,9 +179,7 @@ pub async fn create_api_key(
         .one(&txn)
         .await?
         .ok_or(TenantError::NotFound)?;
-    let role = Role::parse(&user.role).ok_or_else(|| {
-        TenantError::Unexpected(anyhow::anyhow!("user {} has an unknown role", user.id))
-    })?;
+    let role = user.role;
     check_standing(ctx, role, "issue an API key for a user with the role")?;
     if user.deactivated_at.is_some() {
         return Err(TenantError::UserDeactivated);
@@ -258,7 +256,7 @@ pub async fn revoke_api_key(
             .one(&txn)
             .await?
             .ok_or(TenantError::NotFound)?;
-        let role = Role::parse(&holder.role).unwrap_or(Role::Owner);
+        let role = holder.role;
         check_standing(ctx, role, "revoke an API key of a user with the role")?;
     }
     let now = now_ms();
@@ -311,11 +309,16 @@ pub async fn recover_owner_key(
 ) -> Result<RecoveredKey, TenantError> {
     let now = now_ms();
     let expires_at = expiry(now, days)?;
-    let ctx = tenancy::admit(Principal::Operator(operator.clone()), tenant)
-        .map_err(|_| TenantError::Invalid(format!("tenant {} is {}", tenant.id, tenant.status)))?;
+    let ctx = tenancy::admit(Principal::Operator(operator.clone()), tenant).map_err(|_| {
+        TenantError::Invalid(format!(
+            "tenant {} is {}",
+            tenant.id,
+            tenant.status.as_str()
+        ))
+    })?;
     let txn = begin_write(db).await?;
     let mut owners = scoped::<users::Entity>(&ctx)
-        .filter(users::Column::Role.eq(Role::Owner.as_str()))
+        .filter(users::Column::Role.eq(Role::Owner))
         .filter(users::Column::DeactivatedAt.is_null())
         .order_by_asc(users::Column::CreatedAt);
     if let Some(owner) = owner {

@@ -102,13 +102,13 @@ pub struct TenantView {
     /// Id.
     pub id: Uuid,
     /// `shopify` or `magento`.
-    pub platform: String,
+    pub platform: tenants::Platform,
     /// Shop domain (Shopify).
     pub shop_domain: Option<String>,
     /// Base URL (Magento).
     pub base_url: Option<String>,
     /// `active`, `uninstalled`, `purged`.
-    pub status: String,
+    pub status: tenants::Status,
     /// Unix ms.
     pub created_at: i64,
     /// Unix ms.
@@ -181,10 +181,17 @@ pub async fn create_tenant_with_key_days(
     let expires_at = api_keys::expiry(now, Some(key_days))?;
     let tenant_id = TenantId::new();
     let (platform, shop, base, label) = match &address {
-        PlatformAddress::Shopify(s) => ("shopify", Some(s.to_string()), None, s.to_string()),
-        PlatformAddress::Magento(b) => ("magento", None, Some(b.clone()), b.clone()),
+        PlatformAddress::Shopify(s) => (
+            tenants::Platform::Shopify,
+            Some(s.to_string()),
+            None,
+            s.to_string(),
+        ),
+        PlatformAddress::Magento(b) => {
+            (tenants::Platform::Magento, None, Some(b.clone()), b.clone())
+        }
     };
-    if access_token.is_some() && platform != "shopify" {
+    if access_token.is_some() && platform != tenants::Platform::Shopify {
         return Err(TenantError::Invalid(
             "--access-token applies to Shopify tenants only".into(),
         ));
@@ -202,10 +209,10 @@ pub async fn create_tenant_with_key_days(
     }
     let model = tenants::ActiveModel {
         id: Set(tenant_id.as_uuid()),
-        platform: Set(platform.into()),
+        platform: Set(platform),
         shop_domain: Set(shop),
         base_url: Set(base),
-        status: Set("active".into()),
+        status: Set(tenants::Status::Active),
         created_at: Set(now),
         installed_at: Set(Some(now)),
         uninstalled_at: Set(None),

@@ -34,7 +34,7 @@ pub struct UserView {
     /// Name shown in the console.
     pub display_name: String,
     /// Role.
-    pub role: String,
+    pub role: Role,
     /// Whether the user may sign in and use their keys.
     pub active: bool,
     /// Unix ms.
@@ -70,7 +70,7 @@ pub(super) async fn create_user_in<C: ConnectionTrait>(
         tenant_id: Set(ctx.tenant_id().as_uuid()),
         external_id: Set(external_id.to_owned()),
         display_name: Set(display_name.to_owned()),
-        role: Set(role.as_str().into()),
+        role: Set(role),
         created_at: Set(now_ms()),
         deactivated_at: Set(None),
     })
@@ -188,8 +188,7 @@ pub async fn update_user(
     }
     let txn = begin_write(db).await?;
     let user = find_user(&txn, ctx, id).await?;
-    let current = Role::parse(&user.role)
-        .ok_or_else(|| TenantError::Unexpected(anyhow::anyhow!("user {id} has an unknown role")))?;
+    let current = user.role;
     let new_role = change.role.unwrap_or(current);
     let was_active = user.deactivated_at.is_none();
     let active = change.active.unwrap_or(was_active);
@@ -202,7 +201,7 @@ pub async fn update_user(
     let loses_owner = current == Role::Owner && was_active && (new_role != Role::Owner || !active);
     if loses_owner {
         let other_owners = scoped::<users::Entity>(ctx)
-            .filter(users::Column::Role.eq(Role::Owner.as_str()))
+            .filter(users::Column::Role.eq(Role::Owner))
             .filter(users::Column::DeactivatedAt.is_null())
             .filter(users::Column::Id.ne(id))
             .lock_exclusive()
@@ -219,7 +218,7 @@ pub async fn update_user(
         user.deactivated_at.or(Some(now))
     };
     scoped_update::<users::Entity>(ctx)
-        .col_expr(users::Column::Role, Expr::value(new_role.as_str()))
+        .col_expr(users::Column::Role, Expr::value(new_role))
         .col_expr(users::Column::DeactivatedAt, Expr::value(deactivated_at))
         .filter(users::Column::Id.eq(id))
         .exec(&txn)
@@ -275,10 +274,10 @@ pub async fn upsert_external_user<C: ConnectionTrait>(
         let id = create_user_in(txn, ctx, external_id, display_name, role).await?;
         return find_user(txn, ctx, id.as_uuid()).await;
     };
-    if user.display_name != display_name || user.role != role.as_str() {
+    if user.display_name != display_name || user.role != role {
         scoped_update::<users::Entity>(ctx)
             .col_expr(users::Column::DisplayName, Expr::value(display_name))
-            .col_expr(users::Column::Role, Expr::value(role.as_str()))
+            .col_expr(users::Column::Role, Expr::value(role))
             .filter(users::Column::Id.eq(user.id))
             .exec(txn)
             .await?;

@@ -447,7 +447,7 @@ async fn the_module_applies_the_servers_policy_on_mariadb(backend: Backend) {
             .await
             .unwrap()
             .into_iter()
-            .map(|f| (f.code, f.severity))
+            .map(|f| (f.code, f.severity.as_str().to_owned()))
             .collect()
     };
     let mut codes: Vec<&str> = findings.iter().map(|(c, _)| c.as_str()).collect();

@@ -29,4 +29,5 @@ mod shopify_oauth;
 mod shopify_session;
 mod shopify_support;
 mod shopify_webhooks;
+mod typed_states;
 mod users;

@@ -474,7 +474,7 @@ async fn an_installed_app_audits_through_the_shopify_admin_client(backend: Backe
     let run = permission_audits::run_for_tenant(&app.state, &ctx, Trigger::Manual, now)
         .await
         .unwrap();
-    assert_eq!(run.status, "succeeded", "{:?}", run.error);
+    assert_eq!(run.status.as_str(), "succeeded", "{:?}", run.error);
     assert!(run.complete);
     assert_eq!(run.principals, 3);
     assert_eq!(
@@ -493,7 +493,7 @@ async fn an_installed_app_audits_through_the_shopify_admin_client(backend: Backe
     let denied = permission_audits::run_for_tenant(&app.state, &ctx, Trigger::Manual, now + 1)
         .await
         .unwrap();
-    assert_eq!(denied.status, "succeeded");
+    assert_eq!(denied.status.as_str(), "succeeded");
     assert!(!denied.complete);
     assert!(denied.notice.unwrap().contains("read_apps"));
 }
@@ -609,7 +609,7 @@ async fn a_magento_audit_reads_the_module_report(backend: Backend) {
     let failed = permission_audits::run_now(&app.state.db, &ctx, &source, Trigger::Manual, now)
         .await
         .unwrap();
-    assert_eq!(failed.status, "failed");
+    assert_eq!(failed.status.as_str(), "failed");
     assert!(
         failed
             .error
@@ -625,7 +625,7 @@ async fn a_magento_audit_reads_the_module_report(backend: Backend) {
     let first = permission_audits::run_now(&app.state.db, &ctx, &source, Trigger::Manual, now)
         .await
         .unwrap();
-    assert_eq!(first.status, "succeeded");
+    assert_eq!(first.status.as_str(), "succeeded");
     assert_eq!(first.principals, 2);
     let reports = Reports(std::sync::Mutex::new(Some((
         magento_report(&["Magento_Sales::sales_order", "Magento_Customer::manage"]),

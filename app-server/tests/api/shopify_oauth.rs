@@ -139,7 +139,7 @@ async fn the_full_install_flow_runs_against_a_fake_shopify(backend: Backend) {
     let tenant = app_server::tenants::resolve(&app.state.db, SHOP)
         .await
         .unwrap();
-    assert_eq!(tenant.status, "active");
+    assert_eq!(tenant.status.as_str(), "active");
     let ctx = TenantCtx::system(TenantId(tenant.id), "test");
     let installation = app_server::tenancy::scoped::<
         app_server::db::entities::shopify_installations::Entity,

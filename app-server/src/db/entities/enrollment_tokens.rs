@@ -8,7 +8,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub tenant_id: Uuid,
-    pub kind: String,
+    pub kind: crate::enrollment::TokenKind,
     pub token_hash: String,
     pub created_by: String,
     pub created_at: i64,

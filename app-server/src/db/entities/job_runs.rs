@@ -1,6 +1,7 @@
 //! `job_runs`: One scheduled slot of a job, claimed by one server.
 
 use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "job_runs")]
@@ -12,7 +13,7 @@ pub struct Model {
     pub owner: String,
     pub started_at: i64,
     pub finished_at: Option<i64>,
-    pub status: String,
+    pub status: Status,
     #[sea_orm(column_type = "Text", nullable)]
     pub detail: Option<String>,
 }
@@ -21,3 +22,39 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// How a claimed job slot went.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum Status {
+    /// Claimed, not finished.
+    #[sea_orm(string_value = "running")]
+    #[serde(rename = "running")]
+    Running,
+    /// Finished without failures.
+    #[sea_orm(string_value = "ok")]
+    #[serde(rename = "ok")]
+    Ok,
+    /// A permission audit run succeeded.
+    #[sea_orm(string_value = "succeeded")]
+    #[serde(rename = "succeeded")]
+    Succeeded,
+    /// Failed; see the detail and the server log.
+    #[sea_orm(string_value = "failed")]
+    #[serde(rename = "failed")]
+    Failed,
+}
+
+impl Status {
+    /// The stored and serialized form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Ok => "ok",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+        }
+    }
+}

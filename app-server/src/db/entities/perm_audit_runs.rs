@@ -1,6 +1,7 @@
 //! `perm_audit_runs`: One permission audit run of a tenant.
 
 use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "perm_audit_runs")]
@@ -13,7 +14,7 @@ pub struct Model {
     pub trigger: String,
     pub started_at: i64,
     pub finished_at: Option<i64>,
-    pub status: String,
+    pub status: Status,
     pub complete: bool,
     pub principals: i32,
     pub changes: i32,
@@ -30,3 +31,34 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// How a permission audit run went.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum Status {
+    /// Started, not finished.
+    #[sea_orm(string_value = "running")]
+    #[serde(rename = "running")]
+    Running,
+    /// Finished.
+    #[sea_orm(string_value = "succeeded")]
+    #[serde(rename = "succeeded")]
+    Succeeded,
+    /// Failed; see the error.
+    #[sea_orm(string_value = "failed")]
+    #[serde(rename = "failed")]
+    Failed,
+}
+
+impl Status {
+    /// The stored and serialized form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+        }
+    }
+}

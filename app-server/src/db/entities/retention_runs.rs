@@ -1,6 +1,7 @@
 //! `retention_runs`: One retention enforcement run of one data class.
 
 use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "retention_runs")]
@@ -9,7 +10,7 @@ pub struct Model {
     pub id: Uuid,
     pub tenant_id: Uuid,
     pub class: String,
-    pub source: String,
+    pub source: Source,
     pub status: String,
     pub policy_version: i32,
     pub cutoff: i64,
@@ -32,3 +33,29 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// Who ran a retention run.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum Source {
+    /// The server, on its own store.
+    #[sea_orm(string_value = "server")]
+    #[serde(rename = "server")]
+    Server,
+    /// The Magento module, reported to the server.
+    #[sea_orm(string_value = "magento")]
+    #[serde(rename = "magento")]
+    Magento,
+}
+
+impl Source {
+    /// The stored and serialized form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Server => "server",
+            Self::Magento => "magento",
+        }
+    }
+}

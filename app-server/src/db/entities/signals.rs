@@ -1,6 +1,7 @@
 //! `signals`: Inputs of detection: module events and agent security events.
 
 use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "signals")]
@@ -9,7 +10,7 @@ pub struct Model {
     pub tenant_id: Uuid,
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    pub source: String,
+    pub source: Source,
     pub kind: String,
     pub dedup_key: String,
     pub principal: Option<String>,
@@ -23,3 +24,29 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// What reported a signal.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+pub enum Source {
+    /// A host agent.
+    #[sea_orm(string_value = "agent")]
+    #[serde(rename = "agent")]
+    Agent,
+    /// The Magento module.
+    #[sea_orm(string_value = "magento_module")]
+    #[serde(rename = "magento_module")]
+    MagentoModule,
+}
+
+impl Source {
+    /// The stored and serialized form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Agent => "agent",
+            Self::MagentoModule => "magento_module",
+        }
+    }
+}

@@ -10,7 +10,7 @@ pub struct Model {
     pub tenant_id: Uuid,
     pub external_id: String,
     pub display_name: String,
-    pub role: String,
+    pub role: crate::tenancy::Role,
     pub created_at: i64,
     pub deactivated_at: Option<i64>,
 }

@@ -1,6 +1,7 @@
 //! `webhook_deliveries`: A received webhook, stored before it is processed.
 
 use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "webhook_deliveries")]
@@ -8,12 +9,12 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub tenant_id: Option<Uuid>,
-    pub source: String,
+    pub source: Source,
     pub delivery_id: String,
     pub topic: String,
     pub shop_domain: String,
     pub received_at: i64,
-    pub status: String,
+    pub status: Status,
     pub attempts: i32,
     pub next_attempt_at: i64,
     #[sea_orm(column_type = "Text", nullable)]
@@ -25,3 +26,70 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// Who sent a webhook.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+pub enum Source {
+    /// Shopify.
+    #[sea_orm(string_value = "shopify")]
+    #[serde(rename = "shopify")]
+    Shopify,
+}
+
+/// Where a stored webhook is in its processing.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum Status {
+    /// Stored, not yet processed.
+    #[sea_orm(string_value = "pending")]
+    #[serde(rename = "pending")]
+    Pending,
+    /// Claimed by a worker.
+    #[sea_orm(string_value = "processing")]
+    #[serde(rename = "processing")]
+    Processing,
+    /// Done.
+    #[sea_orm(string_value = "processed")]
+    #[serde(rename = "processed")]
+    Processed,
+    /// Failed; retried later.
+    #[sea_orm(string_value = "failed")]
+    #[serde(rename = "failed")]
+    Failed,
+    /// Failed too often; not retried.
+    #[sea_orm(string_value = "dead")]
+    #[serde(rename = "dead")]
+    Dead,
+    /// Not yet due (a `shop/redact` before the 48 h after the uninstall); processed later.
+    #[sea_orm(string_value = "deferred")]
+    #[serde(rename = "deferred")]
+    Deferred,
+}
+
+impl Source {
+    /// The stored and serialized form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Shopify => "shopify",
+        }
+    }
+}
+
+impl Status {
+    /// The stored and serialized form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Processing => "processing",
+            Self::Processed => "processed",
+            Self::Failed => "failed",
+            Self::Dead => "dead",
+            Self::Deferred => "deferred",
+        }
+    }
+}

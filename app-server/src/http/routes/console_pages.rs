@@ -66,7 +66,7 @@ pub(crate) async fn page(
     let tenant = permission_audits::tenant_of(&state.db, &cc.ctx)
         .await
         .map_err(|e| cc.err(e))?;
-    let shopify_shop = (tenant.platform == "shopify")
+    let shopify_shop = (tenant.platform == crate::db::entities::tenants::Platform::Shopify)
         .then(|| tenant.shop_domain.clone())
         .flatten();
     // App Bridge only when the app is configured (production); tests and Magento run without.
