@@ -11,6 +11,7 @@ pub mod db;
 pub mod enrollment;
 pub mod http;
 pub mod ingest;
+pub mod invalid_input;
 pub mod jobs;
 pub mod magento;
 pub mod metrics;

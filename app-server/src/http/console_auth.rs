@@ -234,7 +234,15 @@ impl<T: DeserializeOwned + 'static> FromRequest for ConsoleForm<T> {
                 .map_err(|e| PageError::new(e, html))?;
             let fields = fields
                 .await
-                .map_err(|_| PageError::new(ApiError::invalid("the form could not be read"), html))?
+                .map_err(|_| {
+                    PageError::new(
+                        ApiError::refused(
+                            crate::invalid_input::Reason::InvalidForm,
+                            "the form could not be read",
+                        ),
+                        html,
+                    )
+                })?
                 .into_inner();
             let mut map = serde_json::Map::new();
             let mut token = header_token;
@@ -257,7 +265,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for ConsoleForm<T> {
                 ));
             }
             let form = serde_json::from_value(serde_json::Value::Object(map)).map_err(|e| {
-                PageError::new(ApiError::invalid(format!("invalid form: {e}")), html)
+                PageError::new(
+                    ApiError::refused(
+                        crate::invalid_input::Reason::InvalidForm,
+                        format!("invalid form: {e}"),
+                    ),
+                    html,
+                )
             })?;
             Ok(Self { cc, form })
         })

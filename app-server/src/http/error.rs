@@ -7,6 +7,8 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use std::fmt;
 
+use crate::invalid_input::{InvalidInput, Reason};
+
 /// Every error code the API returns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ErrorCode {
@@ -57,6 +59,42 @@ pub enum ErrorCode {
     OwnerRequired,
     /// The tenant is uninstalled: its data can be read, not changed.
     TenantReadOnly,
+    /// The input was refused for a specific reason (see [`reason_code`]).
+    Invalid(Reason),
+}
+
+/// The public code of each specific refusal; `invalid_request` only when none applies.
+pub fn reason_code(reason: Reason) -> &'static str {
+    match reason {
+        Reason::Other => "invalid_request",
+        Reason::InvalidJson => "invalid_json",
+        Reason::UnknownField => "unknown_field",
+        Reason::MissingField => "missing_field",
+        Reason::InvalidField => "invalid_field",
+        Reason::InvalidQuery => "invalid_query",
+        Reason::InvalidForm => "invalid_form",
+        Reason::MissingParameter => "missing_parameter",
+        Reason::InvalidLimit => "invalid_limit",
+        Reason::InvalidFilter => "invalid_filter",
+        Reason::InvalidFormat => "invalid_format",
+        Reason::InvalidRole => "invalid_role",
+        Reason::InvalidShopDomain => "invalid_shop_domain",
+        Reason::InvalidBaseUrl => "invalid_base_url",
+        Reason::InvalidCron => "invalid_cron",
+        Reason::InvalidRetentionPolicy => "invalid_retention_policy",
+        Reason::InvalidAllowList => "invalid_allow_list",
+        Reason::InvalidStaleAdminDays => "invalid_stale_admin_days",
+        Reason::DocumentTooLarge => "document_too_large",
+        Reason::InvalidDecision => "invalid_decision",
+        Reason::InvalidJustification => "invalid_justification",
+        Reason::InvalidExpiry => "invalid_expiry",
+        Reason::FindingNotReviewable => "finding_not_reviewable",
+        Reason::InvalidMode => "invalid_mode",
+        Reason::TenantNotEligible => "tenant_not_eligible",
+        Reason::InvalidCustomerId => "invalid_customer_id",
+        Reason::InvalidWebhook => "invalid_webhook",
+        Reason::InvalidModuleDocument => "invalid_module_document",
+    }
 }
 
 impl ErrorCode {
@@ -86,6 +124,7 @@ impl ErrorCode {
             Self::LastOwner => "last_owner",
             Self::OwnerRequired => "owner_required",
             Self::TenantReadOnly => "tenant_read_only",
+            Self::Invalid(reason) => reason_code(reason),
         }
     }
 
@@ -113,15 +152,18 @@ impl ErrorCode {
             }
             Self::LastOwner => StatusCode::CONFLICT,
             Self::OwnerRequired | Self::TenantReadOnly => StatusCode::FORBIDDEN,
+            Self::Invalid(Reason::DocumentTooLarge) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Invalid(_) => StatusCode::BAD_REQUEST,
         }
     }
 
     /// The error type (a coarse grouping of codes).
     pub fn kind(self) -> &'static str {
         match self {
-            Self::InvalidRequest | Self::PayloadTooLarge | Self::UnsupportedMediaType => {
-                "invalid_request"
-            }
+            Self::InvalidRequest
+            | Self::PayloadTooLarge
+            | Self::UnsupportedMediaType
+            | Self::Invalid(_) => "invalid_request",
             Self::MissingCredentials
             | Self::InvalidCredentials
             | Self::InsufficientRole
@@ -179,9 +221,17 @@ impl ApiError {
         Self::new(ErrorCode::NotFound, "not found")
     }
 
-    /// 400.
+    /// 400 without a specific reason (`invalid_request`).
     pub fn invalid(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::InvalidRequest, message)
+    }
+
+    /// 400 (413 for a document too large) with the code of `reason`.
+    pub fn refused(reason: Reason, message: impl Into<String>) -> Self {
+        match reason {
+            Reason::Other => Self::invalid(message),
+            reason => Self::new(ErrorCode::Invalid(reason), message),
+        }
     }
 
     /// 403.
@@ -270,6 +320,12 @@ impl ResponseError for ApiError {
     }
 }
 
+impl From<InvalidInput> for ApiError {
+    fn from(e: InvalidInput) -> Self {
+        Self::refused(e.reason, e.message)
+    }
+}
+
 impl From<sea_orm::DbErr> for ApiError {
     fn from(e: sea_orm::DbErr) -> Self {
         Self::internal(e)
@@ -283,7 +339,7 @@ impl From<crate::shopify::ShopifyError> for ApiError {
             E::NotConfigured => {
                 Self::new(ErrorCode::Unavailable, "the Shopify app is not configured")
             }
-            E::Invalid(m) => Self::invalid(m),
+            E::Invalid(m) => m.into(),
             E::Unauthorized(m) => Self::new(ErrorCode::InvalidCredentials, m),
             E::ReauthRequired => Self::new(
                 ErrorCode::ReauthRequired,
@@ -315,7 +371,7 @@ impl From<crate::permission_audits::AuditsError> for ApiError {
     fn from(e: crate::permission_audits::AuditsError) -> Self {
         use crate::permission_audits::AuditsError as E;
         match e {
-            E::Invalid(m) => Self::invalid(m),
+            E::Invalid(m) => m.into(),
             E::NotFound => Self::not_found(),
             E::Forbidden => Self::forbidden(),
             E::Unexpected(e) => Self::internal(e),
@@ -327,7 +383,7 @@ impl From<crate::magento::MagentoError> for ApiError {
     fn from(e: crate::magento::MagentoError) -> Self {
         use crate::magento::MagentoError as E;
         match e {
-            E::Invalid(m) => Self::invalid(m),
+            E::Invalid(m) => m.into(),
             E::MissingCredentials(m) => Self::new(ErrorCode::MissingCredentials, m),
             E::Unauthorized(m) => Self::new(ErrorCode::InvalidCredentials, m),
             E::TooLarge(m) => Self::new(ErrorCode::PayloadTooLarge, m),
@@ -384,10 +440,36 @@ pub fn json_error_handler(
         J::Overflow { .. } | J::OverflowKnownLength { .. } => {
             ApiError::new(ErrorCode::PayloadTooLarge, "request body is too large")
         }
-        J::ContentType => ApiError::invalid("content type must be application/json"),
-        other => ApiError::invalid(format!("invalid JSON body: {other}")),
+        J::ContentType => ApiError::new(
+            ErrorCode::UnsupportedMediaType,
+            "content type must be application/json",
+        ),
+        J::Deserialize(e) => ApiError::refused(
+            json_reason(e),
+            crate::magento::json_error("invalid JSON body", e),
+        ),
+        _ => ApiError::refused(Reason::InvalidJson, "the JSON body could not be read"),
     };
     api.into()
+}
+
+/// The reason a JSON body was refused: malformed, an unknown or missing field, or a field of
+/// the wrong type or value.
+pub fn json_reason(e: &serde_json::Error) -> Reason {
+    use serde_json::error::Category;
+    match e.classify() {
+        Category::Data => {
+            let text = e.to_string();
+            if text.starts_with("unknown field") {
+                Reason::UnknownField
+            } else if text.starts_with("missing field") {
+                Reason::MissingField
+            } else {
+                Reason::InvalidField
+            }
+        }
+        Category::Syntax | Category::Eof | Category::Io => Reason::InvalidJson,
+    }
 }
 
 /// Maps query-string extraction errors onto the catalogue.
@@ -395,7 +477,7 @@ pub fn query_error_handler(
     err: actix_web::error::QueryPayloadError,
     _req: &actix_web::HttpRequest,
 ) -> actix_web::Error {
-    ApiError::invalid(format!("invalid query string: {err}")).into()
+    ApiError::refused(Reason::InvalidQuery, format!("invalid query string: {err}")).into()
 }
 
 /// Maps path extraction errors onto the catalogue (a malformed id is simply not found).

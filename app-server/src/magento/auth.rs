@@ -58,11 +58,18 @@ pub async fn enroll(
         || !module_version.bytes().all(|b| b.is_ascii_graphic())
     {
         return Err(MagentoError::Invalid(
-            "module_version must be 1 to 64 printable characters".into(),
+            crate::invalid_input::InvalidInput::new(
+                crate::invalid_input::Reason::InvalidField,
+                "module_version must be 1 to 64 printable characters",
+            ),
         ));
     }
-    let base_url = normalize_base_url(&request.base_url)
-        .map_err(|_| MagentoError::Invalid("base_url is not a valid store URL".into()))?;
+    let base_url = normalize_base_url(&request.base_url).map_err(|_| {
+        MagentoError::Invalid(crate::invalid_input::InvalidInput::new(
+            crate::invalid_input::Reason::InvalidBaseUrl,
+            "base_url is not a valid store URL",
+        ))
+    })?;
     let txn = begin_write(db).await?;
     let token = enrollment::find_usable(
         &txn,
@@ -83,7 +90,10 @@ pub async fn enroll(
     ) else {
         // The token stays usable: a typo in the store URL must not burn it.
         return Err(MagentoError::Invalid(
-            "base_url does not match the tenant's store URL".into(),
+            crate::invalid_input::InvalidInput::new(
+                crate::invalid_input::Reason::InvalidBaseUrl,
+                "base_url does not match the tenant's store URL",
+            ),
         ));
     };
     let tenant_id = enrollment::consume(&txn, &token, now_ms).await?;

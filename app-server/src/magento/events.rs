@@ -63,7 +63,10 @@ struct Parsed {
 fn parse_event(event: &Value) -> Result<Parsed, MagentoError> {
     let Value::Object(map) = event else {
         return Err(MagentoError::Invalid(
-            "every event must be a JSON object".into(),
+            crate::invalid_input::InvalidInput::new(
+                crate::invalid_input::Reason::InvalidModuleDocument,
+                "every event must be a JSON object",
+            ),
         ));
     };
     // Canonical JSON refuses floating point numbers; such an event is hashed as serialised.
@@ -124,11 +127,18 @@ pub async fn store(
     body: &[u8],
     now_ms: i64,
 ) -> Result<EventsAck, MagentoError> {
-    let document: Value = serde_json::from_slice(body)
-        .map_err(|e| MagentoError::Invalid(super::json_error("invalid JSON body", &e)))?;
+    let document: Value = serde_json::from_slice(body).map_err(|e| {
+        MagentoError::Invalid(crate::invalid_input::InvalidInput::new(
+            crate::invalid_input::Reason::InvalidJson,
+            super::json_error("invalid JSON body", &e),
+        ))
+    })?;
     let Some(events) = document.get("events").and_then(Value::as_array) else {
         return Err(MagentoError::Invalid(
-            "the body must be {\"events\": [...]}".into(),
+            crate::invalid_input::InvalidInput::new(
+                crate::invalid_input::Reason::InvalidModuleDocument,
+                "the body must be {\"events\": [...]}",
+            ),
         ));
     };
     if events.len() > MAX_EVENTS {

@@ -29,7 +29,7 @@ pub const MODULE_SECRET: &str = "magento.module_secret";
 pub enum MagentoError {
     /// Bad input, with a message safe to show.
     #[error("{0}")]
-    Invalid(String),
+    Invalid(crate::invalid_input::InvalidInput),
     /// Authentication headers absent.
     #[error("{0}")]
     MissingCredentials(String),
@@ -69,7 +69,10 @@ impl From<EnrollmentError> for MagentoError {
     fn from(e: EnrollmentError) -> Self {
         match e {
             EnrollmentError::InvalidToken => Self::Unauthorized(e.to_string()),
-            EnrollmentError::Invalid(m) => Self::Invalid(m),
+            EnrollmentError::Invalid(m) => Self::Invalid(crate::invalid_input::InvalidInput::new(
+                crate::invalid_input::Reason::TenantNotEligible,
+                m,
+            )),
             EnrollmentError::Unexpected(e) => Self::Unexpected(e),
         }
     }

@@ -209,12 +209,19 @@ pub async fn store_report(
     body: &[u8],
     now_ms: i64,
 ) -> Result<ReportAck, MagentoError> {
-    let report: Report = serde_json::from_slice(body)
-        .map_err(|e| MagentoError::Invalid(super::json_error("invalid retention report", &e)))?;
+    let report: Report = serde_json::from_slice(body).map_err(|e| {
+        MagentoError::Invalid(crate::invalid_input::InvalidInput::new(
+            crate::invalid_input::Reason::InvalidJson,
+            super::json_error("invalid retention report", &e),
+        ))
+    })?;
     let run_id = report.run_id.trim();
     if run_id.is_empty() || run_id.len() > 64 || !run_id.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(MagentoError::Invalid(
-            "run_id must be 1 to 64 printable characters".into(),
+            crate::invalid_input::InvalidInput::new(
+                crate::invalid_input::Reason::InvalidModuleDocument,
+                "run_id must be 1 to 64 printable characters",
+            ),
         ));
     }
     let sha_ok = report.policy_sha256.is_empty()
@@ -222,7 +229,10 @@ pub async fn store_report(
             && report.policy_sha256.bytes().all(|b| b.is_ascii_hexdigit()));
     if !sha_ok || report.policy_version < 0 {
         return Err(MagentoError::Invalid(
-            "policy_version must be >= 0 and policy_sha256 64 hex characters".into(),
+            crate::invalid_input::InvalidInput::new(
+                crate::invalid_input::Reason::InvalidModuleDocument,
+                "policy_version must be >= 0 and policy_sha256 64 hex characters",
+            ),
         ));
     }
     if report.classes.len() > 64
@@ -232,7 +242,10 @@ pub async fn store_report(
             .any(|c| c.class.is_empty() || c.class.len() > 64 || c.alerts.len() > 64)
     {
         return Err(MagentoError::Invalid(
-            "classes must be at most 64 entries with a class name and at most 64 alerts".into(),
+            crate::invalid_input::InvalidInput::new(
+                crate::invalid_input::Reason::InvalidModuleDocument,
+                "classes must be at most 64 entries with a class name and at most 64 alerts",
+            ),
         ));
     }
     let rows_affected: i64 = report

@@ -35,20 +35,34 @@ pub async fn store(
     body: &[u8],
     now_ms: i64,
 ) -> Result<SnapshotAck, MagentoError> {
-    let document: Value = serde_json::from_slice(body)
-        .map_err(|e| MagentoError::Invalid(super::json_error("invalid JSON body", &e)))?;
+    let document: Value = serde_json::from_slice(body).map_err(|e| {
+        MagentoError::Invalid(crate::invalid_input::InvalidInput::new(
+            crate::invalid_input::Reason::InvalidJson,
+            super::json_error("invalid JSON body", &e),
+        ))
+    })?;
     let schema = document
         .get("schema")
         .and_then(Value::as_str)
         .filter(|s| s.starts_with(SCHEMA_PREFIX) && s.len() <= 128)
-        .ok_or_else(|| MagentoError::Invalid(format!("schema must start with {SCHEMA_PREFIX}")))?
+        .ok_or_else(|| {
+            MagentoError::Invalid(crate::invalid_input::InvalidInput::new(
+                crate::invalid_input::Reason::InvalidModuleDocument,
+                format!("schema must start with {SCHEMA_PREFIX}"),
+            ))
+        })?
         .to_owned();
     let count = |field: &str| -> Result<i32, MagentoError> {
         document
             .get(field)
             .and_then(Value::as_array)
             .map(|a| i32::try_from(a.len()).unwrap_or(i32::MAX))
-            .ok_or_else(|| MagentoError::Invalid(format!("{field} must be an array")))
+            .ok_or_else(|| {
+                MagentoError::Invalid(crate::invalid_input::InvalidInput::new(
+                    crate::invalid_input::Reason::InvalidModuleDocument,
+                    format!("{field} must be an array"),
+                ))
+            })
     };
     let integrations = count("integrations")?;
     let admin_users = count("admin_users")?;

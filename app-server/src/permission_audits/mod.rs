@@ -51,7 +51,7 @@ const MAX_POLICY_BYTES: usize = 256 * 1024;
 pub enum AuditsError {
     /// Bad input, with a message safe to show.
     #[error("{0}")]
-    Invalid(String),
+    Invalid(crate::invalid_input::InvalidInput),
     /// Not found (or another tenant's).
     #[error("not found")]
     NotFound,
@@ -376,7 +376,10 @@ pub async fn put_policy(
         .any(|k| k.trim().is_empty() || k.len() > 512)
     {
         return Err(AuditsError::Invalid(
-            "allow-list keys must be principal keys of 1 to 512 characters".into(),
+            crate::invalid_input::InvalidInput::new(
+                crate::invalid_input::Reason::InvalidAllowList,
+                "allow-list keys must be principal keys of 1 to 512 characters",
+            ),
         ));
     }
     if policy
@@ -384,14 +387,20 @@ pub async fn put_policy(
         .is_some_and(|d| !(1..=3650).contains(&d))
     {
         return Err(AuditsError::Invalid(
-            "stale_admin_days must be 1 to 3650".into(),
+            crate::invalid_input::InvalidInput::new(
+                crate::invalid_input::Reason::InvalidStaleAdminDays,
+                "stale_admin_days must be 1 to 3650",
+            ),
         ));
     }
     let text = serde_json::to_string(&policy)?;
     if text.len() > MAX_POLICY_BYTES {
-        return Err(AuditsError::Invalid(format!(
-            "the policy is larger than {MAX_POLICY_BYTES} bytes"
-        )));
+        return Err(AuditsError::Invalid(
+            crate::invalid_input::InvalidInput::new(
+                crate::invalid_input::Reason::DocumentTooLarge,
+                format!("the policy is larger than {MAX_POLICY_BYTES} bytes"),
+            ),
+        ));
     }
     let txn = begin_write(db).await?;
     perm_policies::Entity::delete_many()
@@ -832,9 +841,12 @@ pub async fn review(
         .as_ref()
         .is_some_and(|j| j.chars().count() > MAX_JUSTIFICATION)
     {
-        return Err(AuditsError::Invalid(format!(
-            "the justification is longer than {MAX_JUSTIFICATION} characters"
-        )));
+        return Err(AuditsError::Invalid(
+            crate::invalid_input::InvalidInput::new(
+                crate::invalid_input::Reason::InvalidJustification,
+                format!("the justification is longer than {MAX_JUSTIFICATION} characters"),
+            ),
+        ));
     }
     let txn = begin_write(db).await?;
     let row = scoped::<perm_findings::Entity>(ctx)
@@ -844,7 +856,10 @@ pub async fn review(
         .ok_or(AuditsError::NotFound)?;
     if row.resolved_at.is_some() {
         return Err(AuditsError::Invalid(
-            "this finding is resolved: the latest audit no longer produces it".into(),
+            crate::invalid_input::InvalidInput::new(
+                crate::invalid_input::Reason::FindingNotReviewable,
+                "this finding is resolved: the latest audit no longer produces it",
+            ),
         ));
     }
     let grants = grants_of(&row.grants);
@@ -852,7 +867,10 @@ pub async fn review(
         "acknowledge" => {
             if input.expires_at_ms.is_some() {
                 return Err(AuditsError::Invalid(
-                    "only an accepted risk has an expiry".into(),
+                    crate::invalid_input::InvalidInput::new(
+                        crate::invalid_input::Reason::InvalidExpiry,
+                        "only an accepted risk has an expiry",
+                    ),
                 ));
             }
             (Decision::Acknowledge, None, None)
@@ -860,23 +878,35 @@ pub async fn review(
         "accept_risk" => {
             let Some(justification) = justification.clone() else {
                 return Err(AuditsError::Invalid(
-                    "accepting a risk needs a justification".into(),
+                    crate::invalid_input::InvalidInput::new(
+                        crate::invalid_input::Reason::InvalidJustification,
+                        "accepting a risk needs a justification",
+                    ),
                 ));
             };
             let Some(until) = input.expires_at_ms else {
                 return Err(AuditsError::Invalid(
-                    "accepting a risk needs an expiry date".into(),
+                    crate::invalid_input::InvalidInput::new(
+                        crate::invalid_input::Reason::InvalidExpiry,
+                        "accepting a risk needs an expiry date",
+                    ),
                 ));
             };
             if until <= now_ms {
                 return Err(AuditsError::Invalid(
-                    "the expiry must be in the future".into(),
+                    crate::invalid_input::InvalidInput::new(
+                        crate::invalid_input::Reason::InvalidExpiry,
+                        "the expiry must be in the future",
+                    ),
                 ));
             }
             if until > now_ms + MAX_ACCEPT_DAYS * DAY_MS {
-                return Err(AuditsError::Invalid(format!(
-                    "a risk can be accepted for at most {MAX_ACCEPT_DAYS} days"
-                )));
+                return Err(AuditsError::Invalid(
+                    crate::invalid_input::InvalidInput::new(
+                        crate::invalid_input::Reason::InvalidExpiry,
+                        format!("a risk can be accepted for at most {MAX_ACCEPT_DAYS} days"),
+                    ),
+                ));
             }
             (
                 Decision::AcceptRisk {
@@ -891,12 +921,18 @@ pub async fn review(
         "mark_for_revocation" => {
             if input.expires_at_ms.is_some() {
                 return Err(AuditsError::Invalid(
-                    "only an accepted risk has an expiry".into(),
+                    crate::invalid_input::InvalidInput::new(
+                        crate::invalid_input::Reason::InvalidExpiry,
+                        "only an accepted risk has an expiry",
+                    ),
                 ));
             }
             if row.principal.is_none() {
                 return Err(AuditsError::Invalid(
-                    "this finding concerns no app, integration or user to revoke".into(),
+                    crate::invalid_input::InvalidInput::new(
+                        crate::invalid_input::Reason::FindingNotReviewable,
+                        "this finding concerns no app, integration or user to revoke",
+                    ),
                 ));
             }
             (
@@ -907,7 +943,10 @@ pub async fn review(
         }
         _ => {
             return Err(AuditsError::Invalid(
-                "decision must be acknowledge, accept_risk or mark_for_revocation".into(),
+                crate::invalid_input::InvalidInput::new(
+                    crate::invalid_input::Reason::InvalidDecision,
+                    "decision must be acknowledge, accept_risk or mark_for_revocation",
+                ),
             ));
         }
     };
@@ -1574,7 +1613,12 @@ pub async fn put_schedule(
         return Err(AuditsError::Forbidden);
     }
     let cron = cron.trim();
-    schedule::parse(cron).map_err(AuditsError::Invalid)?;
+    schedule::parse(cron).map_err(|m| {
+        AuditsError::Invalid(crate::invalid_input::InvalidInput::new(
+            crate::invalid_input::Reason::InvalidCron,
+            m,
+        ))
+    })?;
     let txn = begin_write(db).await?;
     perm_audit_schedules::Entity::delete_many()
         .filter(perm_audit_schedules::Column::TenantId.eq(ctx.tenant_id().as_uuid()))

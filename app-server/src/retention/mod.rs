@@ -32,7 +32,7 @@ use crate::tenancy::{TenantCtx, scoped};
 pub enum RetentionError {
     /// The policy is not valid.
     #[error("invalid policy: {0}")]
-    Invalid(String),
+    Invalid(crate::invalid_input::InvalidInput),
     /// A batch failed; the run stays open and resumes next time.
     #[error("retention batch failed: {0}")]
     Batch(String),
@@ -55,7 +55,10 @@ impl From<AuditError> for RetentionError {
 
 impl From<PolicyError> for RetentionError {
     fn from(e: PolicyError) -> Self {
-        Self::Invalid(e.to_string())
+        Self::Invalid(crate::invalid_input::InvalidInput::new(
+            crate::invalid_input::Reason::InvalidRetentionPolicy,
+            e.to_string(),
+        ))
     }
 }
 

@@ -101,7 +101,12 @@ pub(super) fn graphql_url(
         .as_ref()
         .ok_or(ShopifyError::NotConfigured)?;
     let shop = leakguard_domain::shop::ShopDomain::parse(&installation.shop_domain)
-        .map_err(|e| ShopifyError::Invalid(e.to_string()))?;
+        .map_err(|e| {
+            ShopifyError::Invalid(crate::invalid_input::InvalidInput::new(
+                crate::invalid_input::Reason::InvalidShopDomain,
+                e.to_string(),
+            ))
+        })?;
     Ok(format!(
         "{}/admin/api/{}/graphql.json",
         config.shop_base(&shop),

@@ -203,8 +203,12 @@ pub async fn data_request<C: ConnectionTrait>(
     payload: &Value,
     now: i64,
 ) -> Result<(), ShopifyError> {
-    let customer_id = customer_id_of(payload)
-        .ok_or_else(|| ShopifyError::Invalid("data request without a customer id".into()))?;
+    let customer_id = customer_id_of(payload).ok_or_else(|| {
+        ShopifyError::Invalid(crate::invalid_input::InvalidInput::new(
+            crate::invalid_input::Reason::InvalidWebhook,
+            "data request without a customer id",
+        ))
+    })?;
     let orders = ids(payload, "orders_requested");
     let customer_ref = customer_ref(txn, keyring, ctx, &customer_id, true).await?;
     let signals = customer_signals(txn, ctx, &customer_id, &orders).await?;
@@ -298,8 +302,12 @@ pub async fn customer_redact<C: ConnectionTrait>(
     payload: &Value,
     now: i64,
 ) -> Result<(), ShopifyError> {
-    let customer_id = customer_id_of(payload)
-        .ok_or_else(|| ShopifyError::Invalid("redaction without a customer id".into()))?;
+    let customer_id = customer_id_of(payload).ok_or_else(|| {
+        ShopifyError::Invalid(crate::invalid_input::InvalidInput::new(
+            crate::invalid_input::Reason::InvalidWebhook,
+            "redaction without a customer id",
+        ))
+    })?;
     let orders = ids(payload, "orders_to_redact");
     let customer_ref = customer_ref(txn, keyring, ctx, &customer_id, true).await?;
     let signal_ids: Vec<Uuid> = customer_signals(txn, ctx, &customer_id, &orders)
@@ -705,7 +713,10 @@ pub async fn customer_findings(
     gid: &str,
 ) -> Result<CustomerFindings, ShopifyError> {
     let customer_id = parse_customer_gid(gid).ok_or_else(|| {
-        ShopifyError::Invalid("customer id must be gid://shopify/Customer/<id>".into())
+        ShopifyError::Invalid(crate::invalid_input::InvalidInput::new(
+            crate::invalid_input::Reason::InvalidCustomerId,
+            "customer id must be gid://shopify/Customer/<id>",
+        ))
     })?;
     let customer_ref = customer_ref(db, keyring, ctx, &customer_id, false).await?;
     let data_requests = match customer_ref {

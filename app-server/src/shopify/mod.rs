@@ -167,7 +167,7 @@ pub enum ShopifyError {
     NotConfigured,
     /// Bad input, with a message safe to show.
     #[error("{0}")]
-    Invalid(String),
+    Invalid(crate::invalid_input::InvalidInput),
     /// A signature, state or token check failed (message safe to show).
     #[error("{0}")]
     Unauthorized(String),

@@ -200,10 +200,18 @@ fn config(state: &AppState) -> Result<&ShopifyConfig, ShopifyError> {
 }
 
 fn shop_param(params: &hmac::QueryParams) -> Result<ShopDomain, ShopifyError> {
-    let raw = params
-        .get("shop")
-        .ok_or_else(|| ShopifyError::Invalid("the shop parameter is missing".into()))?;
-    ShopDomain::parse(raw).map_err(|e| ShopifyError::Invalid(e.to_string()))
+    let raw = params.get("shop").ok_or_else(|| {
+        ShopifyError::Invalid(crate::invalid_input::InvalidInput::new(
+            crate::invalid_input::Reason::MissingParameter,
+            "the shop parameter is missing",
+        ))
+    })?;
+    ShopDomain::parse(raw).map_err(|e| {
+        ShopifyError::Invalid(crate::invalid_input::InvalidInput::new(
+            crate::invalid_input::Reason::InvalidShopDomain,
+            e.to_string(),
+        ))
+    })
 }
 
 /// Checks a signed admin query (HMAC, then a 90 s timestamp window) and its shop.
@@ -267,7 +275,12 @@ pub async fn complete_install(
     let code = params
         .get("code")
         .filter(|c| !c.is_empty() && c.len() <= 255)
-        .ok_or_else(|| ShopifyError::Invalid("the authorization code is missing".into()))?;
+        .ok_or_else(|| {
+            ShopifyError::Invalid(crate::invalid_input::InvalidInput::new(
+                crate::invalid_input::Reason::MissingParameter,
+                "the authorization code is missing",
+            ))
+        })?;
     // Consume the state: it must exist, belong to this shop, be unexpired and unused. The
     // lookup is by primary key on a 256-bit random value, so timing reveals nothing usable.
     let txn = begin_write(&state.db).await?;
@@ -449,7 +462,10 @@ pub async fn install_tenant(
         }
         Some(t) if t.platform != tenants::Platform::Shopify => {
             return Err(ShopifyError::Invalid(
-                "the shop belongs to another platform".into(),
+                crate::invalid_input::InvalidInput::new(
+                    crate::invalid_input::Reason::TenantNotEligible,
+                    "the shop belongs to another platform",
+                ),
             ));
         }
         Some(t) if t.status == tenants::Status::Active => (TenantId(t.id), "shopify.token_renewed"),
@@ -658,8 +674,12 @@ async fn refresh_call(
     let refresh = secrets::get(&state.db, &state.keyring, ctx, super::REFRESH_TOKEN_SECRET)
         .await?
         .ok_or(ShopifyError::ReauthRequired)?;
-    let shop = ShopDomain::parse(&installation.shop_domain)
-        .map_err(|e| ShopifyError::Invalid(e.to_string()))?;
+    let shop = ShopDomain::parse(&installation.shop_domain).map_err(|e| {
+        ShopifyError::Invalid(crate::invalid_input::InvalidInput::new(
+            crate::invalid_input::Reason::InvalidShopDomain,
+            e.to_string(),
+        ))
+    })?;
     let client = oauth_client(config, &shop)?;
     let http = state.shopify.http.clone();
     let adapter = |request| send(&http, request);

@@ -13,6 +13,7 @@ mod console;
 mod console_login;
 mod console_retention;
 mod cross_tenant;
+mod error_codes;
 mod fake_shopify;
 mod health;
 mod identity;

@@ -43,7 +43,10 @@ pub async fn list(
     page: web::Query<Page>,
 ) -> Result<HttpResponse, ApiError> {
     if page.limit == 0 || page.limit > 1000 {
-        return Err(ApiError::invalid("limit must be 1 to 1000"));
+        return Err(ApiError::refused(
+            crate::invalid_input::Reason::InvalidLimit,
+            "limit must be 1 to 1000",
+        ));
     }
     let rows = scoped::<audit_entries::Entity>(&ctx)
         .filter(audit_entries::Column::Seq.gt(page.after_seq))

@@ -306,8 +306,12 @@ pub async fn findings(
     q: web::Query<FindingsQuery>,
 ) -> Result<HttpResponse, PageError> {
     let filter_id = q.state.as_deref().unwrap_or("active");
-    let filter = FindingFilter::parse(filter_id)
-        .ok_or_else(|| cc.err(ApiError::invalid("unknown filter")))?;
+    let filter = FindingFilter::parse(filter_id).ok_or_else(|| {
+        cc.err(ApiError::refused(
+            crate::invalid_input::Reason::InvalidFilter,
+            "unknown filter",
+        ))
+    })?;
     let data = permission_audits::list_findings(&state.db, &cc.ctx, filter, now_ms())
         .await
         .map_err(|e| cc.err(e))?;
@@ -412,7 +416,10 @@ pub async fn review(
         .map(|d| end_of_day_ms(d).ok_or(()));
     let result = match expires {
         Some(Err(())) => Err(AuditsError::Invalid(
-            "the expiry date must be a date (YYYY-MM-DD)".into(),
+            crate::invalid_input::InvalidInput::new(
+                crate::invalid_input::Reason::InvalidExpiry,
+                "the expiry date must be a date (YYYY-MM-DD)",
+            ),
         )),
         other => {
             let input = ReviewInput {
@@ -443,7 +450,7 @@ pub async fn review(
                 &cc,
                 *id,
                 None,
-                Some(message),
+                Some(message.message),
                 actix_web::http::StatusCode::BAD_REQUEST,
             )
             .await

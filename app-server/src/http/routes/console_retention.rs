@@ -81,7 +81,12 @@ pub async fn save_policy(
         }
     }
     let result = match error {
-        Some(message) => Err(retention::RetentionError::Invalid(message)),
+        Some(message) => Err(retention::RetentionError::Invalid(
+            crate::invalid_input::InvalidInput::new(
+                crate::invalid_input::Reason::InvalidRetentionPolicy,
+                message,
+            ),
+        )),
         None => retention::save_policy(&state.db, &cc.ctx, policy)
             .await
             .map(|_| ()),
@@ -94,7 +99,7 @@ pub async fn save_policy(
                 &cc,
                 None,
                 Notes {
-                    error: Some(message),
+                    error: Some(message.message),
                     status: Some(actix_web::http::StatusCode::BAD_REQUEST),
                     ..Notes::default()
                 },
@@ -122,7 +127,12 @@ pub async fn run(
     let dry_run = match form.mode.as_str() {
         "dry_run" => true,
         "enforce" => false,
-        _ => return Err(cc.err(ApiError::invalid("mode must be dry_run or enforce"))),
+        _ => {
+            return Err(cc.err(ApiError::refused(
+                crate::invalid_input::Reason::InvalidMode,
+                "mode must be dry_run or enforce",
+            )));
+        }
     };
     let options = Options {
         dry_run,

@@ -29,7 +29,10 @@ pub struct LimitQuery {
 fn limit(q: &LimitQuery) -> Result<u64, ApiError> {
     match q.limit.unwrap_or(50) {
         n @ 1..=500 => Ok(n),
-        _ => Err(ApiError::invalid("limit must be 1 to 500")),
+        _ => Err(ApiError::refused(
+            crate::invalid_input::Reason::InvalidLimit,
+            "limit must be 1 to 500",
+        )),
     }
 }
 
@@ -97,8 +100,12 @@ pub async fn findings(
 ) -> Result<HttpResponse, ApiError> {
     let filter = match q.state.as_deref() {
         None => FindingFilter::Active,
-        Some(s) => FindingFilter::parse(s)
-            .ok_or_else(|| ApiError::invalid("state must be active, open, resolved or all"))?,
+        Some(s) => FindingFilter::parse(s).ok_or_else(|| {
+            ApiError::refused(
+                crate::invalid_input::Reason::InvalidFilter,
+                "state must be active, open, resolved or all",
+            )
+        })?,
     };
     Ok(HttpResponse::Ok()
         .json(permission_audits::list_findings(&state.db, &ctx, filter, now_ms()).await?))
@@ -186,7 +193,10 @@ pub async fn report(
                 "attachment; filename=\"permission-report.csv\"",
             ))
             .body(permission_audits::report_csv(&report))),
-        _ => Err(ApiError::invalid("format must be json or csv")),
+        _ => Err(ApiError::refused(
+            crate::invalid_input::Reason::InvalidFormat,
+            "format must be json or csv",
+        )),
     }
 }
 

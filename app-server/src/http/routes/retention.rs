@@ -14,7 +14,7 @@ use crate::tenancy::TenantCtx;
 impl From<RetentionError> for ApiError {
     fn from(e: RetentionError) -> Self {
         match e {
-            RetentionError::Invalid(m) => ApiError::invalid(m),
+            RetentionError::Invalid(m) => m.into(),
             RetentionError::Batch(m) => ApiError::internal(anyhow::anyhow!(m)),
             RetentionError::Unexpected(e) => ApiError::internal(e),
         }

@@ -69,18 +69,20 @@ pub async fn webhooks(
         Err(e @ (ReceiveError::MissingHmac | ReceiveError::BadHmac)) => {
             Err(ApiError::new(ErrorCode::InvalidCredentials, e.to_string()))
         }
-        Err(e @ (ReceiveError::EmptyBody | ReceiveError::BadRequest(_))) => {
-            Err(ApiError::invalid(e.to_string()))
-        }
+        Err(e @ (ReceiveError::EmptyBody | ReceiveError::BadRequest(_))) => Err(ApiError::refused(
+            crate::invalid_input::Reason::InvalidWebhook,
+            e.to_string(),
+        )),
         Err(ReceiveError::Binding(e @ BindingError::Mismatch(_))) => {
             Err(ApiError::new(ErrorCode::WebhookMismatch, e.to_string()))
         }
         Err(ReceiveError::Binding(e @ BindingError::Stale(_))) => {
             Err(ApiError::new(ErrorCode::WebhookStale, e.to_string()))
         }
-        Err(ReceiveError::Binding(e @ BindingError::BadTriggeredAt)) => {
-            Err(ApiError::invalid(e.to_string()))
-        }
+        Err(ReceiveError::Binding(e @ BindingError::BadTriggeredAt)) => Err(ApiError::refused(
+            crate::invalid_input::Reason::InvalidWebhook,
+            e.to_string(),
+        )),
         Err(ReceiveError::Other(e)) => Err(e.into()),
     }
 }

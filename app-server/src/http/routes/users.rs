@@ -47,7 +47,8 @@ struct IssuedKey<'a> {
 }
 
 fn parse_role(role: &str) -> Result<Role, ApiError> {
-    Role::parse(role).ok_or_else(|| ApiError::invalid(ROLES))
+    Role::parse(role)
+        .ok_or_else(|| ApiError::refused(crate::invalid_input::Reason::InvalidRole, ROLES))
 }
 
 /// Lists users.

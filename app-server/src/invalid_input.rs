@@ -1,0 +1,105 @@
+//! Why a request's input was refused. Services return an [`InvalidInput`] naming the specific
+//! [`Reason`]; `http/error.rs` maps each reason to a stable public error code, so clients can
+//! branch on the cause without parsing messages. Services never know HTTP.
+
+use std::fmt;
+
+/// The specific cause of a refusal. Each has its own public code (see `http/error.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reason {
+    /// No more specific reason applies (the generic `invalid_request`).
+    Other,
+    /// The body is not well-formed JSON.
+    InvalidJson,
+    /// The JSON body has a field the route does not know.
+    UnknownField,
+    /// The JSON body lacks a required field.
+    MissingField,
+    /// A JSON field has the wrong type or an unknown value.
+    InvalidField,
+    /// The query string could not be read.
+    InvalidQuery,
+    /// A form body could not be read.
+    InvalidForm,
+    /// A required parameter is missing.
+    MissingParameter,
+    /// A page size is out of range.
+    InvalidLimit,
+    /// A list filter is unknown.
+    InvalidFilter,
+    /// An export format is unknown.
+    InvalidFormat,
+    /// A role name is unknown.
+    InvalidRole,
+    /// A Shopify shop domain is not a valid `*.myshopify.com` domain.
+    InvalidShopDomain,
+    /// A Magento store URL is not valid.
+    InvalidBaseUrl,
+    /// A cron expression does not parse.
+    InvalidCron,
+    /// A retention policy breaks a rule (duplicate class, anchor, action, retention days).
+    InvalidRetentionPolicy,
+    /// A permission allow-list key is empty or too long.
+    InvalidAllowList,
+    /// `stale_admin_days` is out of range.
+    InvalidStaleAdminDays,
+    /// A stored document (policy, snapshot) is larger than allowed.
+    DocumentTooLarge,
+    /// A review decision is unknown.
+    InvalidDecision,
+    /// A decision needs a justification that is missing or too long.
+    InvalidJustification,
+    /// An expiry is missing, in the past, too far ahead or not allowed for the decision.
+    InvalidExpiry,
+    /// The finding cannot take this decision (resolved, nothing to revoke).
+    FindingNotReviewable,
+    /// A run mode is unknown.
+    InvalidMode,
+    /// The tenant cannot take this action in its current state or platform.
+    TenantNotEligible,
+    /// A Shopify customer id is not a customer GID.
+    InvalidCustomerId,
+    /// A webhook is empty or its payload lacks what its topic requires.
+    InvalidWebhook,
+    /// A Magento module document (snapshot, events, retention report) breaks its schema.
+    InvalidModuleDocument,
+}
+
+/// A refusal: the reason plus a message safe to show.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvalidInput {
+    /// The specific cause.
+    pub reason: Reason,
+    /// Plain words, safe to show to the caller.
+    pub message: String,
+}
+
+impl InvalidInput {
+    /// A refusal for `reason`.
+    pub fn new(reason: Reason, message: impl Into<String>) -> Self {
+        Self {
+            reason,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for InvalidInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// A message without a specific reason (the generic `invalid_request`).
+impl From<&str> for InvalidInput {
+    fn from(message: &str) -> Self {
+        Self::new(Reason::Other, message)
+    }
+}
+
+/// A message without a specific reason (the generic `invalid_request`).
+impl From<String> for InvalidInput {
+    fn from(message: String) -> Self {
+        Self::new(Reason::Other, message)
+    }
+}
