@@ -29,18 +29,24 @@ async fn bad_input_is_refused_and_changes_nothing(backend: Backend) {
     let app = spawn_app(backend).await;
     let t = app.create_tenant("bad-input.myshopify.com").await;
     let before = app.audit_count(t.id).await;
-    for body in [
-        json!({"external_id": "1", "display_name": "X", "role": "superuser"}),
-        json!({"external_id": "", "display_name": "X", "role": "viewer"}),
-        json!({"external_id": "1", "display_name": "X", "role": "viewer", "extra": 1}),
-        json!({"external_id": "1"}),
+    for (body, code) in [
+        (
+            json!({"external_id": "1", "display_name": "X", "role": "superuser"}),
+            "invalid_role",
+        ),
+        (
+            json!({"external_id": "", "display_name": "X", "role": "viewer"}),
+            "invalid_request",
+        ),
+        (
+            json!({"external_id": "1", "display_name": "X", "role": "viewer", "extra": 1}),
+            "unknown_field",
+        ),
+        (json!({"external_id": "1"}), "missing_field"),
     ] {
         let res = app.post_json("/api/v1/users", &t.key, body).await;
         assert_eq!(res.status(), 400);
-        assert_eq!(
-            res.json::<serde_json::Value>().await.unwrap()["code"],
-            "invalid_request"
-        );
+        assert_eq!(res.json::<serde_json::Value>().await.unwrap()["code"], code);
     }
     let res = app
         .client
