@@ -53,6 +53,7 @@ pub const MAX_BATCH_JSON_BYTES: usize = 32 * 1024 * 1024;
 
 /// Body of `POST /api/v1/agent/enroll`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EnrollRequest {
     /// One-time enrollment token shown to the merchant in the LeakGuard admin.
@@ -65,6 +66,7 @@ pub struct EnrollRequest {
 
 /// Answer to a successful enrollment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnrollResponse {
     /// Server-assigned id of this agent (UUID text). Appears in every batch.
     pub agent_id: String,
@@ -205,6 +207,7 @@ impl fmt::Display for DedupKey {
 
 /// Server answer to a batch upload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BatchAck {
     /// Records stored (0 for a duplicate).
     pub accepted: u64,

@@ -493,6 +493,7 @@ pub fn diff(prev: &Snapshot, next: &Snapshot) -> Vec<Change> {
 
 /// A tenant's policy: allow-listed principals with the most they may hold.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Policy {
     /// Principal key → maximum grants. A principal not listed is not allow-listed.
     #[serde(default)]

@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 
 /// A kind of data with a retention limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DataClass {
     /// Card holder data in Magento `sales_order_payment` (`cc_*`, `echeck_*` columns).
@@ -27,6 +28,7 @@ pub enum DataClass {
 
 /// The event a maximum age counts from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Anchor {
     /// The order reached complete, closed or canceled.
@@ -45,6 +47,7 @@ pub enum Anchor {
 
 /// What happens to data past its age.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     /// Set the columns to NULL; the row (order history) stays.
@@ -59,6 +62,7 @@ pub enum Action {
 
 /// One class's rule.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Rule {
     /// Data class.
@@ -76,6 +80,7 @@ pub struct Rule {
 
 /// A tenant's policy.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
     /// Increases with every change; evidence names it.

@@ -61,7 +61,15 @@ fn environment() -> &'static Environment<'static> {
                 tracing::error!(template = name, error = %e, "Console template does not compile.");
             }
         }
-        env.add_filter("ts", |ms: i64| format_ts(ms));
+        // Views carry times as RFC 3339 strings (their JSON form); raw Unix ms still format.
+        env.add_filter("ts", |at: Value| match at.as_i64() {
+            Some(ms) => format_ts(ms),
+            None => at
+                .as_str()
+                .and_then(|text| crate::api_time::parse(text).ok())
+                .map(format_ts)
+                .unwrap_or_default(),
+        });
         env
     })
 }

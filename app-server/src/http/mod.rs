@@ -5,4 +5,5 @@ pub mod console_auth;
 pub mod error;
 pub mod extractors;
 pub mod middleware;
+pub mod openapi;
 pub mod routes;

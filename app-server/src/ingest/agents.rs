@@ -136,7 +136,7 @@ pub async fn authenticate(
 }
 
 /// An agent as the tenant sees it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AgentView {
     /// Id.
     pub id: Uuid,
@@ -146,11 +146,17 @@ pub struct AgentView {
     pub agent_version: String,
     /// `active` or `revoked`.
     pub status: &'static str,
-    /// Unix ms.
+    /// Unix ms (RFC 3339 UTC in JSON).
+    #[serde(with = "crate::api_time")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: i64,
-    /// Last authenticated request, Unix ms.
+    /// Last authenticated request, Unix ms (RFC 3339 UTC in JSON).
+    #[serde(with = "crate::api_time::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub last_seen_at: Option<i64>,
-    /// Last new batch, Unix ms.
+    /// Last new batch, Unix ms (RFC 3339 UTC in JSON).
+    #[serde(with = "crate::api_time::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub last_batch_at: Option<i64>,
     /// Receive time minus the newest record time of the last batch, ms.
     pub lag_ms: Option<i64>,

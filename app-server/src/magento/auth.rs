@@ -23,7 +23,7 @@ use crate::secrets;
 use crate::tenancy::{self, Principal, TenantCtx};
 
 /// Body of `POST /api/v1/magento/enroll`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnrollRequest {
     /// The one-time token.
@@ -35,7 +35,7 @@ pub struct EnrollRequest {
 }
 
 /// Answer of a successful enrollment.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct EnrollResponse {
     /// The tenant.
     pub tenant_id: String,

@@ -28,7 +28,7 @@ pub const MAX_EVENT_BYTES: usize = 16 * 1024;
 pub const SOURCE: signals::Source = signals::Source::MagentoModule;
 
 /// Outcome of a delivery.
-#[derive(Debug, Serialize, PartialEq, Eq)]
+#[derive(Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct EventsAck {
     /// Events in the request.
     pub received: u64,

@@ -97,7 +97,7 @@ struct Report {
 }
 
 /// Outcome of a delivery.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ReportAck {
     /// The stored report.
     pub id: Uuid,

@@ -20,7 +20,7 @@ use crate::tenancy::{TenantCtx, scoped};
 pub const SCHEMA_PREFIX: &str = "leakguard.magento.permission_snapshot.";
 
 /// Outcome of a delivery.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SnapshotAck {
     /// The stored snapshot.
     pub id: Uuid,

@@ -110,7 +110,7 @@ fn platform_str(p: Platform) -> &'static str {
 }
 
 /// An audit run.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct RunView {
     /// Id.
     pub id: Uuid,
@@ -118,9 +118,13 @@ pub struct RunView {
     pub platform: String,
     /// `manual`, `schedule` or `cli`.
     pub trigger: String,
-    /// Unix ms.
+    /// Unix ms (RFC 3339 UTC in JSON).
+    #[serde(with = "crate::api_time")]
+    #[schema(value_type = String, format = DateTime)]
     pub started_at: i64,
-    /// Unix ms.
+    /// Unix ms (RFC 3339 UTC in JSON).
+    #[serde(with = "crate::api_time::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub finished_at: Option<i64>,
     /// `running`, `succeeded` or `failed`.
     pub status: perm_audit_runs::Status,
@@ -164,20 +168,25 @@ impl From<perm_audit_runs::Model> for RunView {
 }
 
 /// The last decision on a finding.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct DecisionView {
     /// `acknowledge`, `accept_risk` or `mark_for_revocation`.
     pub decision: String,
     /// Why (accepted risks).
     pub justification: Option<String>,
-    /// Expiry of an accepted risk, Unix ms.
+    /// Expiry of an accepted risk, Unix ms (RFC 3339 UTC in JSON).
+    #[serde(rename = "until")]
+    #[serde(with = "crate::api_time::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub until_ms: Option<i64>,
-    /// Unix ms.
+    /// Unix ms (RFC 3339 UTC in JSON).
+    #[serde(with = "crate::api_time::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub decided_at: Option<i64>,
 }
 
 /// A finding as shown in the console and the API.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct FindingView {
     /// Id.
     pub id: Uuid,
@@ -199,11 +208,17 @@ pub struct FindingView {
     pub grants: Vec<String>,
     /// A sentence.
     pub message: String,
-    /// Unix ms.
+    /// Unix ms (RFC 3339 UTC in JSON).
+    #[serde(with = "crate::api_time")]
+    #[schema(value_type = String, format = DateTime)]
     pub first_seen: i64,
-    /// Unix ms.
+    /// Unix ms (RFC 3339 UTC in JSON).
+    #[serde(with = "crate::api_time")]
+    #[schema(value_type = String, format = DateTime)]
     pub last_seen: i64,
-    /// Unix ms, when a later run no longer produced it.
+    /// Unix ms (RFC 3339 UTC in JSON), when a later run no longer produced it.
+    #[serde(with = "crate::api_time::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub resolved_at: Option<i64>,
     /// The last decision, if any.
     pub decision: Option<DecisionView>,
@@ -290,7 +305,7 @@ fn finding_view(row: perm_findings::Model, now_ms: i64) -> FindingView {
 }
 
 /// One review decision in the history.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct ReviewView {
     /// Id.
     pub id: Uuid,
@@ -302,7 +317,9 @@ pub struct ReviewView {
     pub decision: perm_reviews::Decision,
     /// Why.
     pub justification: Option<String>,
-    /// Expiry of an accepted risk, Unix ms.
+    /// Expiry of an accepted risk, Unix ms (RFC 3339 UTC in JSON).
+    #[serde(with = "crate::api_time::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub expires_at: Option<i64>,
     /// The grants the decision was about.
     pub grants: Vec<String>,
@@ -312,7 +329,9 @@ pub struct ReviewView {
     pub actor: String,
     /// The deciding user's display name (or the actor).
     pub actor_name: String,
-    /// Unix ms.
+    /// Unix ms (RFC 3339 UTC in JSON).
+    #[serde(with = "crate::api_time")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: i64,
     /// `pending` for a revocation a ticketing step has not picked up yet.
     pub ticket_status: Option<perm_reviews::TicketStatus>,
@@ -1111,7 +1130,7 @@ pub async fn list_findings(
 }
 
 /// A finding with its review history.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct FindingDetail {
     /// The finding.
     pub finding: FindingView,
@@ -1190,7 +1209,7 @@ pub async fn list_runs(
 }
 
 /// One change, with names for display.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct ChangeView {
     /// `added`, `removed`, `escalated` or `reduced`.
     pub change: String,
@@ -1263,7 +1282,7 @@ fn change_views(
 }
 
 /// A run with what changed since the run before it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct RunDetail {
     /// The run.
     pub run: RunView,
@@ -1322,11 +1341,13 @@ async fn snapshot_changes(
 }
 
 /// Changes between consecutive runs, newest first.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct RunChanges {
     /// The run.
     pub run_id: Uuid,
-    /// Unix ms.
+    /// Unix ms (RFC 3339 UTC in JSON).
+    #[serde(with = "crate::api_time")]
+    #[schema(value_type = String, format = DateTime)]
     pub at: i64,
     /// Whether the run saw everything.
     pub complete: bool,
@@ -1360,7 +1381,7 @@ pub async fn changes_over_time(
 }
 
 /// One grant with its risk.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct GrantView {
     /// Scope or ACL resource.
     pub grant: String,
@@ -1375,7 +1396,7 @@ pub struct GrantView {
 }
 
 /// A principal of the latest snapshot.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct PrincipalView {
     /// Stable key.
     pub key: String,
@@ -1394,7 +1415,7 @@ pub struct PrincipalView {
 }
 
 /// The latest snapshot's principals with their risk.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct PrincipalsView {
     /// The run that took the snapshot.
     pub run: Option<RunView>,
@@ -1484,13 +1505,15 @@ pub async fn principals(
 }
 
 /// The permission report: principals, grants, risk and findings (export).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Report {
     /// Format id.
     pub format: &'static str,
     /// The tenant.
     pub tenant_id: Uuid,
-    /// Unix ms.
+    /// Unix ms (RFC 3339 UTC in JSON).
+    #[serde(with = "crate::api_time")]
+    #[schema(value_type = String, format = DateTime)]
     pub generated_at: i64,
     /// Latest snapshot's run.
     pub run: Option<RunView>,
@@ -1564,7 +1587,7 @@ pub fn report_csv(report: &Report) -> String {
 }
 
 /// A tenant's schedule.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct ScheduleView {
     /// Cron (six fields, seconds first, UTC).
     pub cron: String,
@@ -1572,7 +1595,9 @@ pub struct ScheduleView {
     pub enabled: bool,
     /// True when the tenant never set one (the server default applies).
     pub default: bool,
-    /// The next scheduled run, Unix ms.
+    /// The next scheduled run, Unix ms (RFC 3339 UTC in JSON).
+    #[serde(with = "crate::api_time::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub next_run_at: Option<i64>,
 }
 
@@ -1657,7 +1682,7 @@ pub async fn tenant_of(
 }
 
 /// Counts for the overview page.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct Overview {
     /// Latest run.
     pub last_run: Option<RunView>,

@@ -113,7 +113,7 @@ pub async fn save_policy(
 }
 
 /// How one class's enforcement went.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct ClassReport {
     /// The run (none for a dry run).
     pub run_id: Option<Uuid>,
@@ -125,13 +125,17 @@ pub struct ClassReport {
     pub resumed: bool,
     /// Policy version applied.
     pub policy_version: u32,
-    /// Data anchored before this (Unix ms) was past its age.
+    /// Data anchored before this (Unix ms; RFC 3339 UTC in JSON) was past its age.
+    #[serde(with = "crate::api_time")]
+    #[schema(value_type = String, format = DateTime)]
     pub cutoff: i64,
     /// Rows changed (or, for a dry run, that would be).
     pub rows_affected: i64,
     /// Evidence hash over the affected ids (see `IdChain`).
     pub ids_sha256: String,
-    /// Oldest and newest anchor time among affected rows.
+    /// Oldest and newest anchor time among affected rows (RFC 3339 UTC in JSON).
+    #[serde(serialize_with = "crate::api_time::range::serialize")]
+    #[schema(value_type = Option<Vec<String>>, min_items = 2, max_items = 2)]
     pub time_range: Option<(i64, i64)>,
     /// Batches committed.
     pub batches: i32,
@@ -445,7 +449,7 @@ async fn record_error(db: &DatabaseConnection, run: Uuid, reason: &str) -> Resul
 }
 
 /// A run as listed.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct RunView {
     /// Id.
     pub id: Uuid,
@@ -457,11 +461,17 @@ pub struct RunView {
     pub status: String,
     /// Policy version.
     pub policy_version: i32,
-    /// Cut-off, Unix ms.
+    /// Cut-off, Unix ms (RFC 3339 UTC in JSON).
+    #[serde(with = "crate::api_time")]
+    #[schema(value_type = String, format = DateTime)]
     pub cutoff: i64,
-    /// Unix ms.
+    /// Unix ms (RFC 3339 UTC in JSON).
+    #[serde(with = "crate::api_time")]
+    #[schema(value_type = String, format = DateTime)]
     pub started_at: i64,
-    /// Unix ms.
+    /// Unix ms (RFC 3339 UTC in JSON).
+    #[serde(with = "crate::api_time::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub finished_at: Option<i64>,
     /// Rows changed.
     pub rows_affected: i64,
@@ -530,7 +540,7 @@ pub async fn get_run(
 }
 
 /// How much data of a class the tenant holds and how old it is.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct InventoryItem {
     /// Class.
     pub class: DataClass,
@@ -542,12 +552,14 @@ pub struct InventoryItem {
     pub by_age: BTreeMap<String, i64>,
     /// Rows past the policy's limit (each is a finding until the next run clears it).
     pub overdue: i64,
-    /// Oldest anchor time, Unix ms.
+    /// Oldest anchor time, Unix ms (RFC 3339 UTC in JSON).
+    #[serde(with = "crate::api_time::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub oldest: Option<i64>,
 }
 
 /// An alert the module reported for a class.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct ClassAlert {
     /// `cc_number_enc_present`, `cc_cid_enc_present`, ...
     pub code: String,
@@ -556,7 +568,7 @@ pub struct ClassAlert {
 }
 
 /// What the latest real (not dry-run) Magento report says about one class of the current policy.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct MagentoClassState {
     /// Class.
     pub class: DataClass,
@@ -568,7 +580,9 @@ pub struct MagentoClassState {
     pub max_age_days: u32,
     /// The latest report (`retention_reports.id`), none before the first report.
     pub report_id: Option<Uuid>,
-    /// When the module finished that run (or the server received it), Unix ms.
+    /// When the module finished that run (or the server received it), Unix ms (RFC 3339 UTC in JSON).
+    #[serde(with = "crate::api_time::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub reported_at: Option<i64>,
     /// Policy version the module applied in that run.
     pub applied_policy_version: Option<i64>,
@@ -586,7 +600,7 @@ pub struct MagentoClassState {
 }
 
 /// One line of the inventory: LeakGuard's own store, or a Magento class as last reported.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum InventoryEntry {
     /// Own-store data counted now.

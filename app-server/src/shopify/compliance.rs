@@ -547,7 +547,7 @@ pub async fn shop_redact<C: ConnectionTrait>(
 }
 
 /// A compliance request as the tenant admin sees it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct RequestView {
     /// Id.
     pub id: Uuid,
@@ -657,7 +657,7 @@ pub async fn download_report(
 }
 
 /// What the admin block shows for one customer.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct CustomerFindings {
     /// The customer GID as asked.
     pub customer_id: String,
@@ -668,7 +668,7 @@ pub struct CustomerFindings {
 }
 
 /// One finding.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Finding {
     /// Id.
     pub id: String,
@@ -685,7 +685,7 @@ pub struct Finding {
 }
 
 /// One privacy request in the admin block.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct DataRequest {
     /// Compliance topic.
     pub topic: requests::Topic,

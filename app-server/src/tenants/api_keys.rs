@@ -55,7 +55,7 @@ pub fn expiry(now: i64, days: Option<u32>) -> Result<i64, TenantError> {
 }
 
 /// A key as listed (never the key itself).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct ApiKeyView {
     /// Id.
     pub id: Uuid,
@@ -64,14 +64,23 @@ pub struct ApiKeyView {
     /// Label given at issue.
     pub label: String,
     /// `active`, `expired` or `revoked`.
+    #[schema(value_type = String)]
     pub status: &'static str,
-    /// Unix ms.
+    /// Unix ms (RFC 3339 UTC in JSON).
+    #[serde(with = "crate::api_time")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: i64,
-    /// Unix ms.
+    /// Unix ms (RFC 3339 UTC in JSON).
+    #[serde(with = "crate::api_time")]
+    #[schema(value_type = String, format = DateTime)]
     pub expires_at: i64,
-    /// Unix ms, to the minute.
+    /// Unix ms, to the minute (RFC 3339 UTC in JSON).
+    #[serde(with = "crate::api_time::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub last_used_at: Option<i64>,
-    /// Unix ms.
+    /// Unix ms (RFC 3339 UTC in JSON).
+    #[serde(with = "crate::api_time::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub revoked_at: Option<i64>,
 }
 

@@ -97,7 +97,7 @@ impl PlatformAddress {
 }
 
 /// A tenant as shown to operators and its own users.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct TenantView {
     /// Id.
     pub id: Uuid,
@@ -108,12 +108,19 @@ pub struct TenantView {
     /// Base URL (Magento).
     pub base_url: Option<String>,
     /// `active`, `uninstalled`, `purged`.
+    #[schema(value_type = String)]
     pub status: tenants::Status,
-    /// Unix ms.
+    /// Unix ms (RFC 3339 UTC in JSON).
+    #[serde(with = "crate::api_time")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: i64,
-    /// Unix ms.
+    /// Unix ms (RFC 3339 UTC in JSON).
+    #[serde(with = "crate::api_time::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub installed_at: Option<i64>,
-    /// Unix ms.
+    /// Unix ms (RFC 3339 UTC in JSON).
+    #[serde(with = "crate::api_time::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub uninstalled_at: Option<i64>,
 }
 

@@ -25,7 +25,7 @@ use crate::db::{begin_write, now_ms};
 use crate::tenancy::{Role, TenantCtx, scoped, scoped_update};
 
 /// A user as shown in the API.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct UserView {
     /// Id.
     pub id: Uuid,
@@ -37,9 +37,13 @@ pub struct UserView {
     pub role: Role,
     /// Whether the user may sign in and use their keys.
     pub active: bool,
-    /// Unix ms.
+    /// Unix ms (RFC 3339 UTC in JSON).
+    #[serde(with = "crate::api_time")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: i64,
-    /// Unix ms, when deactivated.
+    /// Unix ms, when deactivated (RFC 3339 UTC in JSON).
+    #[serde(with = "crate::api_time::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub deactivated_at: Option<i64>,
 }
 

@@ -13,7 +13,9 @@ use crate::ingest;
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 
-/// `POST /api/v1/agent/enroll`.
+/// `POST /api/v1/agent/enroll`: trades a one-time token for the agent's credential.
+#[utoipa::path(post, path = "/api/v1/agent/enroll", tag = "agents", security(()), request_body = EnrollRequest,
+    responses((status = 200, body = leakguard_domain::agent_wire::EnrollResponse), (status = 401)))]
 pub async fn enroll(
     state: web::Data<AppState>,
     body: web::Json<EnrollRequest>,
@@ -22,6 +24,8 @@ pub async fn enroll(
 }
 
 /// `POST /api/v1/agent/enrollment-tokens` (tenant admins): a one-time agent token.
+#[utoipa::path(post, path = "/api/v1/agent/enrollment-tokens", tag = "agents",
+    responses((status = 201, body = super::magento::EnrollmentToken), (status = 403)))]
 pub async fn create_enrollment_token(
     state: web::Data<AppState>,
     AdminCtx(ctx): AdminCtx,
@@ -31,6 +35,10 @@ pub async fn create_enrollment_token(
 
 /// `POST /api/v1/agent/batches`: the permit is taken first, so an overloaded server answers
 /// 429 before authenticating or reading the body.
+#[utoipa::path(post, path = "/api/v1/agent/batches", tag = "agents",
+    security(("agent_credential" = [])),
+    request_body(content = Object, description = "A batch of the agent wire format (`leakguard_domain::agent_wire::Batch`), optionally `Content-Encoding: gzip` or `zstd`."),
+    responses((status = 200, body = leakguard_domain::agent_wire::BatchAck), (status = 413), (status = 415), (status = 429)))]
 pub async fn batches(
     state: web::Data<AppState>,
     _permit: IngestPermit,
@@ -56,11 +64,15 @@ pub async fn batches(
 }
 
 /// `GET /api/v1/agents`.
+#[utoipa::path(get, path = "/api/v1/agents", tag = "agents",
+    responses((status = 200, body = Vec<crate::ingest::agents::AgentView>)))]
 pub async fn list(state: web::Data<AppState>, ctx: TenantCtx) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(ingest::agents::list(&state.db, &ctx).await?))
 }
 
 /// `GET /api/v1/agents/{id}`.
+#[utoipa::path(get, path = "/api/v1/agents/{id}", tag = "agents", params(("id" = Uuid, Path)),
+    responses((status = 200, body = crate::ingest::agents::AgentView)))]
 pub async fn get(
     state: web::Data<AppState>,
     ctx: TenantCtx,
@@ -70,6 +82,8 @@ pub async fn get(
 }
 
 /// `POST /api/v1/agents/{id}/revoke` (admins).
+#[utoipa::path(post, path = "/api/v1/agents/{id}/revoke", tag = "agents", params(("id" = Uuid, Path)),
+    responses((status = 200, body = crate::ingest::agents::AgentView), (status = 403)))]
 pub async fn revoke(
     state: web::Data<AppState>,
     AdminCtx(ctx): AdminCtx,

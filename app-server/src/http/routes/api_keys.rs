@@ -9,6 +9,8 @@ use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 
 /// Every key of the tenant, with its status and last use (admins).
+#[utoipa::path(get, path = "/api/v1/api-keys", tag = "api-keys",
+    responses((status = 200, body = Vec<crate::tenants::ApiKeyView>), (status = 403)))]
 pub async fn list(
     state: web::Data<AppState>,
     AdminCtx(ctx): AdminCtx,
@@ -17,6 +19,8 @@ pub async fn list(
 }
 
 /// Revokes a key at once (one's own; admins for others, owners for owners' and admins').
+#[utoipa::path(post, path = "/api/v1/api-keys/{id}/revoke", tag = "api-keys", params(("id" = Uuid, Path)),
+    responses((status = 200, body = crate::tenants::ApiKeyView), (status = 403)))]
 pub async fn revoke(
     state: web::Data<AppState>,
     ctx: TenantCtx,

@@ -2,6 +2,7 @@
 //! calls, and the tenant admin's enrollment-token route.
 
 use actix_web::{HttpResponse, web};
+use serde::Serialize;
 
 use crate::db::now_ms;
 use crate::enrollment::{self, TokenKind};
@@ -10,7 +11,10 @@ use crate::http::extractors::{AdminCtx, MagentoModule};
 use crate::magento;
 use crate::state::AppState;
 
-/// `POST /api/v1/magento/enroll`.
+/// `POST /api/v1/magento/enroll`: trades a one-time token for the module's signing key.
+#[utoipa::path(post, path = "/api/v1/magento/enroll", tag = "magento", security(()),
+    request_body = magento::auth::EnrollRequest,
+    responses((status = 200, body = magento::auth::EnrollResponse), (status = 401)))]
 pub async fn enroll(
     state: web::Data<AppState>,
     body: web::Json<magento::auth::EnrollRequest>,
@@ -20,11 +24,24 @@ pub async fn enroll(
 }
 
 /// `POST /api/v1/magento/enrollment-tokens` (tenant admins): a one-time module token.
+#[utoipa::path(post, path = "/api/v1/magento/enrollment-tokens", tag = "magento",
+    responses((status = 201, body = EnrollmentToken), (status = 403)))]
 pub async fn create_enrollment_token(
     state: web::Data<AppState>,
     AdminCtx(ctx): AdminCtx,
 ) -> Result<HttpResponse, ApiError> {
     issue_token(&state, &ctx, TokenKind::MagentoModule).await
+}
+
+/// A one-time enrollment token, shown once.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct EnrollmentToken {
+    /// The token.
+    token: String,
+    /// When it stops being accepted.
+    #[serde(with = "crate::api_time")]
+    #[schema(value_type = String, format = DateTime)]
+    expires_at: i64,
 }
 
 /// Issues a token of a kind for the caller's tenant.
@@ -43,13 +60,16 @@ pub async fn issue_token(
     )
     .unwrap_or(i64::MAX);
     let issued = enrollment::issue(&state.db, ctx, kind, ttl_ms, now_ms()).await?;
-    Ok(HttpResponse::Created().json(serde_json::json!({
-        "token": issued.token.expose_secret(),
-        "expires_at": issued.expires_at,
-    })))
+    Ok(HttpResponse::Created().json(EnrollmentToken {
+        token: issued.token.expose_secret().to_owned(),
+        expires_at: issued.expires_at,
+    }))
 }
 
 /// `POST /api/v1/magento/events`.
+#[utoipa::path(post, path = "/api/v1/magento/events", tag = "magento", security(("magento_key_id" = [], "magento_timestamp" = [], "magento_nonce" = [], "magento_signature" = [])),
+    request_body(content = Object, description = "Events of the module's wire format, optionally gzip-encoded."),
+    responses((status = 200, body = magento::events::EventsAck), (status = 413), (status = 415)))]
 pub async fn events(
     state: web::Data<AppState>,
     module: MagentoModule,
@@ -59,6 +79,9 @@ pub async fn events(
 }
 
 /// `POST /api/v1/magento/permission-snapshots`.
+#[utoipa::path(post, path = "/api/v1/magento/permission-snapshots", tag = "magento", security(("magento_key_id" = [], "magento_timestamp" = [], "magento_nonce" = [], "magento_signature" = [])),
+    request_body(content = Object, description = "A permission snapshot of the module's wire format."),
+    responses((status = 200, body = magento::snapshots::SnapshotAck), (status = 413), (status = 415)))]
 pub async fn permission_snapshots(
     state: web::Data<AppState>,
     module: MagentoModule,
@@ -67,7 +90,9 @@ pub async fn permission_snapshots(
     Ok(HttpResponse::Ok().json(ack))
 }
 
-/// `GET /api/v1/magento/retention-policy`.
+/// `GET /api/v1/magento/retention-policy`: the tenant's policy in the module's form.
+#[utoipa::path(get, path = "/api/v1/magento/retention-policy", tag = "magento", security(("magento_key_id" = [], "magento_timestamp" = [], "magento_nonce" = [], "magento_signature" = [])),
+    responses((status = 200, body = Object)))]
 pub async fn retention_policy(
     state: web::Data<AppState>,
     module: MagentoModule,
@@ -77,6 +102,9 @@ pub async fn retention_policy(
 }
 
 /// `POST /api/v1/magento/retention-reports`.
+#[utoipa::path(post, path = "/api/v1/magento/retention-reports", tag = "magento", security(("magento_key_id" = [], "magento_timestamp" = [], "magento_nonce" = [], "magento_signature" = [])),
+    request_body(content = Object, description = "A retention run report of the module's wire format."),
+    responses((status = 200, body = magento::retention::ReportAck), (status = 413), (status = 415)))]
 pub async fn retention_reports(
     state: web::Data<AppState>,
     module: MagentoModule,

@@ -32,6 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::scope("/api/v1")
                 .wrap(from_fn(shopify_api::cors))
+                .route("/openapi.json", web::get().to(super::openapi::serve))
                 .route("/tenant", web::get().to(tenant::get))
                 .route("/users", web::get().to(users::list))
                 .route("/users", web::post().to(users::create))

@@ -12,17 +12,24 @@ use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 
 /// Query of the finding list.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct FindingsQuery {
+    /// `active` (default), `open`, `resolved` or `all`.
+    #[param(pattern = "^(active|open|resolved|all)$")]
     state: Option<String>,
 }
 
 /// Query of lists with a limit.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct LimitQuery {
+    /// At most this many, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u64>,
+    /// Reviews only: only revocations not yet ticketed.
     pending_revocations: Option<bool>,
 }
 
@@ -37,20 +44,26 @@ fn limit(q: &LimitQuery) -> Result<u64, ApiError> {
 }
 
 /// Body of a review.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewBody {
+    /// `acknowledge`, `accept_risk` or `revoke`.
     decision: String,
+    /// Why (required to accept a risk).
     justification: Option<String>,
-    /// Unix ms.
+    /// Until when an accepted risk holds (RFC 3339).
+    #[serde(default, with = "crate::api_time::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     expires_at: Option<i64>,
 }
 
 /// Body of the schedule.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleBody {
+    /// A cron expression (UTC).
     cron: String,
+    /// Whether scheduled runs happen (default true).
     #[serde(default = "yes")]
     enabled: bool,
 }
@@ -60,13 +73,18 @@ fn yes() -> bool {
 }
 
 /// Query of the report.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ReportQuery {
+    /// `json` (default) or `csv`.
+    #[param(pattern = "^(json|csv)$")]
     format: Option<String>,
 }
 
 /// Counts and the most severe open findings.
+#[utoipa::path(get, path = "/api/v1/permissions/overview", tag = "permissions",
+    responses((status = 200, body = crate::permission_audits::Overview)))]
 pub async fn overview(
     state: web::Data<AppState>,
     ctx: TenantCtx,
@@ -75,6 +93,8 @@ pub async fn overview(
 }
 
 /// The latest snapshot's principals with their grants and risk.
+#[utoipa::path(get, path = "/api/v1/permissions/principals", tag = "permissions",
+    responses((status = 200, body = crate::permission_audits::PrincipalsView)))]
 pub async fn principals(
     state: web::Data<AppState>,
     ctx: TenantCtx,
@@ -83,6 +103,8 @@ pub async fn principals(
 }
 
 /// Changes between runs, newest first.
+#[utoipa::path(get, path = "/api/v1/permissions/changes", tag = "permissions", params(LimitQuery),
+    responses((status = 200, body = Vec<crate::permission_audits::RunChanges>)))]
 pub async fn changes(
     state: web::Data<AppState>,
     ctx: TenantCtx,
@@ -93,6 +115,8 @@ pub async fn changes(
 }
 
 /// Findings (`?state=active|open|resolved|all`).
+#[utoipa::path(get, path = "/api/v1/permissions/findings", tag = "permissions", params(FindingsQuery),
+    responses((status = 200, body = Vec<crate::permission_audits::FindingView>)))]
 pub async fn findings(
     state: web::Data<AppState>,
     ctx: TenantCtx,
@@ -112,6 +136,8 @@ pub async fn findings(
 }
 
 /// One finding with its review history.
+#[utoipa::path(get, path = "/api/v1/permissions/findings/{id}", tag = "permissions", params(("id" = Uuid, Path)),
+    responses((status = 200, body = crate::permission_audits::FindingDetail)))]
 pub async fn finding(
     state: web::Data<AppState>,
     ctx: TenantCtx,
@@ -122,6 +148,8 @@ pub async fn finding(
 }
 
 /// Records a review decision.
+#[utoipa::path(post, path = "/api/v1/permissions/findings/{id}/reviews", tag = "permissions", params(("id" = Uuid, Path)), request_body = ReviewBody,
+    responses((status = 201, body = crate::permission_audits::ReviewView), (status = 403)))]
 pub async fn review(
     state: web::Data<AppState>,
     ctx: TenantCtx,
@@ -139,6 +167,8 @@ pub async fn review(
 }
 
 /// Review history (`?pending_revocations=true` for the ticketing step).
+#[utoipa::path(get, path = "/api/v1/permissions/reviews", tag = "permissions", params(LimitQuery),
+    responses((status = 200, body = Vec<crate::permission_audits::ReviewView>)))]
 pub async fn reviews(
     state: web::Data<AppState>,
     ctx: TenantCtx,
@@ -153,6 +183,8 @@ pub async fn reviews(
 }
 
 /// Audit runs, newest first.
+#[utoipa::path(get, path = "/api/v1/permissions/runs", tag = "permissions", params(LimitQuery),
+    responses((status = 200, body = Vec<crate::permission_audits::RunView>)))]
 pub async fn runs(
     state: web::Data<AppState>,
     ctx: TenantCtx,
@@ -163,6 +195,8 @@ pub async fn runs(
 }
 
 /// One run with its changes.
+#[utoipa::path(get, path = "/api/v1/permissions/runs/{id}", tag = "permissions", params(("id" = Uuid, Path)),
+    responses((status = 200, body = crate::permission_audits::RunDetail)))]
 pub async fn run(
     state: web::Data<AppState>,
     ctx: TenantCtx,
@@ -172,12 +206,16 @@ pub async fn run(
 }
 
 /// Runs the audit now.
+#[utoipa::path(post, path = "/api/v1/permissions/runs", tag = "permissions",
+    responses((status = 201, body = crate::permission_audits::RunView), (status = 403), (status = 409), (status = 502)))]
 pub async fn run_now(state: web::Data<AppState>, ctx: TenantCtx) -> Result<HttpResponse, ApiError> {
     let run = permission_audits::run_for_tenant(&state, &ctx, Trigger::Manual, now_ms()).await?;
     Ok(HttpResponse::Created().json(run))
 }
 
 /// The permission report (`?format=json|csv`).
+#[utoipa::path(get, path = "/api/v1/permissions/report", tag = "permissions", params(ReportQuery),
+    responses((status = 200, description = "The report", content((crate::permission_audits::Report = "application/json"), (String = "text/csv")))))]
 pub async fn report(
     state: web::Data<AppState>,
     ctx: TenantCtx,
@@ -201,11 +239,15 @@ pub async fn report(
 }
 
 /// The allow-list policy.
+#[utoipa::path(get, path = "/api/v1/permissions/policy", tag = "permissions",
+    responses((status = 200, body = Policy)))]
 pub async fn policy(state: web::Data<AppState>, ctx: TenantCtx) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(permission_audits::get_policy(&state.db, &ctx).await?))
 }
 
 /// Replaces the allow-list policy (admins).
+#[utoipa::path(put, path = "/api/v1/permissions/policy", tag = "permissions", request_body = Policy,
+    responses((status = 200, body = Policy), (status = 403)))]
 pub async fn put_policy(
     state: web::Data<AppState>,
     ctx: TenantCtx,
@@ -217,6 +259,8 @@ pub async fn put_policy(
 }
 
 /// The audit schedule.
+#[utoipa::path(get, path = "/api/v1/permissions/schedule", tag = "permissions",
+    responses((status = 200, body = crate::permission_audits::ScheduleView)))]
 pub async fn schedule(
     state: web::Data<AppState>,
     ctx: TenantCtx,
@@ -227,6 +271,8 @@ pub async fn schedule(
 }
 
 /// Sets the audit schedule (admins).
+#[utoipa::path(put, path = "/api/v1/permissions/schedule", tag = "permissions", request_body = ScheduleBody,
+    responses((status = 200, body = crate::permission_audits::ScheduleView), (status = 403)))]
 pub async fn put_schedule(
     state: web::Data<AppState>,
     ctx: TenantCtx,

@@ -22,6 +22,8 @@ impl From<RetentionError> for ApiError {
 }
 
 /// The current policy.
+#[utoipa::path(get, path = "/api/v1/retention/policy", tag = "retention",
+    responses((status = 200, body = Policy)))]
 pub async fn get_policy(
     state: web::Data<AppState>,
     ctx: TenantCtx,
@@ -30,6 +32,8 @@ pub async fn get_policy(
 }
 
 /// Saves a new policy version (admins).
+#[utoipa::path(put, path = "/api/v1/retention/policy", tag = "retention", request_body = Policy,
+    responses((status = 200, body = Policy), (status = 403)))]
 pub async fn put_policy(
     state: web::Data<AppState>,
     AdminCtx(ctx): AdminCtx,
@@ -39,14 +43,18 @@ pub async fn put_policy(
 }
 
 /// Query of `POST /retention/runs`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct RunQuery {
+    /// Report what would be removed without removing it.
     #[serde(default)]
     dry_run: bool,
 }
 
 /// Enforces now (admins), or reports what would be removed (`?dry_run=true`).
+#[utoipa::path(post, path = "/api/v1/retention/runs", tag = "retention", params(RunQuery),
+    responses((status = 200, body = Vec<crate::retention::ClassReport>), (status = 403)))]
 pub async fn run_now(
     state: web::Data<AppState>,
     AdminCtx(ctx): AdminCtx,
@@ -61,6 +69,8 @@ pub async fn run_now(
 }
 
 /// Run history.
+#[utoipa::path(get, path = "/api/v1/retention/runs", tag = "retention",
+    responses((status = 200, body = Vec<crate::retention::RunView>)))]
 pub async fn list_runs(
     state: web::Data<AppState>,
     ctx: TenantCtx,
@@ -69,6 +79,8 @@ pub async fn list_runs(
 }
 
 /// One run.
+#[utoipa::path(get, path = "/api/v1/retention/runs/{id}", tag = "retention", params(("id" = Uuid, Path)),
+    responses((status = 200, body = crate::retention::RunView)))]
 pub async fn get_run(
     state: web::Data<AppState>,
     ctx: TenantCtx,
@@ -81,6 +93,8 @@ pub async fn get_run(
 }
 
 /// What the tenant holds and how old it is.
+#[utoipa::path(get, path = "/api/v1/retention/inventory", tag = "retention",
+    responses((status = 200, body = Vec<crate::retention::InventoryEntry>)))]
 pub async fn inventory(
     state: web::Data<AppState>,
     ctx: TenantCtx,

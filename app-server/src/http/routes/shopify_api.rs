@@ -14,7 +14,10 @@ use crate::http::extractors::AdminCtx;
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 
-/// `GET /api/v1/customers/{customerGid}/findings`.
+/// `GET /api/v1/customers/{customerGid}/findings`: what LeakGuard knows about one customer.
+#[utoipa::path(get, path = "/api/v1/customers/{customerGid}/findings", tag = "compliance",
+    params(("customerGid" = String, Path, description = "`gid://shopify/Customer/<id>` or the numeric id")),
+    responses((status = 200, body = crate::shopify::compliance::CustomerFindings)))]
 pub async fn customer_findings(
     state: web::Data<AppState>,
     ctx: TenantCtx,
@@ -31,15 +34,28 @@ pub async fn customer_findings(
 }
 
 /// `GET /api/v1/compliance/data-requests` (admins).
+#[utoipa::path(get, path = "/api/v1/compliance/data-requests", tag = "compliance",
+    responses((status = 200, body = DataRequests), (status = 403)))]
 pub async fn list_data_requests(
     state: web::Data<AppState>,
     AdminCtx(ctx): AdminCtx,
 ) -> Result<HttpResponse, ApiError> {
     let requests = crate::shopify::compliance::list_requests(&state.db, &ctx).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "data_requests": requests })))
+    Ok(HttpResponse::Ok().json(DataRequests {
+        data_requests: requests,
+    }))
+}
+
+/// The privacy requests of the tenant.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct DataRequests {
+    /// Newest first.
+    data_requests: Vec<crate::shopify::compliance::RequestView>,
 }
 
 /// `GET /api/v1/compliance/data-requests/{id}` (admins).
+#[utoipa::path(get, path = "/api/v1/compliance/data-requests/{id}", tag = "compliance", params(("id" = Uuid, Path)),
+    responses((status = 200, body = crate::shopify::compliance::RequestView), (status = 403)))]
 pub async fn get_data_request(
     state: web::Data<AppState>,
     AdminCtx(ctx): AdminCtx,
@@ -50,6 +66,8 @@ pub async fn get_data_request(
 }
 
 /// `GET /api/v1/compliance/data-requests/{id}/report` (admins): the customer's data report.
+#[utoipa::path(get, path = "/api/v1/compliance/data-requests/{id}/report", tag = "compliance", params(("id" = Uuid, Path)),
+    responses((status = 200, description = "The report, as a download", body = Object), (status = 403)))]
 pub async fn data_request_report(
     state: web::Data<AppState>,
     AdminCtx(ctx): AdminCtx,
