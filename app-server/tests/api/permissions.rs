@@ -200,6 +200,7 @@ async fn an_accepted_risk_reopens_when_it_expires_or_the_grant_grows(backend: Ba
     let id = mailer["id"].as_str().unwrap().to_owned();
     let review_path = format!("/api/v1/permissions/findings/{id}/reviews");
     let now = app_server::db::now_ms();
+    let rfc3339 = app_server::api_time::format;
 
     let viewer = app.user_key(&t, "viewer-1", "viewer").await;
     let res = app
@@ -207,12 +208,15 @@ async fn an_accepted_risk_reopens_when_it_expires_or_the_grant_grows(backend: Ba
         .await;
     assert_eq!(res.status(), 403, "a viewer cannot review");
     for bad in [
-        json!({"decision": "accept_risk", "expires_at": now + 30 * DAY_MS}),
-        json!({"decision": "accept_risk", "justification": "  ", "expires_at": now + 30 * DAY_MS}),
+        json!({"decision": "accept_risk", "expires_at": rfc3339(now + 30 * DAY_MS)}),
+        json!({"decision": "accept_risk", "justification": "  ", "expires_at": rfc3339(now + 30 * DAY_MS)}),
         json!({"decision": "accept_risk", "justification": "DPA"}),
-        json!({"decision": "accept_risk", "justification": "DPA", "expires_at": now + 366 * DAY_MS}),
-        json!({"decision": "accept_risk", "justification": "DPA", "expires_at": now - 1}),
-        json!({"decision": "acknowledge", "expires_at": now + DAY_MS}),
+        json!({"decision": "accept_risk", "justification": "DPA", "expires_at": rfc3339(now + 366 * DAY_MS)}),
+        // Unix milliseconds are refused: times are RFC 3339.
+        json!({"decision": "accept_risk", "justification": "DPA", "expires_at": now + 30 * DAY_MS}),
+        json!({"decision": "accept_risk", "justification": "DPA", "expires_at": "in 30 days"}),
+        json!({"decision": "accept_risk", "justification": "DPA", "expires_at": rfc3339(now - 1)}),
+        json!({"decision": "acknowledge", "expires_at": rfc3339(now + DAY_MS)}),
         json!({"decision": "approve"}),
     ] {
         let res = app.post_json(&review_path, &t.key, bad.clone()).await;
@@ -232,7 +236,7 @@ async fn an_accepted_risk_reopens_when_it_expires_or_the_grant_grows(backend: Ba
         .post_json(
             &review_path,
             &analyst,
-            json!({"decision": "accept_risk", "justification": "Mailer is under a DPA; reviewed with legal.", "expires_at": until}),
+            json!({"decision": "accept_risk", "justification": "Mailer is under a DPA; reviewed with legal.", "expires_at": rfc3339(until)}),
         )
         .await;
     assert_eq!(res.status(), 201);
@@ -244,7 +248,8 @@ async fn an_accepted_risk_reopens_when_it_expires_or_the_grant_grows(backend: Ba
         .unwrap();
     assert_eq!(detail["finding"]["state"], "risk_accepted");
     assert_eq!(detail["reviews"][0]["actor_name"], "analyst-1");
-    assert_eq!(detail["reviews"][0]["expires_at"], until);
+    assert_eq!(detail["reviews"][0]["expires_at"], rfc3339(until));
+    assert_eq!(detail["finding"]["decision"]["until"], rfc3339(until));
 
     // Expiry: the state is computed at read time, with the clock as a parameter.
     let ctx = TenantCtx::system(TenantId(t.id), "test");
