@@ -175,7 +175,10 @@ async fn an_agent_enrolls_and_its_batches_are_stored_exactly_once(backend: Backe
     assert_eq!(a["spool_batches"], 3);
     assert!(a["lag_ms"].as_i64().unwrap() > 0);
     let last_seen = a["last_seen_at"].as_str().expect("an RFC 3339 time");
-    assert!(app_server::api_time::parse(last_seen).unwrap() > 0, "{last_seen}");
+    assert!(
+        app_server::api_time::parse(last_seen).unwrap() > 0,
+        "{last_seen}"
+    );
     let one = app
         .get(&format!("/api/v1/agents/{}", agent.id), &t.key)
         .await;

@@ -22,6 +22,7 @@ pub struct NewUser {
     /// Name shown in the console.
     display_name: String,
     /// `owner`, `admin`, `legal`, `analyst` or `viewer`.
+    #[schema(pattern = "^(owner|admin|legal|analyst|viewer)$")]
     role: String,
 }
 
