@@ -471,7 +471,7 @@ async fn print_enrollment_token(
             "tenant_id": tenant.id.to_string(),
             "kind": kind.as_str(),
             "token": issued.token.expose_secret(),
-            "expires_at": issued.expires_at,
+            "expires_at": crate::api_time::format(issued.expires_at),
         })
     );
     Ok(ExitCode::SUCCESS)

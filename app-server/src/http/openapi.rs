@@ -4,6 +4,7 @@
 //! Conventions the document encodes, so the annotations stay short:
 //! - the default security is a tenant credential (API key, Shopify session token or console
 //!   session); operations with another credential or none declare their own;
+//! - operation ids are `<tag>_<handler>`;
 //! - every operation may answer with the error catalogue (`Error`): 400 and 500 always, 401 when
 //!   it needs a credential, 404 when its path has a parameter; others (403, 409, 413, 415, 429,
 //!   502, 503) are declared where a handler can return them.
@@ -275,6 +276,7 @@ impl Modify for Conventions {
             .flatten()
             {
                 add_common_errors(operation, has_param, default_secured);
+                qualify_operation_id(operation);
             }
         }
     }
@@ -309,6 +311,19 @@ fn add_common_errors(operation: &mut Operation, has_param: bool, default_secured
         {
             *response = error_ref(status);
         }
+    }
+}
+
+/// Operation ids are the handler names, which repeat across resources (`get`, `list`):
+/// prefixed with the tag they become unique (`users_get`, `agents_list`).
+fn qualify_operation_id(operation: &mut Operation) {
+    let tag = operation
+        .tags
+        .as_ref()
+        .and_then(|tags| tags.first())
+        .cloned();
+    if let (Some(tag), Some(id)) = (tag, operation.operation_id.as_mut()) {
+        *id = format!("{tag}_{id}");
     }
 }
 
@@ -388,13 +403,15 @@ fn security_schemes() -> Vec<(&'static str, SecurityScheme)> {
             "magento_signature",
             header(
                 "X-LeakGuard-Signature",
-                "HMAC-SHA256 with the module secret over method, path, timestamp, nonce and \
-                 the raw body.",
+                "`v1=<hex HMAC-SHA256>` keyed by the module secret over `\"v1\\n\" + \
+                 timestamp + \"\\n\" + nonce + \"\\n\" + METHOD + \"\\n\" + path_and_query + \
+                 \"\\n\" + hex(sha256(raw body))`.",
             ),
         ),
     ]
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 #[path = "openapi_tests.rs"]
 mod tests;

@@ -225,6 +225,19 @@ fn every_operation_documents_its_errors_and_a_success() {
 }
 
 #[test]
+fn operation_ids_are_unique() {
+    let doc = document();
+    let mut seen = BTreeSet::new();
+    for item in doc.paths.paths.values() {
+        for operation in [&item.get, &item.put, &item.post].into_iter().flatten() {
+            let id = operation.operation_id.clone().expect("an operation id");
+            assert!(seen.insert(id.clone()), "operation id {id} twice");
+        }
+    }
+    assert!(seen.contains("users_get") && seen.contains("agents_get"));
+}
+
+#[test]
 fn times_are_documented_as_rfc3339_strings() {
     let json: serde_json::Value = serde_json::from_slice(json()).unwrap();
     let created = &json["components"]["schemas"]["TenantView"]["properties"]["created_at"];
