@@ -384,7 +384,7 @@ async fn tenant_command(state: &AppState, action: TenantAction) -> anyhow::Resul
                     "tenant": created.tenant,
                     "owner_user_id": created.owner.to_string(),
                     "owner_api_key": created.owner_api_key.expose_secret(),
-                    "owner_api_key_expires_at": created.owner_key_expires_at,
+                    "owner_api_key_expires_at": crate::api_time::format(created.owner_key_expires_at),
                 })
             );
             Ok(ExitCode::SUCCESS)

@@ -173,6 +173,19 @@ fn the_document_is_openapi_3_1_with_the_error_catalogue_and_security_schemes() {
         .map(|c| c.as_str().unwrap())
         .collect();
     assert!(codes.contains(&"invalid_request") && codes.contains(&"csrf_failed"));
+    for code in [
+        "cross_site_request",
+        "webhook_mismatch",
+        "webhook_stale",
+        "user_deactivated",
+        "api_key_expired",
+        "api_key_revoked",
+        "owner_required",
+        "last_owner",
+        "tenant_read_only",
+    ] {
+        assert!(codes.contains(&code), "{code} missing from {codes:?}");
+    }
     assert_eq!(codes.len(), catalogue().len());
     for scheme in [
         "api_key",
@@ -192,7 +205,10 @@ fn the_document_is_openapi_3_1_with_the_error_catalogue_and_security_schemes() {
 fn every_operation_documents_its_errors_and_a_success() {
     let doc = document();
     for (path, item) in &doc.paths.paths {
-        for operation in [&item.get, &item.put, &item.post].into_iter().flatten() {
+        for operation in [&item.get, &item.put, &item.post, &item.patch]
+            .into_iter()
+            .flatten()
+        {
             let statuses: Vec<&String> = operation.responses.responses.keys().collect();
             assert!(
                 statuses.iter().any(|s| s.starts_with('2')),
@@ -229,7 +245,10 @@ fn operation_ids_are_unique() {
     let doc = document();
     let mut seen = BTreeSet::new();
     for item in doc.paths.paths.values() {
-        for operation in [&item.get, &item.put, &item.post].into_iter().flatten() {
+        for operation in [&item.get, &item.put, &item.post, &item.patch]
+            .into_iter()
+            .flatten()
+        {
             let id = operation.operation_id.clone().expect("an operation id");
             assert!(seen.insert(id.clone()), "operation id {id} twice");
         }
@@ -243,4 +262,33 @@ fn times_are_documented_as_rfc3339_strings() {
     let created = &json["components"]["schemas"]["TenantView"]["properties"]["created_at"];
     assert_eq!(created["type"], "string", "{created}");
     assert_eq!(created["format"], "date-time", "{created}");
+    let schemas = &json["components"]["schemas"];
+    for (schema, field) in [
+        ("ApiKeyView", "created_at"),
+        ("ApiKeyView", "expires_at"),
+        ("ApiKeyView", "last_used_at"),
+        ("ApiKeyView", "revoked_at"),
+        ("UserView", "created_at"),
+        ("UserView", "deactivated_at"),
+    ] {
+        let property = &schema_of(schemas, schema)["properties"][field];
+        assert_eq!(
+            property["format"], "date-time",
+            "{schema}.{field}: {property}"
+        );
+        let types = &property["type"];
+        assert!(
+            types == "string"
+                || types
+                    .as_array()
+                    .is_some_and(|t| t.contains(&"string".into())),
+            "{schema}.{field}: {property}"
+        );
+    }
+}
+
+fn schema_of<'a>(schemas: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    let schema = &schemas[name];
+    assert!(schema.is_object(), "no schema {name}");
+    schema
 }
