@@ -5,7 +5,7 @@
 use std::fmt;
 
 /// The specific cause of a refusal. Each has its own public code (see `http/error.rs`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Reason {
     /// No more specific reason applies (the generic `invalid_request`).
     Other,
@@ -65,6 +65,40 @@ pub enum Reason {
     InvalidModuleDocument,
 }
 
+impl Reason {
+    /// Every reason, for the catalogue of codes (the match in [`Reason::ALL`]'s test keeps it whole).
+    pub const ALL: [Reason; 28] = [
+        Reason::Other,
+        Reason::InvalidJson,
+        Reason::UnknownField,
+        Reason::MissingField,
+        Reason::InvalidField,
+        Reason::InvalidQuery,
+        Reason::InvalidForm,
+        Reason::MissingParameter,
+        Reason::InvalidLimit,
+        Reason::InvalidFilter,
+        Reason::InvalidFormat,
+        Reason::InvalidRole,
+        Reason::InvalidShopDomain,
+        Reason::InvalidBaseUrl,
+        Reason::InvalidCron,
+        Reason::InvalidRetentionPolicy,
+        Reason::InvalidAllowList,
+        Reason::InvalidStaleAdminDays,
+        Reason::DocumentTooLarge,
+        Reason::InvalidDecision,
+        Reason::InvalidJustification,
+        Reason::InvalidExpiry,
+        Reason::FindingNotReviewable,
+        Reason::InvalidMode,
+        Reason::TenantNotEligible,
+        Reason::InvalidCustomerId,
+        Reason::InvalidWebhook,
+        Reason::InvalidModuleDocument,
+    ];
+}
+
 /// A refusal: the reason plus a message safe to show.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InvalidInput {
@@ -101,5 +135,49 @@ impl From<&str> for InvalidInput {
 impl From<String> for InvalidInput {
     fn from(message: String) -> Self {
         Self::new(Reason::Other, message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Reason;
+
+    /// A new variant fails to compile here until it is also added to [`Reason::ALL`].
+    #[test]
+    fn all_lists_every_reason_once() {
+        for reason in Reason::ALL {
+            match reason {
+                Reason::Other
+                | Reason::InvalidJson
+                | Reason::UnknownField
+                | Reason::MissingField
+                | Reason::InvalidField
+                | Reason::InvalidQuery
+                | Reason::InvalidForm
+                | Reason::MissingParameter
+                | Reason::InvalidLimit
+                | Reason::InvalidFilter
+                | Reason::InvalidFormat
+                | Reason::InvalidRole
+                | Reason::InvalidShopDomain
+                | Reason::InvalidBaseUrl
+                | Reason::InvalidCron
+                | Reason::InvalidRetentionPolicy
+                | Reason::InvalidAllowList
+                | Reason::InvalidStaleAdminDays
+                | Reason::DocumentTooLarge
+                | Reason::InvalidDecision
+                | Reason::InvalidJustification
+                | Reason::InvalidExpiry
+                | Reason::FindingNotReviewable
+                | Reason::InvalidMode
+                | Reason::TenantNotEligible
+                | Reason::InvalidCustomerId
+                | Reason::InvalidWebhook
+                | Reason::InvalidModuleDocument => {}
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        assert!(Reason::ALL.iter().all(|r| seen.insert(*r)));
     }
 }

@@ -168,10 +168,16 @@ fn catalogue() -> Vec<ErrorCode> {
             | C::ApiKeyRevoked
             | C::LastOwner
             | C::OwnerRequired
-            | C::TenantReadOnly => {}
+            | C::TenantReadOnly
+            | C::Invalid(_) => {}
         }
     }
-    all.to_vec()
+    let mut codes = all.to_vec();
+    codes.extend(crate::invalid_input::Reason::ALL.map(C::Invalid));
+    // `Invalid(Other)` is the generic `invalid_request`: one entry per public code.
+    let mut seen = std::collections::HashSet::new();
+    codes.retain(|c| seen.insert(c.as_str()));
+    codes
 }
 
 fn error_schema() -> Schema {

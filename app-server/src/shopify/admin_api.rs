@@ -100,8 +100,8 @@ pub(super) fn graphql_url(
         .config
         .as_ref()
         .ok_or(ShopifyError::NotConfigured)?;
-    let shop = leakguard_domain::shop::ShopDomain::parse(&installation.shop_domain)
-        .map_err(|e| {
+    let shop =
+        leakguard_domain::shop::ShopDomain::parse(&installation.shop_domain).map_err(|e| {
             ShopifyError::Invalid(crate::invalid_input::InvalidInput::new(
                 crate::invalid_input::Reason::InvalidShopDomain,
                 e.to_string(),

@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
     Deserialize,
     sea_orm::EnumIter,
     sea_orm::DeriveActiveEnum,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "lowercase")]
 #[sea_orm(

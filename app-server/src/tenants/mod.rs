@@ -108,7 +108,6 @@ pub struct TenantView {
     /// Base URL (Magento).
     pub base_url: Option<String>,
     /// `active`, `uninstalled`, `purged`.
-    #[schema(value_type = String)]
     pub status: tenants::Status,
     /// Unix ms (RFC 3339 UTC in JSON).
     #[serde(with = "crate::api_time")]
