@@ -6,8 +6,10 @@
 //!   session); operations with another credential or none declare their own;
 //! - operation ids are `<tag>_<handler>`;
 //! - every operation may answer with the error catalogue (`Error`): 400 and 500 always, 401 when
-//!   it needs a credential, 404 when its path has a parameter; others (403, 409, 413, 415, 429,
-//!   502, 503) are declared where a handler can return them.
+//!   it needs a credential, 404 when its path has a parameter, 413 and 415 when it takes a body;
+//!   others (403, 409, 429, 502, 503) are declared where a handler can return them;
+//! - component names are unique across the crate: the stored enums are named after their table
+//!   (`TenantStatus`, `JobRunStatus`), since two schemas of one name would overwrite each other.
 //!
 //! The tests below fail when a route registered under `/api/v1` has no documented operation, or
 //! a documented operation is not routed.
@@ -301,6 +303,10 @@ fn add_common_errors(operation: &mut Operation, has_param: bool, default_secured
     }
     if has_param {
         statuses.push("404");
+    }
+    // A body is read under a size limit and by content type before the handler runs.
+    if operation.request_body.is_some() {
+        statuses.extend(["413", "415"]);
     }
     for status in statuses {
         operation

@@ -226,6 +226,14 @@ fn every_operation_documents_its_errors_and_a_success() {
                     "{path}: no 404"
                 );
             }
+            if operation.request_body.is_some() {
+                for status in ["413", "415"] {
+                    assert!(
+                        operation.responses.responses.contains_key(status),
+                        "{path}: takes a body but documents no {status}"
+                    );
+                }
+            }
         }
     }
     let tenant = doc.paths.paths["/api/v1/tenant"].get.as_ref().unwrap();
@@ -291,4 +299,77 @@ fn schema_of<'a>(schemas: &'a serde_json::Value, name: &str) -> &'a serde_json::
     let schema = &schemas[name];
     assert!(schema.is_object(), "no schema {name}");
     schema
+}
+
+/// utoipa keys components by name, so two `ToSchema` types of one name silently overwrite each
+/// other and the document describes one type's values with the other's schema.
+#[test]
+fn schema_component_names_are_unique_across_the_crates() {
+    let derive = regex::Regex::new(
+        r"#\[derive\(([^)]*)\)\]((?:\s*#\[[^\]]*\]|\s*///[^\n]*)*)\s*pub(?:\([^)]*\))?\s+(?:enum|struct)\s+(\w+)",
+    )
+    .unwrap();
+    let alias = regex::Regex::new(r"#\[schema\([^)]*\bas\s*=\s*(\w+)").unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap();
+    let mut names: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    let mut stack = vec![root.join("app-server/src"), root.join("domain/src")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for found in derive.captures_iter(&text) {
+                if !found[1].contains("ToSchema") {
+                    continue;
+                }
+                let name = alias
+                    .captures(&found[2])
+                    .map_or_else(|| found[3].to_owned(), |a| a[1].to_owned());
+                names
+                    .entry(name)
+                    .or_default()
+                    .push(path.display().to_string());
+            }
+        }
+    }
+    assert!(names.len() > 40, "the scan found {} schemas", names.len());
+    let repeated: Vec<_> = names.iter().filter(|(_, files)| files.len() > 1).collect();
+    assert!(repeated.is_empty(), "schema names used twice: {repeated:?}");
+}
+
+#[test]
+fn the_stored_states_have_their_own_schemas() {
+    let json: serde_json::Value = serde_json::from_slice(json()).unwrap();
+    let schemas = &json["components"]["schemas"];
+    let tenant_status = schema_of(schemas, "TenantStatus");
+    assert!(
+        tenant_status["enum"]
+            .as_array()
+            .unwrap()
+            .contains(&"active".into()),
+        "{tenant_status}"
+    );
+    let run_status = schema_of(schemas, "PermissionAuditRunStatus");
+    assert!(
+        run_status["enum"]
+            .as_array()
+            .unwrap()
+            .contains(&"succeeded".into()),
+        "{run_status}"
+    );
+    assert!(
+        schemas.get("Status").is_none(),
+        "an ambiguous Status schema"
+    );
+    for view in ["RetentionRunView", "PermissionAuditRunView"] {
+        schema_of(schemas, view);
+    }
 }

@@ -111,6 +111,7 @@ fn platform_str(p: Platform) -> &'static str {
 
 /// An audit run.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = PermissionAuditRunView)]
 pub struct RunView {
     /// Id.
     pub id: Uuid,

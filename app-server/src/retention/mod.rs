@@ -450,6 +450,7 @@ async fn record_error(db: &DatabaseConnection, run: Uuid, reason: &str) -> Resul
 
 /// A run as listed.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = RetentionRunView)]
 pub struct RunView {
     /// Id.
     pub id: Uuid,

@@ -48,6 +48,7 @@ impl ActiveModelBehavior for ActiveModel {}
     utoipa::ToSchema,
 )]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+#[schema(as = AgentAggregateKind)]
 pub enum Kind {
     /// SQL statements.
     #[sea_orm(string_value = "sql")]

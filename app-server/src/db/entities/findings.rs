@@ -41,6 +41,7 @@ impl ActiveModelBehavior for ActiveModel {}
     utoipa::ToSchema,
 )]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(64))")]
+#[schema(as = FindingKind)]
 pub enum Kind {
     /// An alert raised by the Magento module's retention check.
     #[sea_orm(string_value = "retention_alert")]
@@ -63,6 +64,7 @@ pub enum Kind {
     utoipa::ToSchema,
 )]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[schema(as = FindingSeverity)]
 pub enum Severity {
     /// Low.
     #[sea_orm(string_value = "low")]
@@ -97,6 +99,7 @@ pub enum Severity {
     utoipa::ToSchema,
 )]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[schema(as = FindingStatus)]
 pub enum Status {
     /// Needs review.
     #[sea_orm(string_value = "open")]

@@ -38,6 +38,7 @@ impl ActiveModelBehavior for ActiveModel {}
     utoipa::ToSchema,
 )]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[schema(as = JobRunStatus)]
 pub enum Status {
     /// Claimed, not finished.
     #[sea_orm(string_value = "running")]

@@ -47,6 +47,7 @@ impl ActiveModelBehavior for ActiveModel {}
     utoipa::ToSchema,
 )]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[schema(as = PermissionAuditRunStatus)]
 pub enum Status {
     /// Started, not finished.
     #[sea_orm(string_value = "running")]

@@ -45,6 +45,7 @@ impl ActiveModelBehavior for ActiveModel {}
     utoipa::ToSchema,
 )]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+#[schema(as = PermissionReviewDecision)]
 pub enum Decision {
     /// Seen; nothing to do.
     #[sea_orm(string_value = "acknowledge")]
@@ -75,6 +76,7 @@ pub enum Decision {
     utoipa::ToSchema,
 )]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[schema(as = PermissionReviewTicketStatus)]
 pub enum TicketStatus {
     /// Not picked up yet.
     #[sea_orm(string_value = "pending")]

@@ -35,6 +35,7 @@ impl ActiveModelBehavior for ActiveModel {}
     utoipa::ToSchema,
 )]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+#[schema(as = ReplayGuardScope)]
 pub enum Scope {
     /// The nonce of a signed module request.
     #[sea_orm(string_value = "hmac_nonce")]

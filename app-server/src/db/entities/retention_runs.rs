@@ -49,6 +49,7 @@ impl ActiveModelBehavior for ActiveModel {}
     utoipa::ToSchema,
 )]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[schema(as = RetentionRunSource)]
 pub enum Source {
     /// The server, on its own store.
     #[sea_orm(string_value = "server")]

@@ -44,6 +44,7 @@ impl ActiveModelBehavior for ActiveModel {}
     utoipa::ToSchema,
 )]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(64))")]
+#[schema(as = ComplianceRequestTopic)]
 pub enum Topic {
     /// A customer asked for their data.
     #[sea_orm(string_value = "customers/data_request")]
@@ -74,6 +75,7 @@ pub enum Topic {
     utoipa::ToSchema,
 )]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[schema(as = ComplianceRequestStatus)]
 pub enum Status {
     /// Needs a person to act.
     #[sea_orm(string_value = "open")]

@@ -40,6 +40,7 @@ impl ActiveModelBehavior for ActiveModel {}
     utoipa::ToSchema,
 )]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+#[schema(as = SignalSource)]
 pub enum Source {
     /// A host agent.
     #[sea_orm(string_value = "agent")]

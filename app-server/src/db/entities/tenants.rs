@@ -38,6 +38,7 @@ impl ActiveModelBehavior for ActiveModel {}
     utoipa::ToSchema,
 )]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[schema(as = TenantPlatform)]
 pub enum Platform {
     /// A Shopify shop.
     #[sea_orm(string_value = "shopify")]
@@ -64,6 +65,7 @@ pub enum Platform {
     utoipa::ToSchema,
 )]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+#[schema(as = TenantStatus)]
 pub enum Status {
     /// Installed and served.
     #[sea_orm(string_value = "active")]

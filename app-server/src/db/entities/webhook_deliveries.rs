@@ -42,6 +42,7 @@ impl ActiveModelBehavior for ActiveModel {}
     utoipa::ToSchema,
 )]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+#[schema(as = WebhookDeliverySource)]
 pub enum Source {
     /// Shopify.
     #[sea_orm(string_value = "shopify")]
@@ -64,6 +65,7 @@ pub enum Source {
     utoipa::ToSchema,
 )]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[schema(as = WebhookDeliveryStatus)]
 pub enum Status {
     /// Stored, not yet processed.
     #[sea_orm(string_value = "pending")]
