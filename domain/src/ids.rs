@@ -80,7 +80,35 @@ mod tests {
 
     #[test]
     fn new_ids_are_time_ordered_uuid_v7() {
-        let a = UserId::new();
-        assert_eq!(a.as_uuid().get_version_num(), 7);
+        // Generate until the ids span several milliseconds, so both the timestamp part and the
+        // order within one millisecond are exercised.
+        let start = std::time::Instant::now();
+        let mut generated = Vec::new();
+        while start.elapsed() < std::time::Duration::from_millis(5) || generated.len() < 1000 {
+            generated.push(UserId::new());
+        }
+        let millis: std::collections::BTreeSet<u64> = generated
+            .iter()
+            .map(|id| {
+                let (secs, nanos) = id
+                    .as_uuid()
+                    .get_timestamp()
+                    .expect("a v7 id has a time")
+                    .to_unix();
+                secs * 1000 + u64::from(nanos) / 1_000_000
+            })
+            .collect();
+        assert!(millis.len() >= 3, "ids span {} milliseconds", millis.len());
+        assert!(
+            generated
+                .iter()
+                .all(|id| id.as_uuid().get_version_num() == 7),
+            "every id is a UUIDv7"
+        );
+        let mut sorted = generated.clone();
+        sorted.sort();
+        assert_eq!(sorted, generated, "ids sort in the order they were made");
+        let distinct: std::collections::HashSet<_> = generated.iter().collect();
+        assert_eq!(distinct.len(), generated.len(), "no id repeats");
     }
 }
