@@ -184,11 +184,19 @@ pub enum AuditAction {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Verify an exported bundle offline (no database, no configuration).
+    /// Verify an exported bundle offline (no database, no configuration) against the keys you
+    /// expect; a bundle's own keys are used only when they match one of them.
     VerifyBundle {
         /// The bundle file.
         file: PathBuf,
+        /// An expected signing key: its key id (16 hex digits) or its base64 public key, as
+        /// printed by `leakguard audit public-key`. Repeat for keys used before a rotation.
+        #[arg(long = "key", required = true)]
+        keys: Vec<crate::audit_chain::TrustedKey>,
     },
+    /// Print the key id and public key that sign this server's checkpoints (give them to
+    /// whoever verifies exported bundles).
+    PublicKey,
 }
 
 /// `permissions` actions.
@@ -237,10 +245,10 @@ pub enum SecretsAction {
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // Offline verification needs no configuration at all.
     if let Command::Audit {
-        action: AuditAction::VerifyBundle { file },
+        action: AuditAction::VerifyBundle { file, keys },
     } = &cli.command
     {
-        return verify_bundle_file(file);
+        return verify_bundle_file(file, keys);
     }
     // Classification is pure: no configuration, no database.
     if let Command::Classify { input, summary } = &cli.command {
@@ -269,6 +277,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let state = AppState::init(settings).await?;
             tenant_command(&state, action).await
         }
+        Command::Audit {
+            action: AuditAction::PublicKey,
+        } => {
+            let key = crate::crypto::AuditSigner::load(&settings)?.public_key();
+            println!("{}\t{}", key.key_id, key.public_key);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Audit { action } => {
             let state = AppState::init(settings).await?;
             audit_command(&state, action).await
@@ -277,7 +292,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             action: PermissionsAction::Audit { tenant, json },
         } => {
             let state = AppState::init(settings).await?;
-            crate::permissions_cli::audit(&state, &tenant, json).await
+            crate::permissions_cli::audit(&state.permission_sources, &tenant, json).await
         }
         Command::Agent {
             action: AgentAction::Token { tenant },
@@ -487,7 +502,7 @@ async fn audit_command(state: &AppState, action: AuditAction) -> anyhow::Result<
             let mut ok = true;
             for chain in chains {
                 let report =
-                    crate::audit_chain::verify_chain(&state.db, chain, &state.signer).await?;
+                    crate::audit_chain::verify_chain(&state.db, chain, &state.checkpointer).await?;
                 match report.result {
                     Ok(v) => println!(
                         "ok\t{chain}\t{} entries\t{} checkpoints\thead {}",
@@ -507,7 +522,7 @@ async fn audit_command(state: &AppState, action: AuditAction) -> anyhow::Result<
         }
         AuditAction::Export { tenant, out } => {
             let chain = tenants::resolve(&state.db, &tenant).await?.id;
-            match crate::audit_chain::export_bundle(&state.db, chain, &state.signer).await? {
+            match crate::audit_chain::export_bundle(&state.db, chain, &state.checkpointer).await? {
                 Ok(bundle) => {
                     let text = serde_json::to_vec_pretty(&bundle)?;
                     std::fs::write(&out, text)
@@ -526,15 +541,23 @@ async fn audit_command(state: &AppState, action: AuditAction) -> anyhow::Result<
                 }
             }
         }
-        AuditAction::VerifyBundle { file } => verify_bundle_file(&file),
+        AuditAction::VerifyBundle { file, keys } => verify_bundle_file(&file, &keys),
+        AuditAction::PublicKey => {
+            let key = state.checkpointer.signer.public_key();
+            println!("{}\t{}", key.key_id, key.public_key);
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
-fn verify_bundle_file(file: &std::path::Path) -> anyhow::Result<ExitCode> {
+fn verify_bundle_file(
+    file: &std::path::Path,
+    keys: &[crate::audit_chain::TrustedKey],
+) -> anyhow::Result<ExitCode> {
     let text = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let bundle: Bundle = serde_json::from_slice(&text)
         .with_context(|| format!("{} is not an audit bundle", file.display()))?;
-    match leakguard_domain::audit::verify_bundle(&bundle) {
+    match crate::audit_chain::verify_bundle_trusting(&bundle, keys) {
         Ok(v) => {
             println!(
                 "ok\t{}\t{} entries\t{} checkpoints\thead {}",

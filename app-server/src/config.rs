@@ -31,6 +31,9 @@ pub struct JobSettings {
     pub lease_ttl_secs: u64,
     /// Cron expression (six fields, seconds first, UTC) of the audit checkpoint job.
     pub audit_checkpoint_cron: String,
+    /// Seconds beyond the longest gap between two checkpoint slots that an audit entry may wait
+    /// for its signed checkpoint; `audit verify` fails for older uncovered entries.
+    pub audit_checkpoint_grace_secs: u64,
     /// Cron expression of the tick that starts due permission audits.
     pub permission_audit_cron: String,
     /// A tenant's permission audit schedule until it sets its own (six fields, UTC).
@@ -47,6 +50,7 @@ impl Default for JobSettings {
             enabled: true,
             lease_ttl_secs: 60,
             audit_checkpoint_cron: "0 */5 * * * *".into(),
+            audit_checkpoint_grace_secs: 600,
             permission_audit_cron: "30 */5 * * * *".into(),
             permission_audit_default_schedule: "0 0 3 * * *".into(),
             prune_cron: "30 */10 * * * *".into(),

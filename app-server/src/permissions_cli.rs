@@ -4,20 +4,20 @@
 use std::process::ExitCode;
 
 use crate::db::now_ms;
-use crate::permission_audits::{self, Trigger};
-use crate::state::AppState;
+use crate::permission_audits::{self, AuditSources, Trigger};
 use crate::tenancy::TenantCtx;
 use leakguard_domain::ids::TenantId;
 
 /// Runs the audit of `tenant` (id, shop or base URL) and prints the report. Exit code 2 when the
 /// run failed (the platform could not be read).
-pub async fn audit(state: &AppState, tenant: &str, json: bool) -> anyhow::Result<ExitCode> {
-    let tenant = crate::tenants::resolve(&state.db, tenant).await?;
+pub async fn audit(sources: &AuditSources, tenant: &str, json: bool) -> anyhow::Result<ExitCode> {
+    let db = &sources.shopify.db;
+    let tenant = crate::tenants::resolve(db, tenant).await?;
     let ctx = TenantCtx::system(TenantId(tenant.id), "cli");
     let now = now_ms();
-    let source = permission_audits::sources::for_tenant(state, &ctx, &tenant, now).await?;
-    let run = permission_audits::run_now(&state.db, &ctx, &source, Trigger::Cli, now).await?;
-    let report = permission_audits::report(&state.db, &ctx, now).await?;
+    let source = permission_audits::sources::for_tenant(sources, &ctx, &tenant, now).await?;
+    let run = permission_audits::run_now(db, &ctx, &source, Trigger::Cli, now).await?;
+    let report = permission_audits::report(db, &ctx, now).await?;
     if json {
         println!(
             "{}",

@@ -8,10 +8,58 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
+use crate::audit_chain::{CheckpointPolicy, Checkpointer};
 use crate::config::Settings;
+use crate::crypto::{AuditSigner, Keyring};
 use crate::http::{error, middleware, routes};
-use crate::metrics::JobLabels;
+use crate::jobs::registry::{self, Job, Runner};
+use crate::metrics::Metrics;
+use crate::permission_audits::AuditSources;
+use crate::permission_audits::schedule::ScheduledAudits;
+use crate::shopify::{Shopify, ShopifyAdapter};
 use crate::state::AppState;
+
+impl AppState {
+    /// Connects, migrates, loads the keys, registers the signing key and builds the handles
+    /// each service is given.
+    pub async fn init(settings: Settings) -> anyhow::Result<Self> {
+        let db = crate::db::connect(&settings).await?;
+        migrations::migrate(&db)
+            .await
+            .map_err(|e| anyhow::anyhow!("database migration failed: {e}"))?;
+        let keyring = Keyring::load(&settings)?;
+        let policy = CheckpointPolicy::from_cron(
+            &settings.jobs.audit_checkpoint_cron,
+            settings.jobs.audit_checkpoint_grace_secs,
+            crate::db::now_ms(),
+        )
+        .map_err(|e| anyhow::anyhow!("jobs.audit_checkpoint_cron: {e}"))?;
+        let checkpointer = Checkpointer {
+            signer: AuditSigner::load(&settings)?,
+            policy,
+        };
+        crate::audit_chain::register_signing_key(&db, &checkpointer).await?;
+        let shopify = ShopifyAdapter {
+            db: db.clone(),
+            keyring: keyring.clone(),
+            shopify: Arc::new(Shopify::new(&settings)?),
+        };
+        Ok(Self {
+            permission_sources: AuditSources {
+                shopify: shopify.clone(),
+                shopify_settings: settings.shopify.clone(),
+            },
+            shopify,
+            ingest_slots: Arc::new(tokio::sync::Semaphore::new(settings.ingest.max_in_flight)),
+            db,
+            settings,
+            keyring,
+            checkpointer,
+            metrics: Metrics::new(),
+            instance_id: format!("{}-{}", std::process::id(), uuid::Uuid::now_v7()),
+        })
+    }
+}
 
 /// A built server, bound to its port.
 pub struct Application {
@@ -81,7 +129,14 @@ impl Application {
     /// runs the scheduler beside it; jobs are told to stop at a safe point.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let scheduler = if self.state.settings.jobs.enabled {
-            Some(start_scheduler(self.state.clone(), self.shutdown_tx.subscribe()).await?)
+            let runner = Runner {
+                db: self.state.db.clone(),
+                instance_id: self.state.instance_id.clone(),
+                ttl: Duration::from_secs(self.state.settings.jobs.lease_ttl_secs),
+                metrics: self.state.metrics.clone(),
+                shutdown: self.shutdown_tx.subscribe(),
+            };
+            Some(registry::start(jobs(&self.state), runner).await?)
         } else {
             None
         };
@@ -90,235 +145,79 @@ impl Application {
         if let Some(mut scheduler) = scheduler {
             let _ = scheduler.shutdown().await;
         }
+        // Sign what this process appended since the last slot, so that a long stop does not
+        // leave entries waiting for a checkpoint.
+        if let Err(e) =
+            crate::audit_chain::checkpoint_job(&self.state.db, &self.state.checkpointer).await
+        {
+            tracing::warn!(
+                error = format!("{e:#}"),
+                "Could not sign audit checkpoints at shutdown."
+            );
+        }
         tracing::info!("Server stopped.");
         result.map_err(Into::into)
     }
 }
 
-/// Job: sign a checkpoint of every chain whose head moved.
-pub async fn audit_checkpoint_job(state: &AppState) -> anyhow::Result<usize> {
-    Ok(crate::audit_chain::checkpoint_all(&state.db, &state.signer).await?)
-}
-
-/// Job: start the permission audits whose schedule slot is due.
-pub async fn permission_audit_job(state: &AppState) -> anyhow::Result<usize> {
-    crate::permission_audits::schedule::permission_audit_job(state, crate::db::now_ms()).await
-}
-
-async fn permission_tick(state: &AppState, ttl: Duration, shutdown: watch::Receiver<bool>) {
-    leased_tick(state, ttl, shutdown, "permission_audits", || {
-        permission_audit_job(state)
-    })
-    .await;
-}
-
-/// Runs a job function under its lease and counts the outcome (`ok`, `busy`, `failed`) in
-/// `leakguard_job_runs_total`; a failure is logged once with its cause chain.
-async fn leased_tick<T, F, Fut>(
-    state: &AppState,
-    ttl: Duration,
-    shutdown: watch::Receiver<bool>,
-    name: &'static str,
-    job: F,
-) where
-    F: FnOnce() -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<T>>,
-{
-    let run = crate::jobs::run_leased(
-        &state.db,
-        name,
-        &state.instance_id,
-        ttl,
-        Some(shutdown),
-        |_stop| job(),
-    )
-    .await;
-    let outcome = match run {
-        Ok(crate::jobs::LeasedRun::Ran(Ok(_))) => "ok",
-        Ok(crate::jobs::LeasedRun::Busy) => "busy",
-        Ok(crate::jobs::LeasedRun::Ran(Err(e))) => {
-            tracing::error!(job = name, error = format!("{e:#}"), "Job failed.");
-            "failed"
-        }
-        Err(e) => {
-            tracing::error!(job = name, error = %e, "Job lease failed.");
-            "failed"
-        }
-    };
-    count_run(state, name, outcome);
-}
-
-fn count_run(state: &AppState, name: &'static str, outcome: &'static str) {
-    state
-        .metrics
-        .job_runs
-        .get_or_create(&JobLabels {
-            job: name.into(),
-            outcome: outcome.into(),
-        })
-        .inc();
-}
-
-/// Job: delete expired HMAC nonces and SSO token ids, ended console sessions, and enrollment
-/// tokens expired for a week. Returns how many rows went.
-pub async fn prune_job(state: &AppState, now_ms: i64) -> anyhow::Result<u64> {
-    const WEEK_MS: i64 = 7 * 24 * 3600 * 1000;
-    let nonces = crate::magento::replay::prune(&state.db, now_ms).await?;
-    let sessions = crate::console::prune(&state.db, now_ms).await?;
-    let tokens = crate::enrollment::prune(&state.db, now_ms, WEEK_MS).await?;
-    Ok(nonces + sessions + tokens)
-}
-
-async fn retention_tick(state: &AppState, ttl: Duration, shutdown: watch::Receiver<bool>) {
-    let name = "retention";
-    let now = crate::db::now_ms();
-    let run = crate::jobs::run_leased(
-        &state.db,
-        name,
-        &state.instance_id,
-        ttl,
-        Some(shutdown),
-        |_stop| {
-            crate::retention::run_job(
-                &state.db,
-                &state.instance_id,
-                crate::retention::daily_slot(now),
-                now,
-            )
-        },
-    )
-    .await;
-    let outcome = match run {
-        Ok(crate::jobs::LeasedRun::Ran(Ok(crate::retention::JobOutcome::Ran {
-            failed: 0,
-            ..
-        }))) => "ok",
-        Ok(crate::jobs::LeasedRun::Ran(Ok(crate::retention::JobOutcome::Ran { .. }))) => "failed",
-        Ok(crate::jobs::LeasedRun::Ran(Ok(crate::retention::JobOutcome::AlreadyRan)))
-        | Ok(crate::jobs::LeasedRun::Busy) => "busy",
-        Ok(crate::jobs::LeasedRun::Ran(Err(e))) => {
-            tracing::error!(job = name, error = %e, "Job failed.");
-            "failed"
-        }
-        Err(e) => {
-            tracing::error!(job = name, error = %e, "Job lease failed.");
-            "failed"
-        }
-    };
-    count_run(state, name, outcome);
-}
-
-async fn start_scheduler(
-    state: web::Data<AppState>,
-    shutdown: watch::Receiver<bool>,
-) -> anyhow::Result<tokio_cron_scheduler::JobScheduler> {
-    use tokio_cron_scheduler::{Job, JobScheduler};
-    let scheduler = JobScheduler::new().await?;
-    let ttl = Duration::from_secs(state.settings.jobs.lease_ttl_secs);
-    let cron = state.settings.jobs.audit_checkpoint_cron.clone();
-    let retention_cron = state.settings.jobs.retention_cron.clone();
-    let permission_cron = state.settings.jobs.permission_audit_cron.clone();
-    let job_state = Arc::new(state);
-    let checkpoint_state = job_state.clone();
-    let checkpoint_shutdown = shutdown.clone();
-    scheduler
-        .add(Job::new_async(cron.as_str(), move |_, _| {
-            let state = checkpoint_state.clone();
-            let shutdown = checkpoint_shutdown.clone();
-            Box::pin(async move {
-                leased_tick(&state, ttl, shutdown, "audit_checkpoint", || {
-                    audit_checkpoint_job(&state)
-                })
-                .await;
-            })
-        })?)
-        .await?;
-    let prune_state = job_state.clone();
-    let prune_shutdown = shutdown.clone();
-    let prune_cron = prune_state.settings.jobs.prune_cron.clone();
-    scheduler
-        .add(Job::new_async(prune_cron.as_str(), move |_, _| {
-            let state = prune_state.clone();
-            let shutdown = prune_shutdown.clone();
-            Box::pin(async move {
-                leased_tick(&state, ttl, shutdown, "prune", || {
-                    prune_job(&state, crate::db::now_ms())
-                })
-                .await;
-            })
-        })?)
-        .await?;
-    {
-        let state = job_state.clone();
-        let shutdown = shutdown.clone();
-        scheduler
-            .add(Job::new_async(retention_cron.as_str(), move |_, _| {
-                let state = state.clone();
-                let shutdown = shutdown.clone();
-                Box::pin(async move { retention_tick(&state, ttl, shutdown).await })
-            })?)
-            .await?;
-    }
-    {
-        let state = job_state.clone();
-        let shutdown = shutdown.clone();
-        scheduler
-            .add(Job::new_async(permission_cron.as_str(), move |_, _| {
-                let state = state.clone();
-                let shutdown = shutdown.clone();
-                Box::pin(async move {
-                    // The Shopify Admin API client's futures are not `Send`; the tick runs on a
-                    // blocking thread that drives it with the runtime's handle.
-                    let handle = tokio::runtime::Handle::current();
-                    let tick = tokio::task::spawn_blocking(move || {
-                        handle.block_on(permission_tick(&state, ttl, shutdown))
-                    });
-                    if let Err(e) = tick.await {
-                        tracing::error!(job = "permission_audits", error = %e, "Job task failed.");
-                    }
-                })
-            })?)
-            .await?;
-    }
-    // A day missed while the server was down runs now (once across replicas: the slot is claimed).
-    {
-        let state = job_state.clone();
-        let shutdown = shutdown.clone();
-        tokio::spawn(async move { retention_tick(&state, ttl, shutdown).await });
-    }
-    scheduler
-        .add(shopify_webhook_retry_schedule(
-            job_state.clone(),
-            shutdown.clone(),
-            ttl,
+/// Every background job with its cron setting. The functions live beside what they serve.
+pub fn jobs(state: &AppState) -> Vec<Job> {
+    let settings = &state.settings.jobs;
+    let db = state.db.clone();
+    vec![
+        Job::new(
+            "audit_checkpoint",
+            &settings.audit_checkpoint_cron,
+            (db.clone(), state.checkpointer.clone()),
+            |(db, checkpointer)| async move {
+                crate::audit_chain::checkpoint_job(&db, &checkpointer).await
+            },
+        ),
+        Job::new("prune", &settings.prune_cron, db.clone(), |db| async move {
+            crate::jobs::prune::prune_job(&db, crate::db::now_ms()).await
+        }),
+        Job::new(
+            "retention",
+            &settings.retention_cron,
+            (db.clone(), state.instance_id.clone()),
+            |(db, owner)| async move { crate::retention::retention_job(&db, &owner).await },
+        )
+        .also_at_start(),
+        Job::new(
+            "permission_audits",
+            &settings.permission_audit_cron,
+            scheduled_audits(state),
+            |audits| async move {
+                crate::permission_audits::schedule::permission_audit_job(
+                    &audits,
+                    crate::db::now_ms(),
+                )
+                .await
+            },
+        ),
+        Job::new(
             "shopify_webhook_retry",
-            "*/30 * * * * *",
-        )?)
-        .await?;
-    scheduler.start().await?;
-    Ok(scheduler)
+            SHOPIFY_WEBHOOK_RETRY_CRON,
+            state.shopify.clone(),
+            |shopify| async move {
+                crate::shopify::webhooks::retry_deliveries_job(&shopify, crate::db::now_ms()).await
+            },
+        ),
+    ]
 }
 
-/// Job: process Shopify webhook deliveries that are due (failed, or never picked up).
-pub async fn shopify_webhook_retry_job(state: &AppState) -> anyhow::Result<usize> {
-    crate::shopify::webhooks::retry_deliveries_job(state, crate::db::now_ms()).await
+/// What the `permission_audits` job is given.
+pub fn scheduled_audits(state: &AppState) -> ScheduledAudits {
+    ScheduledAudits {
+        sources: state.permission_sources.clone(),
+        instance_id: state.instance_id.clone(),
+        default_schedule: state
+            .settings
+            .jobs
+            .permission_audit_default_schedule
+            .clone(),
+    }
 }
 
-fn shopify_webhook_retry_schedule(
-    state: Arc<web::Data<AppState>>,
-    shutdown: watch::Receiver<bool>,
-    ttl: Duration,
-    name: &'static str,
-    cron: &str,
-) -> anyhow::Result<tokio_cron_scheduler::Job> {
-    Ok(tokio_cron_scheduler::Job::new_async(cron, move |_, _| {
-        let state = state.clone();
-        let shutdown = shutdown.clone();
-        Box::pin(async move {
-            leased_tick(&state, ttl, shutdown, name, || {
-                shopify_webhook_retry_job(&state)
-            })
-            .await;
-        })
-    })?)
-}
+/// Deliveries whose processing failed are looked at every 30 s (each has its own back-off).
+const SHOPIFY_WEBHOOK_RETRY_CRON: &str = "*/30 * * * * *";

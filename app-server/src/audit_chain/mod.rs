@@ -5,10 +5,15 @@
 //! which takes the row lock on PostgreSQL and the write lock on SQLite, so seq stays gapless
 //! and `prev` is read under the lock. Checkpoints sign the head with the Ed25519 key.
 //! This module must not be bypassed: no other code writes `audit_*` tables.
+//!
+//! - `checkpoint`: the signing schedule ([`CheckpointPolicy`]), [`Checkpointer`] and the
+//!   checkpoint job, which refuses to sign over entries that waited longer than the policy allows.
+//! - `verify`: verification from the database with keys taken only from the operator's key and
+//!   verified key registrations, and the coverage rule (old entries must be under a checkpoint).
+//! - `bundle`: export and offline verification against the keys the verifier names.
 
 use leakguard_domain::audit::{
-    self as format, Actor, Bundle, ChainError, Checkpoint, Entry, PublicKey, SealedEntry, Subject,
-    Verified,
+    self as format, Actor, ChainError, Checkpoint, Entry, SealedEntry, Subject,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
@@ -18,10 +23,20 @@ use sea_orm::{
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::crypto::AuditSigner;
 use crate::db::entities::{audit_checkpoints, audit_entries, audit_heads};
 use crate::db::now_ms;
 use crate::tenancy::TenantCtx;
+
+mod bundle;
+mod checkpoint;
+mod verify;
+
+pub use bundle::{TrustedKey, export_bundle, verify_bundle_trusting};
+pub use checkpoint::{CheckpointPolicy, Checkpointer, checkpoint_all, checkpoint_job};
+pub use verify::{ChainReport, trusted_keys, verify_chain, verify_chain_at};
+
+/// The action of a signing key registration in the platform chain.
+pub const KEY_REGISTERED: &str = "audit.signing_key.registered";
 
 /// The platform chain (operator actions, key registrations) uses the nil id.
 pub const PLATFORM_CHAIN: Uuid = Uuid::nil();
@@ -217,43 +232,16 @@ pub async fn load_checkpoints<C: ConnectionTrait>(
         .collect())
 }
 
-/// Public keys that have signed checkpoints: the current key plus every key registered in the
-/// platform chain.
-pub async fn public_keys<C: ConnectionTrait>(
-    db: &C,
-    signer: &AuditSigner,
-) -> Result<Vec<PublicKey>, DbErr> {
-    let mut keys = vec![signer.public_key()];
-    let rows = audit_entries::Entity::find()
-        .filter(audit_entries::Column::ChainId.eq(PLATFORM_CHAIN))
-        .filter(audit_entries::Column::Action.eq("audit.signing_key.registered"))
-        .all(db)
-        .await?;
-    for row in rows {
-        if let Ok(details) = serde_json::from_str::<Value>(&row.details)
-            && let (Some(key_id), Some(public_key)) = (
-                details.get("key_id").and_then(Value::as_str),
-                details.get("public_key").and_then(Value::as_str),
-            )
-            && !keys.iter().any(|k| k.key_id == key_id)
-        {
-            keys.push(PublicKey {
-                key_id: key_id.to_owned(),
-                public_key: public_key.to_owned(),
-            });
-        }
-    }
-    Ok(keys)
-}
-
-/// Records the signing key's public half in the platform chain once.
+/// Records the signing key's public half in the platform chain once, and signs the platform
+/// chain at once so that verification can trust the keys registered before it.
 pub async fn register_signing_key(
     db: &DatabaseConnection,
-    signer: &AuditSigner,
+    checkpointer: &Checkpointer,
 ) -> Result<(), AuditError> {
+    let signer = &checkpointer.signer;
     let known = audit_entries::Entity::find()
         .filter(audit_entries::Column::ChainId.eq(PLATFORM_CHAIN))
-        .filter(audit_entries::Column::Action.eq("audit.signing_key.registered"))
+        .filter(audit_entries::Column::Action.eq(KEY_REGISTERED))
         .filter(audit_entries::Column::SubjectId.eq(signer.key_id()))
         .one(db)
         .await?;
@@ -264,61 +252,15 @@ pub async fn register_signing_key(
             &txn,
             PLATFORM_CHAIN,
             &Actor::system("server"),
-            "audit.signing_key.registered",
+            KEY_REGISTERED,
             Subject::new("signing_key", signer.key_id()),
             serde_json::json!({"key_id": key.key_id, "public_key": key.public_key}),
         )
         .await?;
         txn.commit().await?;
+        checkpoint::checkpoint_chain(db, checkpointer, PLATFORM_CHAIN, now_ms()).await?;
     }
     Ok(())
-}
-
-/// The outcome of verifying one chain.
-#[derive(Debug)]
-pub struct ChainReport {
-    /// The chain.
-    pub chain: Uuid,
-    /// What verified, or the first break.
-    pub result: Result<Verified, ChainError>,
-}
-
-/// Verifies one chain from the database: entries, columns, the head row, and checkpoints.
-pub async fn verify_chain<C: ConnectionTrait>(
-    db: &C,
-    chain: Uuid,
-    signer: &AuditSigner,
-) -> Result<ChainReport, DbErr> {
-    let entries = match load_sealed(db, chain).await? {
-        Ok(e) => e,
-        Err(e) => {
-            return Ok(ChainReport {
-                chain,
-                result: Err(e),
-            });
-        }
-    };
-    let checkpoints = load_checkpoints(db, chain).await?;
-    let keys = public_keys(db, signer).await?;
-    let mut result = format::verify_entries(chain, &entries).and_then(|mut v| {
-        v.checkpoints = format::verify_checkpoints(chain, &entries, &checkpoints, &keys)?;
-        Ok(v)
-    });
-    if let Ok(verified) = &result {
-        let head = audit_heads::Entity::find_by_id(chain).one(db).await?;
-        if let Some(head) = head
-            && (head.last_seq != verified.entries || head.last_hash != verified.head)
-        {
-            result = Err(ChainError::Broken {
-                seq: verified.entries + 1,
-                reason: format!(
-                    "chain head records seq {} but entries end at seq {} (entries removed)",
-                    head.last_seq, verified.entries
-                ),
-            });
-        }
-    }
-    Ok(ChainReport { chain, result })
 }
 
 /// Every chain that has a head row.
@@ -330,66 +272,4 @@ pub async fn chains<C: ConnectionTrait>(db: &C) -> Result<Vec<Uuid>, DbErr> {
         .into_iter()
         .map(|h| h.chain_id)
         .collect())
-}
-
-/// Signs a checkpoint for every chain whose head moved since its last checkpoint. Returns how
-/// many were written. The job calls this; so does `audit export`.
-pub async fn checkpoint_all(db: &DatabaseConnection, signer: &AuditSigner) -> Result<usize, DbErr> {
-    let mut written = 0;
-    for head in audit_heads::Entity::find().all(db).await? {
-        if head.last_seq == 0 {
-            continue;
-        }
-        let last = audit_checkpoints::Entity::find()
-            .filter(audit_checkpoints::Column::ChainId.eq(head.chain_id))
-            .order_by_desc(audit_checkpoints::Column::Seq)
-            .one(db)
-            .await?;
-        if last.as_ref().is_some_and(|c| c.seq >= head.last_seq) {
-            continue;
-        }
-        let ts = now_ms();
-        let message = format::checkpoint_message(head.chain_id, head.last_seq, &head.last_hash, ts);
-        let insert = audit_checkpoints::Entity::insert(audit_checkpoints::ActiveModel {
-            chain_id: Set(head.chain_id),
-            seq: Set(head.last_seq),
-            hash: Set(head.last_hash.clone()),
-            ts: Set(ts),
-            key_id: Set(signer.key_id().to_owned()),
-            signature: Set(signer.sign(message.as_bytes())),
-        })
-        .on_conflict(
-            OnConflict::columns([
-                audit_checkpoints::Column::ChainId,
-                audit_checkpoints::Column::Seq,
-            ])
-            .do_nothing()
-            .to_owned(),
-        )
-        .exec_without_returning(db)
-        .await?;
-        written += usize::try_from(insert).unwrap_or(0);
-    }
-    Ok(written)
-}
-
-/// Writes a self-contained, offline-verifiable bundle of one chain.
-pub async fn export_bundle(
-    db: &DatabaseConnection,
-    chain: Uuid,
-    signer: &AuditSigner,
-) -> Result<Result<Bundle, ChainError>, DbErr> {
-    checkpoint_all(db, signer).await?;
-    let entries = match load_sealed(db, chain).await? {
-        Ok(e) => e,
-        Err(e) => return Ok(Err(e)),
-    };
-    Ok(Ok(Bundle {
-        format: format::BUNDLE_FORMAT.into(),
-        chain,
-        exported_at_ms: now_ms(),
-        public_keys: public_keys(db, signer).await?,
-        entries,
-        checkpoints: load_checkpoints(db, chain).await?,
-    }))
 }

@@ -4,6 +4,11 @@
 //! A lease has an owner and an expiry; the owner renews it while the job runs, and a crashed
 //! owner's lease simply expires. Job functions are plain async functions that tests call
 //! directly; the clock is a parameter of the lease functions, so tests never wait for it.
+//! [`registry`] runs the jobs; [`prune`] is the one job that serves this module's neighbours
+//! (expired credentials) rather than a single service.
+
+pub mod prune;
+pub mod registry;
 
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};

@@ -20,7 +20,7 @@ pub trait ModuleReports: Send + Sync {
     fn latest(
         &self,
         ctx: &TenantCtx,
-    ) -> impl Future<Output = Result<Option<(Value, i64)>, SourceError>>;
+    ) -> impl Future<Output = Result<Option<(Value, i64)>, SourceError>> + Send;
 }
 
 /// Days between an RFC 3339 time and `now_ms`.

@@ -39,6 +39,7 @@ use crate::db::entities::{
 };
 use crate::tenancy::{TenantCtx, scoped};
 pub use source::{Collected, SnapshotSource, SourceError, StaticSource};
+pub use sources::AuditSources;
 
 /// The longest an accepted risk may last.
 pub const MAX_ACCEPT_DAYS: i64 = 365;
@@ -1051,7 +1052,7 @@ async fn with_names(
 /// Runs the audit of the context's tenant with its platform's source ("run now"; owner,
 /// admin, analyst).
 pub async fn run_for_tenant(
-    state: &crate::state::AppState,
+    sources: &AuditSources,
     ctx: &TenantCtx,
     trigger: Trigger,
     now_ms: i64,
@@ -1059,9 +1060,10 @@ pub async fn run_for_tenant(
     if !ctx.role().can_review() {
         return Err(AuditsError::Forbidden);
     }
-    let tenant = tenant_of(&state.db, ctx).await?;
-    let source = sources::for_tenant(state, ctx, &tenant, now_ms).await?;
-    run_now(&state.db, ctx, &source, trigger, now_ms).await
+    let db = &sources.shopify.db;
+    let tenant = tenant_of(db, ctx).await?;
+    let source = sources::for_tenant(sources, ctx, &tenant, now_ms).await?;
+    run_now(db, ctx, &source, trigger, now_ms).await
 }
 
 /// Which findings to list.

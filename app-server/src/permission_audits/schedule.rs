@@ -9,9 +9,9 @@ use croner::Cron;
 use croner::parser::{CronParser, Seconds};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
+use super::AuditSources;
 use super::Trigger;
 use crate::db::entities::{job_runs, perm_audit_runs, perm_audit_schedules, tenants};
-use crate::state::AppState;
 use crate::tenancy::{TenantCtx, scoped};
 use leakguard_domain::ids::TenantId;
 
@@ -44,27 +44,34 @@ pub fn next_slot(expr: &str, now_ms: i64) -> Option<i64> {
         .map(|t| t.timestamp_millis())
 }
 
+/// What the scheduled audits use: the sources, this process's lease owner id and the schedule
+/// of tenants that have not set their own.
+#[derive(Clone)]
+pub struct ScheduledAudits {
+    /// How platforms are read.
+    pub sources: AuditSources,
+    /// Owner id written on claimed slots.
+    pub instance_id: String,
+    /// `jobs.permission_audit_default_schedule`.
+    pub default_schedule: String,
+}
+
 /// Job: runs the permission audit of every tenant with a due, unclaimed slot. Returns how many
 /// runs were made. Tests call it with the time they want.
-pub async fn permission_audit_job(state: &AppState, now_ms: i64) -> anyhow::Result<usize> {
-    let default_cron = state
-        .settings
-        .jobs
-        .permission_audit_default_schedule
-        .clone();
+pub async fn permission_audit_job(audits: &ScheduledAudits, now_ms: i64) -> anyhow::Result<usize> {
+    let db = &audits.sources.shopify.db;
+    let default_cron = audits.default_schedule.as_str();
     let active = tenants::Entity::find()
         .filter(tenants::Column::Status.eq(tenants::Status::Active))
-        .all(&state.db)
+        .all(db)
         .await?;
     let mut ran = 0;
     for tenant in active {
         let ctx = TenantCtx::system(TenantId(tenant.id), "permission_audit_scheduler");
-        let schedule = scoped::<perm_audit_schedules::Entity>(&ctx)
-            .one(&state.db)
-            .await?;
+        let schedule = scoped::<perm_audit_schedules::Entity>(&ctx).one(db).await?;
         let (cron, enabled) = match &schedule {
             Some(s) => (s.cron.as_str(), s.enabled),
-            None => (default_cron.as_str(), true),
+            None => (default_cron, true),
         };
         if !enabled {
             continue;
@@ -73,11 +80,12 @@ pub async fn permission_audit_job(state: &AppState, now_ms: i64) -> anyhow::Resu
             continue;
         };
         let job = format!("permission_audit:{}", tenant.id);
-        if !crate::jobs::claim_slot(&state.db, &job, slot, &state.instance_id).await? {
+        if !crate::jobs::claim_slot(db, &job, slot, &audits.instance_id).await? {
             continue;
         }
-        let outcome = match super::sources::for_tenant(state, &ctx, &tenant, now_ms).await {
-            Ok(source) => super::run_now(&state.db, &ctx, &source, Trigger::Schedule, now_ms)
+        let outcome = match super::sources::for_tenant(&audits.sources, &ctx, &tenant, now_ms).await
+        {
+            Ok(source) => super::run_now(db, &ctx, &source, Trigger::Schedule, now_ms)
                 .await
                 .map(|run| match run.status {
                     perm_audit_runs::Status::Running => job_runs::Status::Running,
@@ -96,7 +104,7 @@ pub async fn permission_audit_job(state: &AppState, now_ms: i64) -> anyhow::Resu
                 )
             }
         };
-        crate::jobs::finish_slot(&state.db, &job, slot, status, detail).await?;
+        crate::jobs::finish_slot(db, &job, slot, status, detail).await?;
         ran += 1;
     }
     Ok(ran)

@@ -72,7 +72,7 @@ pub trait AdminGraphql: Send + Sync {
         &self,
         query: &'static str,
         variables: Value,
-    ) -> impl Future<Output = Result<Value, GraphqlError>>;
+    ) -> impl Future<Output = Result<Value, GraphqlError>> + Send;
 }
 
 /// An Admin GraphQL client over reqwest with throttle handling: a `THROTTLED` error (HTTP 200

@@ -42,7 +42,10 @@ pub trait SnapshotSource: Send + Sync {
     fn platform(&self) -> Platform;
 
     /// Reads the current permissions.
-    fn collect(&self, ctx: &TenantCtx) -> impl Future<Output = Result<Collected, SourceError>>;
+    fn collect(
+        &self,
+        ctx: &TenantCtx,
+    ) -> impl Future<Output = Result<Collected, SourceError>> + Send;
 }
 
 /// A fixed snapshot (the CLI's `--snapshot FILE`, tests).

@@ -14,9 +14,10 @@ use super::shopify_source::{
     HttpAdminGraphql, ShopifySource,
 };
 use super::source::{Collected, SnapshotSource, SourceError};
+use crate::config::ShopifySettings;
 use crate::db::entities::{permission_snapshots, shopify_installations, tenants};
+use crate::shopify::ShopifyAdapter;
 use crate::shopify::admin_api::{self, AdminApiError};
-use crate::state::AppState;
 use crate::tenancy::{TenantCtx, scoped};
 
 /// The Admin API version used when none is configured.
@@ -56,7 +57,7 @@ impl ModuleReports for StoredReports {
 /// The Admin API client of an installed app (`shopify::admin_api`: token refresh, throttling,
 /// typed `ACCESS_DENIED`), for the audit's two queries.
 pub struct InstalledAdminGraphql<'a> {
-    state: &'a AppState,
+    state: &'a ShopifyAdapter,
     ctx: TenantCtx,
     now_ms: i64,
 }
@@ -134,13 +135,24 @@ impl SnapshotSource for PlatformSource<'_> {
     }
 }
 
+/// What permission audits read the platforms with: the Shopify adapter (stored tokens, the
+/// Admin API client) and the Shopify settings (endpoint and version for a pasted token).
+#[derive(Clone)]
+pub struct AuditSources {
+    /// The Shopify adapter.
+    pub shopify: ShopifyAdapter,
+    /// `[shopify]` settings.
+    pub shopify_settings: ShopifySettings,
+}
+
 /// The source for a tenant.
 pub async fn for_tenant<'a>(
-    state: &'a AppState,
+    sources: &'a AuditSources,
     ctx: &TenantCtx,
     tenant: &tenants::Model,
     now_ms: i64,
 ) -> Result<PlatformSource<'a>, AuditsError> {
+    let state = &sources.shopify;
     match tenant.platform {
         tenants::Platform::Shopify => {
             let installed = scoped::<shopify_installations::Entity>(ctx)
@@ -177,15 +189,13 @@ pub async fn for_tenant<'a>(
                     "LeakGuard holds no Admin API token for this shop yet; finish the app installation first".into(),
                 ));
             };
-            let base = state
-                .settings
-                .shopify
+            let base = sources
+                .shopify_settings
                 .admin_base_url
                 .clone()
                 .unwrap_or_else(|| format!("https://{shop}"));
-            let version = state
-                .settings
-                .shopify
+            let version = sources
+                .shopify_settings
                 .api_version
                 .clone()
                 .unwrap_or_else(|| DEFAULT_API_VERSION.to_owned());

@@ -848,3 +848,20 @@ pub async fn run_job(
         failed,
     })
 }
+
+impl crate::jobs::registry::JobReport for JobOutcome {
+    fn outcome(&self) -> crate::jobs::registry::Outcome {
+        use crate::jobs::registry::Outcome;
+        match self {
+            Self::Ran { failed: 0, .. } => Outcome::Ok,
+            Self::Ran { .. } => Outcome::Failed,
+            Self::AlreadyRan => Outcome::Busy,
+        }
+    }
+}
+
+/// Job: today's slot of [`run_job`] at the current time.
+pub async fn retention_job(db: &DatabaseConnection, owner: &str) -> anyhow::Result<JobOutcome> {
+    let now = now_ms();
+    Ok(run_job(db, owner, daily_slot(now), now).await?)
+}

@@ -18,11 +18,11 @@ use secrecy::ExposeSecret;
 use serde_json::Value;
 use std::time::Duration;
 
+use super::ShopifyAdapter;
 use super::{ShopifyError, oauth};
 use crate::audit_chain;
 use crate::db::begin_write;
 use crate::db::entities::shopify_installations;
-use crate::state::AppState;
 use crate::tenancy::{TenantCtx, scoped};
 
 /// `currentAppInstallation { accessScopes }`: the scopes the merchant granted to LeakGuard.
@@ -92,7 +92,7 @@ fn error_code(error: &Value) -> Option<&str> {
 
 /// The Admin GraphQL endpoint of an installation's shop.
 pub(super) fn graphql_url(
-    state: &AppState,
+    state: &ShopifyAdapter,
     installation: &shopify_installations::Model,
 ) -> Result<String, ShopifyError> {
     let config = state
@@ -116,7 +116,7 @@ pub(super) fn graphql_url(
 
 /// Posts a query for the tenant's shop and returns its data.
 pub async fn query<Q: GraphQLQuery>(
-    state: &AppState,
+    state: &ShopifyAdapter,
     ctx: &TenantCtx,
     variables: Q::Variables,
     now: i64,
@@ -191,7 +191,7 @@ pub async fn query<Q: GraphQLQuery>(
 /// Reads `currentAppInstallation.accessScopes` and records them as the granted scopes (with an
 /// audit entry when they changed). Returns the scopes.
 pub async fn sync_granted_scopes(
-    state: &AppState,
+    state: &ShopifyAdapter,
     ctx: &TenantCtx,
     now: i64,
 ) -> Result<Vec<String>, AdminApiError> {

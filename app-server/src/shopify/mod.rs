@@ -129,6 +129,18 @@ pub struct Shopify {
     pub processing_permits: Arc<tokio::sync::Semaphore>,
 }
 
+/// What the adapter's services use of the server: the pool, the keyring that opens the shops'
+/// sealed tokens, and the app client. Cheap to clone (handles only).
+#[derive(Clone)]
+pub struct ShopifyAdapter {
+    /// Database pool.
+    pub db: sea_orm::DatabaseConnection,
+    /// Master keys of sealed secrets (the shops' access and refresh tokens).
+    pub keyring: crate::crypto::Keyring,
+    /// The app: configuration, HTTP client, refresh locks.
+    pub shopify: Arc<Shopify>,
+}
+
 /// Webhook deliveries processed at once per process.
 pub const PROCESSING_CONCURRENCY: usize = 2;
 

@@ -33,12 +33,12 @@ use sea_orm::{
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
+use super::ShopifyAdapter;
 use super::{ShopifyConfig, ShopifyError, hmac};
 use crate::audit_chain::{self, PLATFORM_CHAIN};
 use crate::db::entities::{shopify_installations, shopify_oauth_states, tenants};
 use crate::db::{begin_write, now_ms};
 use crate::secrets;
-use crate::state::AppState;
 use crate::tenancy::{self, Principal, TenantCtx, scoped};
 use leakguard_domain::audit::Actor;
 
@@ -171,6 +171,26 @@ async fn send(
         .map_err(|e| TransportError(e.to_string()))
 }
 
+/// oauth2's transport over our client. It owns a handle of the client, so the future it
+/// returns borrows nothing from the caller's stack and stays `Send` (the permission audit job
+/// runs it on the scheduler's worker threads).
+struct Transport(reqwest::Client);
+
+impl<'c> oauth2::AsyncHttpClient<'c> for Transport {
+    type Error = TransportError;
+    type Future = std::pin::Pin<
+        Box<
+            dyn std::future::Future<Output = Result<oauth2::HttpResponse, TransportError>>
+                + Send
+                + 'c,
+        >,
+    >;
+
+    fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
+        Box::pin(send(&self.0, request))
+    }
+}
+
 fn token_error<RE: std::error::Error + 'static>(
     e: RequestTokenError<RE, BasicErrorResponse>,
 ) -> ShopifyError {
@@ -191,7 +211,7 @@ fn token_error<RE: std::error::Error + 'static>(
     }
 }
 
-fn config(state: &AppState) -> Result<&ShopifyConfig, ShopifyError> {
+fn config(state: &ShopifyAdapter) -> Result<&ShopifyConfig, ShopifyError> {
     state
         .shopify
         .config
@@ -263,7 +283,7 @@ pub async fn begin_install(
 /// OAuth callback: checks HMAC, state and shop, then exchanges the code, installs the tenant
 /// and returns where to send the browser (the app inside the shop's admin).
 pub async fn complete_install(
-    state: &AppState,
+    state: &ShopifyAdapter,
     raw_query: &str,
     now: i64,
 ) -> Result<String, ShopifyError> {
@@ -299,8 +319,7 @@ pub async fn complete_install(
     }
     txn.commit().await?;
     let client = oauth_client(config, &shop)?;
-    let http = state.shopify.http.clone();
-    let adapter = |request| send(&http, request);
+    let adapter = Transport(state.shopify.http.clone());
     let response = client
         .exchange_code(AuthorizationCode::new(code.clone()))
         .add_extra_param("expiring", "1")
@@ -315,7 +334,7 @@ pub async fn complete_install(
 /// Token exchange: a verified session token for an offline (or, with `online`, an online)
 /// access token.
 pub async fn exchange_session_token(
-    state: &AppState,
+    state: &ShopifyAdapter,
     shop: &ShopDomain,
     session_token: &str,
     online: bool,
@@ -390,7 +409,7 @@ fn expiries(response: &ShopifyTokenResponse, now: i64) -> (Option<i64>, Option<i
 
 async fn store_tokens<C: ConnectionTrait>(
     txn: &C,
-    state: &AppState,
+    state: &ShopifyAdapter,
     ctx: &TenantCtx,
     response: &ShopifyTokenResponse,
 ) -> Result<(), ShopifyError> {
@@ -422,7 +441,7 @@ async fn store_tokens<C: ConnectionTrait>(
 
 /// Creates the shop's tenant, or reactivates it, and stores the offline token; one transaction.
 pub async fn install_tenant(
-    state: &AppState,
+    state: &ShopifyAdapter,
     shop: &ShopDomain,
     response: &ShopifyTokenResponse,
     now: i64,
@@ -571,7 +590,7 @@ pub async fn install_tenant(
 /// After an install: read the scopes actually granted (`currentAppInstallation`). Webhooks are
 /// app-specific subscriptions in `shopify.app.toml`, so nothing is registered per shop.
 /// Failures are logged; the install stands.
-pub async fn after_install(state: &AppState, tenant: TenantId) {
+pub async fn after_install(state: &ShopifyAdapter, tenant: TenantId) {
     let ctx = TenantCtx::system(tenant, "shopify.install");
     if let Err(e) = super::admin_api::sync_granted_scopes(state, &ctx, now_ms()).await {
         tracing::warn!(tenant_id = %tenant, error = %e, "Could not read the granted scopes after install.");
@@ -581,7 +600,7 @@ pub async fn after_install(state: &AppState, tenant: TenantId) {
 /// A valid access token for the tenant's shop, refreshed first when it expires within five
 /// minutes. Refreshes of one shop are serialised.
 pub async fn access_token(
-    state: &AppState,
+    state: &ShopifyAdapter,
     ctx: &TenantCtx,
     now: i64,
 ) -> Result<SecretString, ShopifyError> {
@@ -662,7 +681,7 @@ pub async fn access_token(
 }
 
 async fn refresh_call(
-    state: &AppState,
+    state: &ShopifyAdapter,
     ctx: &TenantCtx,
     installation: &shopify_installations::Model,
     now: i64,
@@ -681,8 +700,7 @@ async fn refresh_call(
         ))
     })?;
     let client = oauth_client(config, &shop)?;
-    let http = state.shopify.http.clone();
-    let adapter = |request| send(&http, request);
+    let adapter = Transport(state.shopify.http.clone());
     let refresh = RefreshToken::new(refresh.expose_secret().to_owned());
     client
         .exchange_refresh_token(&refresh)
@@ -696,7 +714,7 @@ async fn refresh_call(
 
 async fn store_refreshed<C: ConnectionTrait>(
     txn: &C,
-    state: &AppState,
+    state: &ShopifyAdapter,
     ctx: &TenantCtx,
     response: &ShopifyTokenResponse,
     now: i64,
@@ -750,7 +768,7 @@ async fn store_refreshed<C: ConnectionTrait>(
 
 async fn refresh_in<C: ConnectionTrait>(
     txn: &C,
-    state: &AppState,
+    state: &ShopifyAdapter,
     ctx: &TenantCtx,
     installation: &shopify_installations::Model,
     now: i64,
@@ -763,7 +781,7 @@ async fn refresh_in<C: ConnectionTrait>(
 /// Deletes the shop's tokens and marks the installation for re-auth (a revoked token, or a
 /// refresh Shopify refused).
 pub async fn drop_token(
-    state: &AppState,
+    state: &ShopifyAdapter,
     ctx: &TenantCtx,
     reason: &str,
 ) -> Result<(), ShopifyError> {
@@ -796,7 +814,7 @@ pub async fn drop_token(
 
 /// True when the tenant of `shop` is active with a usable token (no exchange needed).
 pub async fn has_usable_token(
-    state: &AppState,
+    state: &ShopifyAdapter,
     shop: &ShopDomain,
 ) -> Result<Option<TenantId>, ShopifyError> {
     let Some(tenant) = tenants::Entity::find()

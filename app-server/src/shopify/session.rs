@@ -13,11 +13,11 @@ use leakguard_domain::ids::{TenantId, UserId};
 use leakguard_domain::shop::ShopDomain;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 
+use super::ShopifyAdapter;
 use super::{ShopifyError, oauth, session_token};
 use crate::audit_chain;
 use crate::db::entities::{tenants, users};
 use crate::db::{begin_write, now_ms};
-use crate::state::AppState;
 use crate::tenancy::{self, CallerKind, Principal, Refusal, Role, TenantCtx, scoped};
 
 /// Why a session token did not yield a tenant context.
@@ -47,7 +47,7 @@ pub fn looks_like_session_token(credential: &str) -> bool {
 
 /// Resolves a session token to a user context of the shop's tenant.
 pub async fn authenticate(
-    state: &AppState,
+    state: &ShopifyAdapter,
     token: &str,
     now: i64,
 ) -> Result<TenantCtx, SessionAuthError> {
@@ -88,7 +88,7 @@ pub async fn authenticate(
 }
 
 async fn find_user(
-    state: &AppState,
+    state: &ShopifyAdapter,
     ctx: &TenantCtx,
     external_id: &str,
 ) -> Result<Option<users::Model>, ShopifyError> {
@@ -98,7 +98,7 @@ async fn find_user(
         .await?)
 }
 
-async fn first_sight_role(state: &AppState, shop: &ShopDomain, token: &str) -> Role {
+async fn first_sight_role(state: &ShopifyAdapter, shop: &ShopDomain, token: &str) -> Role {
     match oauth::exchange_session_token(state, shop, token, true).await {
         Ok(online)
             if online
@@ -117,7 +117,7 @@ async fn first_sight_role(state: &AppState, shop: &ShopDomain, token: &str) -> R
 }
 
 async fn create_user(
-    state: &AppState,
+    state: &ShopifyAdapter,
     ctx: &TenantCtx,
     external_id: &str,
     sub: &str,
@@ -189,7 +189,7 @@ pub enum AppLoad {
 /// The embedded document load: checks the signed query and its session token, and on a shop
 /// without a usable token runs the token exchange (managed install creates the tenant here).
 pub async fn app_load(
-    state: &AppState,
+    state: &ShopifyAdapter,
     raw_query: &str,
     now: i64,
 ) -> Result<AppLoad, SessionAuthError> {

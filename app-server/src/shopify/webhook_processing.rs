@@ -23,7 +23,7 @@ use super::webhooks::SOURCE;
 use super::{ShopifyError, compliance};
 use crate::db::begin_write;
 use crate::db::entities::{tenants, webhook_deliveries};
-use crate::state::AppState;
+use super::ShopifyAdapter;
 use crate::tenancy::TenantCtx;
 
 /// How long a claimed delivery belongs to its processor before the job may take it over.
@@ -98,7 +98,7 @@ pub fn backoff_ms(attempts: i32) -> i64 {
 /// Claims and processes one stored delivery at `now`. On failure the delivery is marked
 /// `failed` with its next attempt time (or `dead` after [`MAX_ATTEMPTS`]).
 pub async fn process_delivery(
-    state: &AppState,
+    state: &ShopifyAdapter,
     id: Uuid,
     now: i64,
 ) -> Result<Processed, ShopifyError> {
@@ -173,7 +173,7 @@ async fn tenant_of(
 }
 
 async fn run(
-    state: &AppState,
+    state: &ShopifyAdapter,
     row: &webhook_deliveries::Model,
     now: i64,
 ) -> Result<Outcome, ShopifyError> {
@@ -266,7 +266,7 @@ async fn run(
 
 async fn dispatch<C: ConnectionTrait>(
     txn: &C,
-    state: &AppState,
+    state: &ShopifyAdapter,
     ctx: &TenantCtx,
     row: &webhook_deliveries::Model,
     payload: &Value,
@@ -302,7 +302,7 @@ async fn dispatch<C: ConnectionTrait>(
 
 /// Job: processes every delivery that is due (pending too long, failed and due for retry, or
 /// claimed by a processor that died). Returns how many ran to completion.
-pub async fn retry_deliveries_job(state: &AppState, now: i64) -> anyhow::Result<usize> {
+pub async fn retry_deliveries_job(state: &ShopifyAdapter, now: i64) -> anyhow::Result<usize> {
     let due: Vec<Uuid> = webhook_deliveries::Entity::find()
         .select_only()
         .column(webhook_deliveries::Column::Id)

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::{ShopifyError, compliance};
 use crate::audit_chain;
 use crate::db::entities::{shopify_installations, shopify_signals, tenants, webhook_deliveries};
-use crate::state::AppState;
+use super::ShopifyAdapter;
 use crate::tenancy::{TenantCtx, scoped};
 use secrecy::ExposeSecret;
 
@@ -32,7 +32,7 @@ pub enum UninstallCheck {
 /// Asks the Admin API whether the tenant's token still works. Transport and upstream errors
 /// are returned (the delivery is retried later), never taken as an answer.
 pub async fn confirm_uninstall(
-    state: &AppState,
+    state: &ShopifyAdapter,
     ctx: &TenantCtx,
     now: i64,
 ) -> Result<UninstallCheck, ShopifyError> {

@@ -20,14 +20,13 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
 };
 use serde_json::Value;
-use std::sync::Arc;
 use uuid::Uuid;
 
 use super::webhook_binding::{self, BindingError};
 use super::{ShopifyConfig, ShopifyError, hmac};
 use crate::db::entities::{tenants, webhook_deliveries};
 use crate::db::now_ms;
-use crate::state::AppState;
+use super::ShopifyAdapter;
 
 pub use super::webhook_processing::{
     MAX_ATTEMPTS, Processed, backoff_ms, process_delivery, retry_deliveries_job,
@@ -237,7 +236,7 @@ pub async fn receive(
 /// Intake for the HTTP endpoint: [`receive`], then processing spawned in the background so the
 /// response does not wait for it (Shopify allows 5 s in total).
 pub async fn accept(
-    state: Arc<AppState>,
+    state: ShopifyAdapter,
     headers: &DeliveryHeaders,
     body: &[u8],
 ) -> Result<Receipt, ReceiveError> {

@@ -208,14 +208,22 @@ async fn an_exported_bundle_verifies_offline_and_a_tampered_one_does_not(backend
 
     // Offline: no configuration, no database, a fresh working directory.
     let offline = tempfile::tempdir().unwrap();
-    let verify_bundle = |file: &std::path::Path| {
+    let key_id = app.state.checkpointer.signer.key_id().to_owned();
+    let verify_bundle_with = |file: &std::path::Path, key: &str| {
         std::process::Command::new(crate::helpers::binary())
-            .args(["audit", "verify-bundle", file.to_str().unwrap()])
+            .args([
+                "audit",
+                "verify-bundle",
+                file.to_str().unwrap(),
+                "--key",
+                key,
+            ])
             .env_clear()
             .current_dir(offline.path())
             .output()
             .unwrap()
     };
+    let verify_bundle = |file: &std::path::Path| verify_bundle_with(file, &key_id);
     let ok = verify_bundle(&out_file);
     assert!(
         ok.status.success(),
@@ -226,6 +234,16 @@ async fn an_exported_bundle_verifies_offline_and_a_tampered_one_does_not(backend
     assert!(
         !offline.path().join("leakguard-data").exists(),
         "offline verification must not create state"
+    );
+
+    // Another key than the one expected: the bundle's own keys prove nothing.
+    let stranger = app_server::crypto::AuditSigner::from_seed([9; 32]).public_key();
+    let foreign = verify_bundle_with(&out_file, &stranger.public_key);
+    assert!(!foreign.status.success());
+    assert!(
+        String::from_utf8_lossy(&foreign.stdout).contains("unknown key"),
+        "{}",
+        String::from_utf8_lossy(&foreign.stdout)
     );
 
     let mut bundle: serde_json::Value =
@@ -240,7 +258,152 @@ async fn an_exported_bundle_verifies_offline_and_a_tampered_one_does_not(backend
     let _ = t;
 }
 
+/// Rewrites a chain the way someone with write access to the database could: `edit` changes
+/// entries, then every row is re-sealed (canonical text, hash, link to the previous entry) and
+/// the head row follows, so the chain is consistent on its own.
+async fn rewrite_chain(
+    app: &TestApp,
+    chain: uuid::Uuid,
+    edit: impl Fn(&mut leakguard_domain::audit::Entry),
+) {
+    use app_server::db::entities::{audit_entries, audit_heads};
+    use leakguard_domain::audit::{Actor, Entry, GENESIS_PREV, Subject, canonical_json, leaf_hash};
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    let db = &app.state.db;
+    let rows = audit_entries::Entity::find()
+        .filter(audit_entries::Column::ChainId.eq(chain))
+        .order_by_asc(audit_entries::Column::Seq)
+        .all(db)
+        .await
+        .unwrap();
+    let mut prev = GENESIS_PREV.to_owned();
+    for row in rows {
+        let mut entry = Entry {
+            chain,
+            seq: row.seq,
+            ts_ms: row.ts,
+            actor: Actor::new(row.actor_type.clone(), row.actor_id.clone()),
+            action: row.action.clone(),
+            subject: Subject::new(row.subject_type.clone(), row.subject_id.clone()),
+            details: serde_json::from_str(&row.details).unwrap(),
+            prev: prev.clone(),
+        };
+        edit(&mut entry);
+        let canonical = entry.canonical().unwrap();
+        let hash = leaf_hash(&canonical);
+        audit_entries::Entity::update_many()
+            .col_expr(audit_entries::Column::Ts, Expr::value(entry.ts_ms))
+            .col_expr(
+                audit_entries::Column::Details,
+                Expr::value(canonical_json(&entry.details).unwrap()),
+            )
+            .col_expr(
+                audit_entries::Column::PrevHash,
+                Expr::value(entry.prev.clone()),
+            )
+            .col_expr(audit_entries::Column::Hash, Expr::value(hash.clone()))
+            .col_expr(audit_entries::Column::Canonical, Expr::value(canonical))
+            .filter(audit_entries::Column::ChainId.eq(chain))
+            .filter(audit_entries::Column::Seq.eq(row.seq))
+            .exec(db)
+            .await
+            .unwrap();
+        prev = hash;
+    }
+    audit_heads::Entity::update_many()
+        .col_expr(audit_heads::Column::LastHash, Expr::value(prev))
+        .filter(audit_heads::Column::ChainId.eq(chain))
+        .exec(db)
+        .await
+        .unwrap();
+}
+
+async fn a_consistent_rewrite_with_its_checkpoints_deleted_is_found(backend: Backend) {
+    const DAY_MS: i64 = 24 * 3600 * 1000;
+    let (app, t) = seeded(backend).await;
+    let now = app_server::db::now_ms();
+    // Set the scene: a chain written a day ago and signed then, as the job does.
+    rewrite_chain(&app, t.id, |e| e.ts_ms -= DAY_MS).await;
+    let (signed, refused) = app_server::audit_chain::checkpoint_all(
+        &app.state.db,
+        &app.state.checkpointer,
+        now - DAY_MS + 60_000,
+    )
+    .await
+    .unwrap();
+    assert!(
+        signed >= 1 && refused == 0,
+        "{signed} signed, {refused} refused"
+    );
+    let (ok, text) = verify(&app, t.id);
+    assert!(
+        ok,
+        "an untouched old chain under its checkpoint verifies: {text}"
+    );
+
+    // The attack: make the viewer at seq 4 an owner, re-seal everything after it, delete the
+    // checkpoints that would tell.
+    rewrite_chain(&app, t.id, |e| {
+        if e.seq == 4 {
+            e.details["role"] = serde_json::json!("owner");
+        }
+    })
+    .await;
+    let chain = chain_literal(&app, t.id);
+    exec(
+        &app,
+        &format!("DELETE FROM audit_checkpoints WHERE chain_id = {chain}"),
+    )
+    .await;
+    let (ok, text) = verify(&app, t.id);
+    assert!(!ok, "{text}");
+    assert!(text.contains("no signed checkpoint covers them"), "{text}");
+    assert!(text.contains("seq 1"), "{text}");
+
+    // The checkpoint job does not bless the rewrite either.
+    let (signed, refused) =
+        app_server::audit_chain::checkpoint_all(&app.state.db, &app.state.checkpointer, now)
+            .await
+            .unwrap();
+    assert_eq!(refused, 1, "{signed} signed");
+    let (ok, text) = verify(&app, t.id);
+    assert!(!ok, "{text}");
+}
+
+async fn a_key_registered_by_an_unverified_row_is_not_trusted(backend: Backend) {
+    let (app, t) = seeded(backend).await;
+    // Someone with database access appends a registration of their own key to the platform
+    // chain (consistently linked) and signs the tenant's chain with it.
+    let forger = app_server::crypto::AuditSigner::from_seed([9; 32]);
+    let key = forger.public_key();
+    let txn = app_server::db::begin_write(&app.state.db).await.unwrap();
+    app_server::audit_chain::append(
+        &txn,
+        app_server::audit_chain::PLATFORM_CHAIN,
+        &leakguard_domain::audit::Actor::system("server"),
+        app_server::audit_chain::KEY_REGISTERED,
+        leakguard_domain::audit::Subject::new("signing_key", key.key_id.clone()),
+        serde_json::json!({"key_id": key.key_id, "public_key": key.public_key}),
+    )
+    .await
+    .unwrap();
+    txn.commit().await.unwrap();
+    let forged = app_server::audit_chain::Checkpointer {
+        signer: forger,
+        policy: app.state.checkpointer.policy,
+    };
+    app_server::audit_chain::checkpoint_all(&app.state.db, &forged, app_server::db::now_ms())
+        .await
+        .unwrap();
+    let (ok, text) = verify(&app, t.id);
+    assert!(!ok, "{text}");
+    assert!(text.contains("signed by an unknown key"), "{text}");
+}
+
 crate::on_both_backends!(
+    a_consistent_rewrite_with_its_checkpoints_deleted_is_found,
+    a_key_registered_by_an_unverified_row_is_not_trusted,
     an_intact_chain_verifies,
     an_edited_row_is_found,
     an_edit_of_sealed_text_and_hash_together_breaks_the_next_link,

@@ -158,15 +158,33 @@ async fn the_checkpoint_job_signs_moved_heads_once() {
     let state = AppState::init(test_settings(dir.path(), &db))
         .await
         .unwrap();
-    // The platform chain has the signing key registration.
+    // The key registration at start was signed at once; then the platform chain moves.
     assert_eq!(
-        app_server::startup::audit_checkpoint_job(&state)
+        app_server::audit_chain::checkpoint_job(&state.db, &state.checkpointer)
+            .await
+            .unwrap(),
+        0
+    );
+    let txn = app_server::db::begin_write(&state.db).await.unwrap();
+    app_server::audit_chain::append(
+        &txn,
+        app_server::audit_chain::PLATFORM_CHAIN,
+        &leakguard_domain::audit::Actor::system("test"),
+        "test.moved",
+        leakguard_domain::audit::Subject::new("test", "1"),
+        serde_json::json!({}),
+    )
+    .await
+    .unwrap();
+    txn.commit().await.unwrap();
+    assert_eq!(
+        app_server::audit_chain::checkpoint_job(&state.db, &state.checkpointer)
             .await
             .unwrap(),
         1
     );
     assert_eq!(
-        app_server::startup::audit_checkpoint_job(&state)
+        app_server::audit_chain::checkpoint_job(&state.db, &state.checkpointer)
             .await
             .unwrap(),
         0
@@ -174,9 +192,9 @@ async fn the_checkpoint_job_signs_moved_heads_once() {
     let report = app_server::audit_chain::verify_chain(
         &state.db,
         app_server::audit_chain::PLATFORM_CHAIN,
-        &state.signer,
+        &state.checkpointer,
     )
     .await
     .unwrap();
-    assert_eq!(report.result.unwrap().checkpoints, 1);
+    assert_eq!(report.result.unwrap().checkpoints, 2);
 }

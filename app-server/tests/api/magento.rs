@@ -130,12 +130,12 @@ async fn enrollment_tokens_expire_by_the_clock_passed_in(backend: Backend) {
         Err(app_server::magento::MagentoError::Unauthorized(_))
     ));
     // The prune job removes tokens a week past expiry, not before.
-    let n = app_server::startup::prune_job(&app.state, t0 + day + 1)
+    let n = app_server::jobs::prune::prune_job(&app.state.db, t0 + day + 1)
         .await
         .unwrap();
     assert_eq!(n, 0);
     assert_eq!(app.count_rows("enrollment_tokens", t.id).await, 2);
-    app_server::startup::prune_job(&app.state, t0 + 9 * day)
+    app_server::jobs::prune::prune_job(&app.state.db, t0 + 9 * day)
         .await
         .unwrap();
     assert_eq!(app.count_rows("enrollment_tokens", t.id).await, 0);
@@ -276,7 +276,7 @@ async fn replays_and_bad_signatures_are_refused_without_a_trace(backend: Backend
     // Expired nonces are pruned by the job; a fresh one is kept.
     let far = app_server::db::now_ms() + 3_600_000;
     assert!(
-        app_server::startup::prune_job(&app.state, far)
+        app_server::jobs::prune::prune_job(&app.state.db, far)
             .await
             .unwrap()
             >= 1

@@ -476,9 +476,14 @@ async fn an_installed_app_audits_through_the_shopify_admin_client(backend: Backe
     let tenant = crate::shopify_oauth::install_via_oauth(&app).await;
     let ctx = TenantCtx::system(TenantId(tenant), "test");
     let now = app_server::db::now_ms();
-    let run = permission_audits::run_for_tenant(&app.state, &ctx, Trigger::Manual, now)
-        .await
-        .unwrap();
+    let run = permission_audits::run_for_tenant(
+        &app.state.permission_sources,
+        &ctx,
+        Trigger::Manual,
+        now,
+    )
+    .await
+    .unwrap();
     assert_eq!(run.status.as_str(), "succeeded", "{:?}", run.error);
     assert!(run.complete);
     assert_eq!(run.principals, 3);
@@ -495,9 +500,14 @@ async fn an_installed_app_audits_through_the_shopify_admin_client(backend: Backe
             .any(|f| f.principal.as_deref() == Some(MAILER) && f.kind == "not_allow_listed")
     );
     fake.state.lock().unwrap().deny_read_apps = true;
-    let denied = permission_audits::run_for_tenant(&app.state, &ctx, Trigger::Manual, now + 1)
-        .await
-        .unwrap();
+    let denied = permission_audits::run_for_tenant(
+        &app.state.permission_sources,
+        &ctx,
+        Trigger::Manual,
+        now + 1,
+    )
+    .await
+    .unwrap();
     assert_eq!(denied.status.as_str(), "succeeded");
     assert!(!denied.complete);
     assert!(denied.notice.unwrap().contains("read_apps"));
@@ -520,9 +530,14 @@ async fn the_embedded_console_takes_shopify_session_tokens(backend: Backend) {
     .await;
     let tenant = crate::shopify_oauth::install_via_oauth(&app).await;
     let ctx = TenantCtx::system(TenantId(tenant), "test");
-    permission_audits::run_for_tenant(&app.state, &ctx, Trigger::Manual, app_server::db::now_ms())
-        .await
-        .unwrap();
+    permission_audits::run_for_tenant(
+        &app.state.permission_sources,
+        &ctx,
+        Trigger::Manual,
+        app_server::db::now_ms(),
+    )
+    .await
+    .unwrap();
     // The document load carries the session token in the URL.
     let token = crate::shopify_session::session_token("42");
     let res = app
@@ -656,9 +671,9 @@ async fn a_magento_audit_reads_the_module_report(backend: Backend) {
 async fn scheduled_audits_run_once_per_slot_and_follow_the_tenant_schedule(backend: Backend) {
     let (app, _fake, t) = setup(backend).await;
     let job = |ms| {
-        let state = app.state.clone();
+        let audits = app_server::startup::scheduled_audits(&app.state);
         async move {
-            permission_audits::schedule::permission_audit_job(&state, ms)
+            permission_audits::schedule::permission_audit_job(&audits, ms)
                 .await
                 .unwrap()
         }

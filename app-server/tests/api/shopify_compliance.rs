@@ -107,7 +107,7 @@ async fn the_compliance_webhooks_run_end_to_end(backend: Backend) {
     assert_eq!(after["status"], "done");
 
     // customers/redact, with a delivery about the customer still waiting to be processed.
-    let config = app.state.shopify.config.clone().unwrap();
+    let config = app.state.shopify.shopify.config.clone().unwrap();
     let receive = |topic: &'static str, id: &'static str, body: serde_json::Value| {
         let config = config.clone();
         let db = app.state.db.clone();
@@ -151,7 +151,7 @@ async fn the_compliance_webhooks_run_end_to_end(backend: Backend) {
         json!({"shop_id": 954889, "shop_domain": SHOP, "customer": {"id": 191167, "email": EMAIL, "phone": PHONE}, "orders_to_redact": [299938]}),
     )
     .await;
-    webhooks::process_delivery(&app.state, redact, app_server::db::now_ms())
+    webhooks::process_delivery(&app.state.shopify, redact, app_server::db::now_ms())
         .await
         .unwrap();
     assert_eq!(
@@ -180,7 +180,7 @@ async fn the_compliance_webhooks_run_end_to_end(backend: Backend) {
         0
     );
     assert_eq!(app.get(&report_path, &owner).await.status(), 404);
-    webhooks::retry_deliveries_job(&app.state, app_server::db::now_ms())
+    webhooks::retry_deliveries_job(&app.state.shopify, app_server::db::now_ms())
         .await
         .unwrap();
     assert_eq!(
@@ -291,9 +291,10 @@ async fn the_compliance_webhooks_run_end_to_end(backend: Backend) {
     let actions = app.audit_actions(tenant).await;
     assert!(actions.contains(&"shopify.app_uninstalled".to_owned()));
     assert!(actions.contains(&"shopify.shop_redacted".to_owned()));
-    let report = app_server::audit_chain::verify_chain(&app.state.db, tenant, &app.state.signer)
-        .await
-        .unwrap();
+    let report =
+        app_server::audit_chain::verify_chain(&app.state.db, tenant, &app.state.checkpointer)
+            .await
+            .unwrap();
     assert!(report.result.is_ok(), "{:?}", report.result);
 }
 

@@ -292,7 +292,7 @@ async fn expiring_tokens_rotate_once_under_concurrency(backend: Backend) {
     };
     expire().await;
     let now = app_server::db::now_ms();
-    let calls = (0..5).map(|_| oauth::access_token(&app.state, &ctx, now));
+    let calls = (0..5).map(|_| oauth::access_token(&app.state.shopify, &ctx, now));
     let tokens = futures::future::join_all(calls).await;
     use secrecy::ExposeSecret;
     for t in &tokens {
@@ -327,9 +327,9 @@ async fn expiring_tokens_rotate_once_under_concurrency(backend: Backend) {
     fake.with(|s| s.omit_expires_in = true);
     expire().await;
     let now = app_server::db::now_ms();
-    let t = oauth::access_token(&app.state, &ctx, now).await.unwrap();
+    let t = oauth::access_token(&app.state.shopify, &ctx, now).await.unwrap();
     assert_eq!(t.expose_secret(), "shpat_fake_3");
-    let t = oauth::access_token(&app.state, &ctx, now).await.unwrap();
+    let t = oauth::access_token(&app.state.shopify, &ctx, now).await.unwrap();
     assert_eq!(t.expose_secret(), "shpat_fake_4");
 
     // A refused refresh drops the tokens and marks the shop for re-auth.
@@ -338,7 +338,7 @@ async fn expiring_tokens_rotate_once_under_concurrency(backend: Backend) {
         s.refresh_token = "rotated-elsewhere".into();
     });
     expire().await;
-    let err = oauth::access_token(&app.state, &ctx, app_server::db::now_ms())
+    let err = oauth::access_token(&app.state.shopify, &ctx, app_server::db::now_ms())
         .await
         .unwrap_err();
     assert!(matches!(err, ShopifyError::ReauthRequired), "{err:?}");
@@ -366,7 +366,7 @@ async fn admin_api_401_and_access_denied_are_handled(backend: Backend) {
     let tenant = install_via_oauth(&app).await;
     let ctx = TenantCtx::system(TenantId(tenant), "test");
     fake.with(|s| s.access_denied = true);
-    let err = admin_api::sync_granted_scopes(&app.state, &ctx, app_server::db::now_ms())
+    let err = admin_api::sync_granted_scopes(&app.state.shopify, &ctx, app_server::db::now_ms())
         .await
         .unwrap_err();
     assert!(
@@ -377,7 +377,7 @@ async fn admin_api_401_and_access_denied_are_handled(backend: Backend) {
         s.access_denied = false;
         s.revoked = true;
     });
-    let err = admin_api::sync_granted_scopes(&app.state, &ctx, app_server::db::now_ms())
+    let err = admin_api::sync_granted_scopes(&app.state.shopify, &ctx, app_server::db::now_ms())
         .await
         .unwrap_err();
     assert!(
@@ -394,7 +394,7 @@ async fn admin_api_401_and_access_denied_are_handled(backend: Backend) {
             .await
             .contains(&"shopify.reauth_required".to_owned())
     );
-    let err = oauth::access_token(&app.state, &ctx, app_server::db::now_ms())
+    let err = oauth::access_token(&app.state.shopify, &ctx, app_server::db::now_ms())
         .await
         .unwrap_err();
     assert!(matches!(err, ShopifyError::ReauthRequired));

@@ -303,9 +303,12 @@ impl TestApp {
             }
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
-        app_server::shopify::webhooks::retry_deliveries_job(&self.state, app_server::db::now_ms())
-            .await
-            .unwrap();
+        app_server::shopify::webhooks::retry_deliveries_job(
+            &self.state.shopify,
+            app_server::db::now_ms(),
+        )
+        .await
+        .unwrap();
     }
 
     pub async fn count_where(&self, table: &str, filter: &str) -> i64 {

@@ -168,7 +168,7 @@ async fn a_duplicate_delivered_ten_times_concurrently_is_processed_once(backend:
     app.process_webhooks().await;
     // Processing raced against the job too; still once.
     app_server::shopify::webhooks::retry_deliveries_job(
-        &app.state,
+        &app.state.shopify,
         app_server::db::now_ms() + 3_600_000,
     )
     .await
@@ -196,7 +196,7 @@ async fn a_duplicate_delivered_ten_times_concurrently_is_processed_once(backend:
 async fn failed_processing_is_retried_by_the_job_with_back_off(backend: Backend) {
     let app = shopify_app(backend, None).await;
     app.create_tenant(SHOP).await;
-    let config = app.state.shopify.config.clone().unwrap();
+    let config = app.state.shopify.shopify.config.clone().unwrap();
     // Stored but never picked up (the process died before spawning): the job runs it.
     let body = json!({"id": 9, "line_items": [], "customer": {"id": 3}}).to_string();
     let headers = app_server::shopify::webhooks::DeliveryHeaders {
@@ -219,7 +219,7 @@ async fn failed_processing_is_retried_by_the_job_with_back_off(backend: Backend)
             .await,
         1
     );
-    let done = app_server::shopify::webhooks::retry_deliveries_job(&app.state, now)
+    let done = app_server::shopify::webhooks::retry_deliveries_job(&app.state.shopify, now)
         .await
         .unwrap();
     assert_eq!(done, 1);
@@ -240,7 +240,7 @@ async fn failed_processing_is_retried_by_the_job_with_back_off(backend: Backend)
         .await
         .unwrap();
     assert_eq!(
-        app_server::shopify::webhooks::retry_deliveries_job(&app.state, now)
+        app_server::shopify::webhooks::retry_deliveries_job(&app.state.shopify, now)
             .await
             .unwrap(),
         0
@@ -251,7 +251,7 @@ async fn failed_processing_is_retried_by_the_job_with_back_off(backend: Backend)
         1
     );
     assert_eq!(
-        app_server::shopify::webhooks::retry_deliveries_job(&app.state, now + 1_000)
+        app_server::shopify::webhooks::retry_deliveries_job(&app.state.shopify, now + 1_000)
             .await
             .unwrap(),
         0
@@ -264,7 +264,7 @@ async fn failed_processing_is_retried_by_the_job_with_back_off(backend: Backend)
         .await,
         1
     );
-    app_server::shopify::webhooks::retry_deliveries_job(&app.state, now + 31_000)
+    app_server::shopify::webhooks::retry_deliveries_job(&app.state.shopify, now + 31_000)
         .await
         .unwrap();
     assert_eq!(

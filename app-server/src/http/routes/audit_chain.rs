@@ -143,7 +143,7 @@ pub async fn get(
     responses((status = 200, body = VerifyView)))]
 pub async fn verify(state: web::Data<AppState>, ctx: TenantCtx) -> Result<HttpResponse, ApiError> {
     let report =
-        crate::audit_chain::verify_chain(&state.db, ctx.tenant_id().as_uuid(), &state.signer)
+        crate::audit_chain::verify_chain(&state.db, ctx.tenant_id().as_uuid(), &state.checkpointer)
             .await?;
     Ok(HttpResponse::Ok().json(match report.result {
         Ok(v) => VerifyView {

@@ -498,9 +498,14 @@ pub async fn run_now(
     state: web::Data<AppState>,
     ConsoleForm { cc, form: Empty {} }: ConsoleForm<Empty>,
 ) -> Result<HttpResponse, PageError> {
-    let run = permission_audits::run_for_tenant(&state, &cc.ctx, Trigger::Manual, now_ms())
-        .await
-        .map_err(|e| cc.err(e))?;
+    let run = permission_audits::run_for_tenant(
+        &state.permission_sources,
+        &cc.ctx,
+        Trigger::Manual,
+        now_ms(),
+    )
+    .await
+    .map_err(|e| cc.err(e))?;
     Ok(see_other(format!("/console/permissions/runs/{}", run.id)))
 }
 

@@ -209,7 +209,13 @@ pub async fn run(
 #[utoipa::path(post, path = "/api/v1/permissions/runs", tag = "permissions",
     responses((status = 201, body = crate::permission_audits::RunView), (status = 403), (status = 409), (status = 502)))]
 pub async fn run_now(state: web::Data<AppState>, ctx: TenantCtx) -> Result<HttpResponse, ApiError> {
-    let run = permission_audits::run_for_tenant(&state, &ctx, Trigger::Manual, now_ms()).await?;
+    let run = permission_audits::run_for_tenant(
+        &state.permission_sources,
+        &ctx,
+        Trigger::Manual,
+        now_ms(),
+    )
+    .await?;
     Ok(HttpResponse::Created().json(run))
 }
 

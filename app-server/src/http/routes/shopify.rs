@@ -17,6 +17,7 @@ pub const RETRY_INVALID_SESSION: &str = "X-Shopify-Retry-Invalid-Session-Request
 fn config(state: &AppState) -> Result<&crate::shopify::ShopifyConfig, ApiError> {
     state
         .shopify
+        .shopify
         .config
         .as_ref()
         .ok_or_else(|| ApiError::from(crate::shopify::ShopifyError::NotConfigured))
@@ -44,9 +45,12 @@ pub async fn callback(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let next =
-        crate::shopify::oauth::complete_install(&state, req.query_string(), crate::db::now_ms())
-            .await?;
+    let next = crate::shopify::oauth::complete_install(
+        &state.shopify,
+        req.query_string(),
+        crate::db::now_ms(),
+    )
+    .await?;
     Ok(HttpResponse::Found()
         .insert_header((header::LOCATION, next))
         .finish())
@@ -64,7 +68,7 @@ pub async fn webhooks(
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
     });
-    match crate::shopify::webhooks::accept(state.into_inner(), &headers, &body).await {
+    match crate::shopify::webhooks::accept(state.shopify.clone(), &headers, &body).await {
         Ok(Receipt::Stored(_)) | Ok(Receipt::Duplicate) => Ok(HttpResponse::Ok().finish()),
         Err(e @ (ReceiveError::MissingHmac | ReceiveError::BadHmac)) => {
             Err(ApiError::new(ErrorCode::InvalidCredentials, e.to_string()))
@@ -130,7 +134,7 @@ pub async fn app(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRes
             "",
         ));
     }
-    match crate::shopify::session::app_load(&state, query, crate::db::now_ms()).await {
+    match crate::shopify::session::app_load(&state.shopify, query, crate::db::now_ms()).await {
         Ok(AppLoad::Bounce { .. }) => {
             let reload = format!("{}/app?{query}", config.public_url);
             let mut target = url::form_urlencoded::Serializer::new(String::new());
@@ -177,7 +181,7 @@ fn session_error(e: SessionAuthError) -> ApiError {
 
 /// The `TenantCtx` of a session token presented as a bearer credential.
 pub async fn session_ctx(state: &AppState, token: &str) -> Result<TenantCtx, ApiError> {
-    crate::shopify::session::authenticate(state, token, crate::db::now_ms())
+    crate::shopify::session::authenticate(&state.shopify, token, crate::db::now_ms())
         .await
         .map_err(session_error)
 }
