@@ -89,12 +89,9 @@ mod tests {
         }
         let millis: std::collections::BTreeSet<u64> = generated
             .iter()
-            .map(|id| {
-                let (secs, nanos) = id
-                    .as_uuid()
-                    .get_timestamp()
-                    .expect("a v7 id has a time")
-                    .to_unix();
+            .filter_map(|id| id.as_uuid().get_timestamp())
+            .map(|ts| {
+                let (secs, nanos) = ts.to_unix();
                 secs * 1000 + u64::from(nanos) / 1_000_000
             })
             .collect();

@@ -327,9 +327,13 @@ async fn expiring_tokens_rotate_once_under_concurrency(backend: Backend) {
     fake.with(|s| s.omit_expires_in = true);
     expire().await;
     let now = app_server::db::now_ms();
-    let t = oauth::access_token(&app.state.shopify, &ctx, now).await.unwrap();
+    let t = oauth::access_token(&app.state.shopify, &ctx, now)
+        .await
+        .unwrap();
     assert_eq!(t.expose_secret(), "shpat_fake_3");
-    let t = oauth::access_token(&app.state.shopify, &ctx, now).await.unwrap();
+    let t = oauth::access_token(&app.state.shopify, &ctx, now)
+        .await
+        .unwrap();
     assert_eq!(t.expose_secret(), "shpat_fake_4");
 
     // A refused refresh drops the tokens and marks the shop for re-auth.
