@@ -18,12 +18,12 @@ use sea_orm::{
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::ShopifyAdapter;
 use super::webhook_topics::{self, UninstallCheck};
 use super::webhooks::SOURCE;
 use super::{ShopifyError, compliance};
 use crate::db::begin_write;
 use crate::db::entities::{tenants, webhook_deliveries};
-use super::ShopifyAdapter;
 use crate::tenancy::TenantCtx;
 
 /// How long a claimed delivery belongs to its processor before the job may take it over.

@@ -10,10 +10,10 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::ShopifyAdapter;
 use super::{ShopifyError, compliance};
 use crate::audit_chain;
 use crate::db::entities::{shopify_installations, shopify_signals, tenants, webhook_deliveries};
-use super::ShopifyAdapter;
 use crate::tenancy::{TenantCtx, scoped};
 use secrecy::ExposeSecret;
 

@@ -22,11 +22,11 @@ use sea_orm::{
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::ShopifyAdapter;
 use super::webhook_binding::{self, BindingError};
 use super::{ShopifyConfig, ShopifyError, hmac};
 use crate::db::entities::{tenants, webhook_deliveries};
 use crate::db::now_ms;
-use super::ShopifyAdapter;
 
 pub use super::webhook_processing::{
     MAX_ATTEMPTS, Processed, backoff_ms, process_delivery, retry_deliveries_job,

@@ -243,13 +243,16 @@ async fn the_compliance_webhooks_run_end_to_end(backend: Backend) {
     );
     assert!(app.count_where("users", "1 = 1").await > 0);
     let day = 24 * 3_600_000;
-    webhooks::retry_deliveries_job(&app.state, app_server::db::now_ms() + day)
+    webhooks::retry_deliveries_job(&app.state.shopify, app_server::db::now_ms() + day)
         .await
         .unwrap();
     assert_eq!(app.count_where("tenants", "status = 'purged'").await, 0);
-    webhooks::retry_deliveries_job(&app.state, app_server::db::now_ms() + 2 * day + 60_000)
-        .await
-        .unwrap();
+    webhooks::retry_deliveries_job(
+        &app.state.shopify,
+        app_server::db::now_ms() + 2 * day + 60_000,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         app.count_where("tenants", "status = 'purged' AND purged_at IS NOT NULL")
             .await,
