@@ -221,12 +221,18 @@ pub async fn send_batch(
         .map(|seconds| Duration::from_secs(seconds.min(3600)));
     match status {
         200..=299 => {
-            let duplicate = response
-                .json::<BatchAck>()
-                .await
-                .map(|ack| ack.duplicate)
-                .unwrap_or(false);
-            SendOutcome::Delivered { duplicate }
+            let ack = response.json::<BatchAck>().await.ok();
+            if let Some(rejected) = ack.map(|a| a.rejected).filter(|n| *n > 0) {
+                // The server found personal data the host's masking let through; the records
+                // were dropped there. Counted only: what they held stays unknown here too.
+                tracing::warn!(
+                    rejected,
+                    "The server refused records that failed its masking check."
+                );
+            }
+            SendOutcome::Delivered {
+                duplicate: ack.is_some_and(|a| a.duplicate),
+            }
         }
         429 | 503 => SendOutcome::Retry(retry_after),
         401 | 403 => {

@@ -83,6 +83,16 @@ pub struct ShopifySettings {
 pub struct IngestSettings {
     /// Batches processed at once per process; more are answered 429 with `Retry-After`.
     pub max_in_flight: usize,
+    /// Batches of one tenant processed at once; more are answered `429 tenant_busy`, so one
+    /// tenant never holds more than this many of the `max_in_flight` slots.
+    pub per_tenant_in_flight: usize,
+    /// Batches decoded and parsed at once (CPU and memory bound; the rest wait their turn).
+    pub decode_slots: usize,
+    /// Seconds a batch body may take to arrive; slower ones are answered 408.
+    pub body_timeout_secs: u64,
+    /// Records a tenant's agents may store per UTC day; more are answered
+    /// `429 quota_exceeded` until midnight UTC.
+    pub daily_records_per_tenant: u64,
     /// Seconds a refused agent is told to wait.
     pub retry_after_secs: u64,
     /// Largest compressed batch body, bytes.
@@ -95,10 +105,15 @@ impl Default for IngestSettings {
     fn default() -> Self {
         Self {
             max_in_flight: 8,
+            per_tenant_in_flight: 2,
+            decode_slots: 2,
+            body_timeout_secs: 30,
+            daily_records_per_tenant: 5_000_000,
             retry_after_secs: 5,
-            // The agent closes a batch after 16 MiB of log input; its records are smaller.
-            max_batch_bytes: 16 * 1024 * 1024,
-            max_decompressed_bytes: 64 * 1024 * 1024,
+            // The agent closes a batch after 4 MiB of log input (aggregated records; zstd
+            // takes JSON to a fifth or less).
+            max_batch_bytes: 8 * 1024 * 1024,
+            max_decompressed_bytes: 32 * 1024 * 1024,
         }
     }
 }
@@ -332,6 +347,26 @@ impl Settings {
             return Err(ConfigError::new(
                 "ingest.max_in_flight",
                 "must be at least 1",
+            ));
+        }
+        if self.ingest.per_tenant_in_flight == 0
+            || self.ingest.per_tenant_in_flight > self.ingest.max_in_flight
+        {
+            return Err(ConfigError::new(
+                "ingest.per_tenant_in_flight",
+                "must be at least 1 and at most ingest.max_in_flight",
+            ));
+        }
+        if self.ingest.decode_slots == 0 {
+            return Err(ConfigError::new(
+                "ingest.decode_slots",
+                "must be at least 1",
+            ));
+        }
+        if !(1..=600).contains(&self.ingest.body_timeout_secs) {
+            return Err(ConfigError::new(
+                "ingest.body_timeout_secs",
+                "must be 1 to 600",
             ));
         }
         if self.ingest.max_batch_bytes < 1024 {

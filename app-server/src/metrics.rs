@@ -97,8 +97,18 @@ pub struct JobLabels {
 /// Labels of agent batch metrics.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct IngestLabels {
-    /// `stored`, `duplicate`, `busy` (429) or `rejected` (any other refusal).
+    /// `stored`, `duplicate`, `busy` (429, the process's slots), `tenant_busy` (429, the
+    /// tenant's slots), `quota_exceeded` (429), `timeout` (408) or `rejected` (any other
+    /// refusal).
     pub outcome: String,
+}
+
+/// Labels of refused agent records.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RecordFieldLabels {
+    /// The record field that failed the masking check
+    /// (`leakguard_domain::masking::Field`, a closed set).
+    pub field: String,
 }
 
 /// The server's metrics.
@@ -113,6 +123,8 @@ pub struct Metrics {
     pub job_runs: Family<JobLabels, Counter>,
     /// Agent batch uploads by outcome.
     pub agent_batches: Family<IngestLabels, Counter>,
+    /// Agent records refused by the masking check, by field.
+    pub agent_records_rejected: Family<RecordFieldLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -147,8 +159,15 @@ impl Metrics {
             "Agent batch uploads by outcome",
             agent_batches.clone(),
         );
+        let agent_records_rejected = Family::<RecordFieldLabels, Counter>::default();
+        registry.register(
+            "agent_records_rejected",
+            "Agent records refused because they carried personal data or a secret, by field",
+            agent_records_rejected.clone(),
+        );
         Self {
             agent_batches,
+            agent_records_rejected,
             registry: Arc::new(registry),
             http_requests,
             http_duration,
@@ -163,6 +182,16 @@ impl Metrics {
                 outcome: outcome.into(),
             })
             .inc();
+    }
+
+    /// Counts records refused by the masking check (`field` is one of
+    /// `leakguard_domain::masking::Field::as_str`'s literals).
+    pub fn count_records_rejected(&self, field: &'static str, n: u64) {
+        self.agent_records_rejected
+            .get_or_create(&RecordFieldLabels {
+                field: field.into(),
+            })
+            .inc_by(n);
     }
 
     /// The text exposition.

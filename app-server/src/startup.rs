@@ -50,7 +50,11 @@ impl AppState {
                 shopify_settings: settings.shopify.clone(),
             },
             shopify,
-            ingest_slots: Arc::new(tokio::sync::Semaphore::new(settings.ingest.max_in_flight)),
+            ingest_gate: Arc::new(crate::ingest::gate::IngestGate::new(
+                settings.ingest.max_in_flight,
+                settings.ingest.per_tenant_in_flight,
+                settings.ingest.decode_slots,
+            )),
             db,
             settings,
             keyring,

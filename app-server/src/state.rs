@@ -28,8 +28,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// This process's id as a lease owner.
     pub instance_id: String,
-    /// Slots of in-flight agent batch ingest (`ingest.max_in_flight`).
-    pub ingest_slots: Arc<tokio::sync::Semaphore>,
+    /// Admission of agent batches (per-tenant and process slots, decode slots).
+    pub ingest_gate: Arc<crate::ingest::gate::IngestGate>,
     /// The Shopify adapter (pool, keyring, the app's configuration and HTTP client).
     pub shopify: ShopifyAdapter,
     /// What permission audits read the platforms with.

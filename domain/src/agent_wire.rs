@@ -213,6 +213,10 @@ pub struct BatchAck {
     pub accepted: u64,
     /// True when a batch with the same [`DedupKey`] was stored before.
     pub duplicate: bool,
+    /// Records refused because they carried personal data or a secret the agent should have
+    /// masked (not stored; `accepted` does not count them). Absent from older servers.
+    #[serde(default)]
+    pub rejected: u64,
 }
 
 /// Who ran a statement or an action, as far as the host can tell.

@@ -19,6 +19,7 @@ mod m20261128_000300_shopify;
 mod m20261128_000400_permission_audits;
 mod m20261205_000100_identity;
 mod m20261205_000300_typed_states;
+mod m20261206_000100_ingest_quota;
 
 /// Every column restricted to a closed set of values: table, column, values.
 pub use m20261205_000300_typed_states::CHECKS as TYPED_STATE_CHECKS;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000400_permission_audits::Migration),
             Box::new(m20261205_000100_identity::Migration),
             Box::new(m20261205_000300_typed_states::Migration),
+            Box::new(m20261206_000100_ingest_quota::Migration),
         ]
     }
 }

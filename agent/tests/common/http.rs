@@ -132,6 +132,7 @@ async fn serve(
                 let ack = BatchAck {
                     accepted: if duplicate { 0 } else { accepted },
                     duplicate,
+                    rejected: 0,
                 };
                 (200, String::new(), serde_json::to_vec(&ack).unwrap())
             }

@@ -59,6 +59,12 @@ pub enum ErrorCode {
     OwnerRequired,
     /// The tenant is uninstalled: its data can be read, not changed.
     TenantReadOnly,
+    /// The tenant's agents hold all the tenant's ingest slots; retry after the indicated time.
+    TenantBusy,
+    /// The tenant's daily ingest quota is used up; retry after the indicated time.
+    QuotaExceeded,
+    /// The request body did not arrive in time.
+    RequestTimeout,
     /// The input was refused for a specific reason (see [`reason_code`]).
     Invalid(Reason),
 }
@@ -124,6 +130,9 @@ impl ErrorCode {
             Self::LastOwner => "last_owner",
             Self::OwnerRequired => "owner_required",
             Self::TenantReadOnly => "tenant_read_only",
+            Self::TenantBusy => "tenant_busy",
+            Self::QuotaExceeded => "quota_exceeded",
+            Self::RequestTimeout => "request_timeout",
             Self::Invalid(reason) => reason_code(reason),
         }
     }
@@ -152,6 +161,8 @@ impl ErrorCode {
             }
             Self::LastOwner => StatusCode::CONFLICT,
             Self::OwnerRequired | Self::TenantReadOnly => StatusCode::FORBIDDEN,
+            Self::TenantBusy | Self::QuotaExceeded => StatusCode::TOO_MANY_REQUESTS,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::Invalid(Reason::DocumentTooLarge) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Invalid(_) => StatusCode::BAD_REQUEST,
         }
@@ -171,7 +182,12 @@ impl ErrorCode {
             | Self::ReauthRequired
             | Self::CrossSiteRequest => "auth",
             Self::NotFound | Self::Conflict => "state",
-            Self::RateLimited | Self::Unavailable | Self::UpstreamFailed => "availability",
+            Self::RateLimited
+            | Self::Unavailable
+            | Self::UpstreamFailed
+            | Self::TenantBusy
+            | Self::QuotaExceeded
+            | Self::RequestTimeout => "availability",
             Self::Internal => "internal",
             Self::WebhookMismatch => "auth",
             Self::WebhookStale => "invalid_request",
@@ -401,6 +417,11 @@ impl From<crate::ingest::IngestError> for ApiError {
             E::Unauthorized(m) => Self::new(ErrorCode::InvalidCredentials, m),
             E::TooLarge(m) => Self::new(ErrorCode::PayloadTooLarge, m),
             E::UnsupportedEncoding(m) => Self::new(ErrorCode::UnsupportedMediaType, m),
+            E::QuotaExceeded { retry_after_secs } => Self::retry_after(
+                ErrorCode::QuotaExceeded,
+                retry_after_secs,
+                "the daily ingest quota of this tenant is used up; retry after the reset",
+            ),
             E::NotFound => Self::not_found(),
             E::Unexpected(e) => Self::internal(e),
         }

@@ -145,6 +145,9 @@ fn catalogue() -> Vec<ErrorCode> {
         C::LastOwner,
         C::OwnerRequired,
         C::TenantReadOnly,
+        C::TenantBusy,
+        C::QuotaExceeded,
+        C::RequestTimeout,
     ];
     for code in all {
         match code {
@@ -171,6 +174,9 @@ fn catalogue() -> Vec<ErrorCode> {
             | C::LastOwner
             | C::OwnerRequired
             | C::TenantReadOnly
+            | C::TenantBusy
+            | C::QuotaExceeded
+            | C::RequestTimeout
             | C::Invalid(_) => {}
         }
     }
@@ -249,8 +255,12 @@ impl Modify for Conventions {
                  active owner",
             ),
             ("413", "payload_too_large"),
+            ("408", "request_timeout: the body did not arrive in time"),
             ("415", "unsupported_media_type"),
-            ("429", "rate_limited; see Retry-After"),
+            (
+                "429",
+                "rate_limited, tenant_busy or quota_exceeded; see Retry-After",
+            ),
             ("500", "internal"),
             ("502", "upstream_failed: the platform's API failed"),
             ("503", "unavailable; see Retry-After"),

@@ -1,4 +1,9 @@
-//! Batch upload: decode (zstd, one frame, capped), validate, and store once.
+//! Batch upload: validate, re-check the masking of every record, and store once.
+//!
+//! The server does not trust the agent's masking: every record passes
+//! `leakguard_domain::masking::check_record` again, and a record carrying an e-mail address,
+//! a card number, an SSN or a secret is refused (not stored, counted per field, and reported
+//! in the answer's `rejected`). The rest of the batch is stored.
 //!
 //! Exactly-once effect for at-least-once delivery: the batch row is inserted first under the
 //! unique index `(tenant, agent, file id, start offset)`; a second delivery inserts nothing
@@ -6,76 +11,33 @@
 //! the first one). Aggregates add into per-key sums, security events become `signals`.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 
 use leakguard_domain::agent_wire::{Batch, BatchAck, Principal, Record, SCHEMA_VERSION};
 use leakguard_domain::audit::Subject;
+use leakguard_domain::masking::check_record;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
-use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::IngestError;
 use super::agents::AgentCtx;
+use super::decode::Upload;
+use super::quota;
 use crate::audit_chain;
 use crate::db::begin_write;
 use crate::db::entities::{agent_aggregates, agent_batches, agents, signals};
 
-/// Most records in one batch.
-pub const MAX_RECORDS: usize = 250_000;
-/// Largest zstd window accepted (2^23 = 8 MiB), which bounds the decoder's memory.
-const WINDOW_LOG_MAX: u32 = 23;
 /// Source name of agent signals.
 pub const SOURCE: signals::Source = signals::Source::Agent;
 
-/// Decodes a request body by its `Content-Encoding` (`zstd`, or none), refusing more than
-/// `max_decompressed` bytes of output whatever the frame claims.
-pub fn decode(
-    body: &[u8],
-    content_encoding: Option<&str>,
-    max_decompressed: usize,
-) -> Result<Vec<u8>, IngestError> {
-    match content_encoding.map(str::trim) {
-        None | Some("") | Some("identity") => Ok(body.to_vec()),
-        Some(e) if e.eq_ignore_ascii_case("zstd") => {
-            let bad = |_| IngestError::Invalid("the body is not a valid zstd frame".into());
-            let mut decoder = zstd::stream::read::Decoder::with_buffer(body)
-                .map_err(bad)?
-                .single_frame();
-            decoder.window_log_max(WINDOW_LOG_MAX).map_err(bad)?;
-            let limit = u64::try_from(max_decompressed).unwrap_or(u64::MAX);
-            let mut out = Vec::with_capacity(body.len().saturating_mul(4).min(max_decompressed));
-            decoder
-                .take(limit.saturating_add(1))
-                .read_to_end(&mut out)
-                .map_err(bad)?;
-            if out.len() > max_decompressed {
-                return Err(IngestError::TooLarge(format!(
-                    "the batch is larger than {max_decompressed} bytes when decompressed"
-                )));
-            }
-            Ok(out)
-        }
-        Some(_) => Err(IngestError::UnsupportedEncoding(
-            "Content-Encoding must be zstd".into(),
-        )),
-    }
-}
-
-/// Optional figures an agent may add to a batch (not part of the record schema).
-#[derive(Deserialize, Default)]
-struct Extras {
-    #[serde(default)]
-    spool: Option<Spool>,
-}
-
-#[derive(Deserialize, Default, Clone, Copy)]
-struct Spool {
-    #[serde(default)]
-    bytes: Option<u64>,
-    #[serde(default)]
-    batches: Option<u64>,
+/// What storing a batch did.
+#[derive(Debug)]
+pub struct Stored {
+    /// The answer to the agent.
+    pub ack: BatchAck,
+    /// Records refused by the masking check, by the field that failed (a closed set).
+    pub rejections: BTreeMap<&'static str, u64>,
 }
 
 fn ms(text: Option<&str>) -> Option<i64> {
@@ -205,24 +167,19 @@ fn validate(agent: &AgentCtx, batch: &Batch) -> Result<(), IngestError> {
     if batch.end_offset <= batch.start_offset || i64::try_from(batch.end_offset).is_err() {
         return invalid("end_offset must be greater than start_offset and below 2^63");
     }
-    if batch.records.len() > MAX_RECORDS {
-        return Err(IngestError::TooLarge(format!(
-            "at most {MAX_RECORDS} records per batch"
-        )));
-    }
     Ok(())
 }
 
-/// Parses and stores a decoded batch for an authenticated agent.
+/// Stores a decoded batch for an authenticated agent, within the tenant's daily quota of
+/// `daily_records` records.
 pub async fn store(
     db: &DatabaseConnection,
     agent: &AgentCtx,
-    json: &[u8],
+    upload: Upload,
+    daily_records: u64,
     now_ms: i64,
-) -> Result<BatchAck, IngestError> {
-    let batch: Batch = serde_json::from_slice(json)
-        .map_err(|e| IngestError::Invalid(crate::magento::json_error("invalid batch", &e)))?;
-    let extras: Extras = serde_json::from_slice(json).unwrap_or_default();
+) -> Result<Stored, IngestError> {
+    let Upload { mut batch, spool } = upload;
     validate(agent, &batch)?;
     let tenant = agent.tenant.tenant_id().as_uuid();
     // Fast path for a re-delivery: no write lock, no work on the records. A race between two
@@ -237,6 +194,16 @@ pub async fn store(
     if seen.is_some() {
         return duplicate(db, agent, now_ms).await;
     }
+
+    let mut rejections: BTreeMap<&'static str, u64> = BTreeMap::new();
+    batch.records.retain(|record| match check_record(record) {
+        Ok(()) => true,
+        Err(rejection) => {
+            *rejections.entry(rejection.field.as_str()).or_default() += 1;
+            false
+        }
+    });
+    let rejected: u64 = rejections.values().sum();
 
     // Merge aggregates with the same key inside the batch first (one upsert per key).
     let mut sums: BTreeMap<String, Sum> = BTreeMap::new();
@@ -304,6 +271,13 @@ pub async fn store(
     if inserted == 0 {
         txn.rollback().await?;
         return duplicate(db, agent, now_ms).await;
+    }
+    let kept = batch.records.len() as u64;
+    if let Err(exceeded) = quota::take(&txn, tenant, kept, daily_records, now_ms).await? {
+        txn.rollback().await?;
+        return Err(IngestError::QuotaExceeded {
+            retry_after_secs: exceeded.retry_after_secs,
+        });
     }
 
     let rows: Vec<agent_aggregates::ActiveModel> = sums
@@ -396,8 +370,9 @@ pub async fn store(
             .await?;
     }
 
-    let accepted = batch.records.len() as u64;
-    let spool = extras.spool.unwrap_or_default();
+    let accepted = kept;
+    let reported_spool = spool.is_some();
+    let spool = spool.unwrap_or_default();
     let mut update = agent_row()
         .col_expr(agents::Column::LastBatchAt, Expr::value(now_ms))
         .col_expr(
@@ -412,7 +387,7 @@ pub async fn store(
             agents::Column::Records,
             Expr::col(agents::Column::Records).add(clamp(accepted)),
         );
-    if extras.spool.is_some() {
+    if reported_spool {
         update = update
             .col_expr(
                 agents::Column::SpoolBytes,
@@ -435,14 +410,20 @@ pub async fn store(
             "start_offset": batch.start_offset,
             "end_offset": batch.end_offset,
             "records": accepted,
+            "records_rejected": rejected,
+            "rejected_fields": rejections,
             "security_events": n_events,
         }),
     )
     .await?;
     txn.commit().await?;
-    Ok(BatchAck {
-        accepted,
-        duplicate: false,
+    Ok(Stored {
+        ack: BatchAck {
+            accepted,
+            duplicate: false,
+            rejected,
+        },
+        rejections,
     })
 }
 
@@ -451,7 +432,7 @@ async fn duplicate(
     db: &DatabaseConnection,
     agent: &AgentCtx,
     now_ms: i64,
-) -> Result<BatchAck, IngestError> {
+) -> Result<Stored, IngestError> {
     agents::Entity::update_many()
         .col_expr(agents::Column::LastSeenAt, Expr::value(now_ms))
         .col_expr(
@@ -462,38 +443,12 @@ async fn duplicate(
         .filter(agents::Column::Id.eq(agent.agent_id))
         .exec(db)
         .await?;
-    Ok(BatchAck {
-        accepted: 0,
-        duplicate: true,
+    Ok(Stored {
+        ack: BatchAck {
+            accepted: 0,
+            duplicate: true,
+            rejected: 0,
+        },
+        rejections: BTreeMap::new(),
     })
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_zstd_bomb_stops_at_the_cap_and_small_frames_decode() {
-        let plain = vec![0u8; 4 * 1024 * 1024];
-        let bomb = zstd::encode_all(&plain[..], 19).unwrap();
-        assert!(bomb.len() < 4096, "{}", bomb.len());
-        assert!(matches!(
-            decode(&bomb, Some("zstd"), 1024 * 1024),
-            Err(IngestError::TooLarge(_))
-        ));
-        assert_eq!(
-            decode(&bomb, Some("zstd"), plain.len()).unwrap().len(),
-            plain.len()
-        );
-        assert!(matches!(
-            decode(b"not zstd", Some("zstd"), 1024),
-            Err(IngestError::Invalid(_))
-        ));
-        assert!(matches!(
-            decode(b"{}", Some("gzip"), 1024),
-            Err(IngestError::UnsupportedEncoding(_))
-        ));
-        assert_eq!(decode(b"{}", None, 1024).unwrap(), b"{}");
-    }
 }

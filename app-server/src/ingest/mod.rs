@@ -2,11 +2,15 @@
 //! size-capped, de-duplicated on `(agent, file id, start offset)`) and the tenant's view of
 //! agent health. The wire format is `leakguard_domain::agent_wire`.
 //!
-//! Must not: trust the batch's `agent_id` over the credential, decompress without a cap, or
-//! store a batch twice. No credential reaches a log line or an error message.
+//! Must not: trust the batch's `agent_id` over the credential, decompress or parse without a
+//! cap, let one tenant's agents take the others' ingest slots (`gate`) or more than their
+//! daily quota (`quota`), store a record that fails the masking check, or store a batch twice. No credential reaches a log line or an error message.
 
 pub mod agents;
 pub mod batches;
+pub mod decode;
+pub mod gate;
+pub mod quota;
 
 use sea_orm::DbErr;
 
@@ -28,6 +32,12 @@ pub enum IngestError {
     /// Encoding not accepted.
     #[error("{0}")]
     UnsupportedEncoding(String),
+    /// The tenant's daily ingest quota is used up.
+    #[error("the daily ingest quota of this tenant is used up")]
+    QuotaExceeded {
+        /// Seconds until the quota resets.
+        retry_after_secs: u64,
+    },
     /// Not found (or another tenant's).
     #[error("not found")]
     NotFound,

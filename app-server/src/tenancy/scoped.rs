@@ -71,6 +71,7 @@ tenant_scoped! {
     agents => TenantId,
     agent_batches => TenantId,
     agent_aggregates => TenantId,
+    ingest_quota_days => TenantId,
     shopify_installations => TenantId,
     shopify_signals => TenantId,
     shopify_compliance_requests => TenantId,

@@ -44,7 +44,7 @@ pub async fn enroll_agent(app: &TestApp, t: &TestTenant) -> Agent {
     }
 }
 
-fn batch(agent: &str, start: u64, rows_sent: u64) -> Batch {
+pub fn batch(agent: &str, start: u64, rows_sent: u64) -> Batch {
     Batch {
         schema: 1,
         agent_id: agent.to_owned(),
@@ -100,11 +100,11 @@ fn batch(agent: &str, start: u64, rows_sent: u64) -> Batch {
     }
 }
 
-fn zstd(value: &impl serde::Serialize) -> Vec<u8> {
+pub fn zstd(value: &impl serde::Serialize) -> Vec<u8> {
     zstd::encode_all(&serde_json::to_vec(value).unwrap()[..], 3).unwrap()
 }
 
-async fn post_batch(app: &TestApp, bearer: &str, body: Vec<u8>) -> reqwest::Response {
+pub async fn post_batch(app: &TestApp, bearer: &str, body: Vec<u8>) -> reqwest::Response {
     app.client
         .post(app.url("/api/v1/agent/batches"))
         .bearer_auth(bearer)
@@ -305,12 +305,14 @@ async fn bombs_odd_encodings_and_bad_batches_change_nothing(backend: Backend) {
 async fn an_overloaded_server_answers_429_with_retry_after(backend: Backend) {
     let app = spawn_app_with(backend, |s| {
         s.ingest.max_in_flight = 1;
+        s.ingest.per_tenant_in_flight = 1;
         s.ingest.retry_after_secs = 7;
     })
     .await;
     let t = app.create_magento_tenant("https://busy-shop.example").await;
     let agent = enroll_agent(&app, &t).await;
-    let held = app.state.ingest_slots.clone().try_acquire_owned().unwrap();
+    // Another tenant's batch holds the only slot of the process.
+    let held = app.state.ingest_gate.admit(uuid::Uuid::now_v7()).unwrap();
     let res = post_batch(&app, &agent.bearer, zstd(&batch(&agent.id, 0, 1))).await;
     assert_eq!(res.status(), 429);
     assert_eq!(res.headers()["retry-after"], "7");
@@ -548,7 +550,7 @@ Time\t\t    Id Command\tArgument\n\
         SendOutcome::Delivered { duplicate: true }
     );
     let held: Vec<_> = (0..app.state.settings.ingest.max_in_flight)
-        .map(|_| app.state.ingest_slots.clone().try_acquire_owned().unwrap())
+        .map(|_| app.state.ingest_gate.admit(uuid::Uuid::now_v7()).unwrap())
         .collect();
     assert_eq!(
         send_batch(&client, &credential, body.clone()).await,

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod agent;
+mod agent_limits;
 mod audit_chain;
 mod boundary;
 mod browser;

@@ -10,6 +10,7 @@ pub mod audit_heads;
 pub mod console_sessions;
 pub mod enrollment_tokens;
 pub mod findings;
+pub mod ingest_quota_days;
 pub mod job_leases;
 pub mod job_runs;
 pub mod magento_module_keys;

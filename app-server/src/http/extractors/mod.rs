@@ -9,7 +9,7 @@ mod agent;
 mod magento;
 mod tenant;
 
-pub use agent::{AgentAuth, BatchBody, IngestPermit};
+pub use agent::AgentAuth;
 pub use magento::{MAGENTO_MAX_BODY, MagentoModule};
 pub use tenant::AdminCtx;
 

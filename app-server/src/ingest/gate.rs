@@ -1,0 +1,150 @@
+//! Admission of agent batches: a tenant's fair share of the ingest slots, and the few CPU
+//! slots that decode and parse.
+//!
+//! A batch is admitted after its agent authenticated (a SHA-256 compare and two indexed
+//! reads) and before its body is read. It needs one of its tenant's slots
+//! (`ingest.per_tenant_in_flight`) and one of the process's (`ingest.max_in_flight`): a tenant
+//! whose agents hold all their slots (slow bodies, big batches) is answered `429 tenant_busy`
+//! and takes nothing from the others, which keep `max_in_flight - per_tenant_in_flight` slots
+//! whatever one tenant does. Decoding and parsing run on the blocking pool under a separate
+//! semaphore of `ingest.decode_slots`, which bounds the memory held by decoded batches to
+//! `decode_slots * max_decompressed_bytes` plus what the records take.
+//!
+//! Cardinality: one map entry per tenant with a batch in flight, removed when its last slot is
+//! released.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use uuid::Uuid;
+
+/// Why a batch was not admitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The tenant's agents hold all the tenant's slots.
+    TenantBusy,
+    /// Every slot of the process is held.
+    ServerBusy,
+}
+
+/// The ingest slots of one process.
+pub struct IngestGate {
+    global: Arc<Semaphore>,
+    decode: Arc<Semaphore>,
+    per_tenant_max: usize,
+    in_flight: Arc<Mutex<HashMap<Uuid, usize>>>,
+}
+
+/// A batch's admission: holds one tenant slot and one process slot until dropped.
+pub struct Admission {
+    _global: OwnedSemaphorePermit,
+    tenant: Uuid,
+    in_flight: Arc<Mutex<HashMap<Uuid, usize>>>,
+}
+
+impl Drop for Admission {
+    fn drop(&mut self) {
+        let mut map = self.in_flight.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(n) = map.get_mut(&self.tenant) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                map.remove(&self.tenant);
+            }
+        }
+    }
+}
+
+impl IngestGate {
+    /// A gate of `max_in_flight` slots, at most `per_tenant` of them per tenant, and
+    /// `decode_slots` concurrent decodes. Zeros are raised to one.
+    pub fn new(max_in_flight: usize, per_tenant: usize, decode_slots: usize) -> Self {
+        Self {
+            global: Arc::new(Semaphore::new(max_in_flight.max(1))),
+            decode: Arc::new(Semaphore::new(decode_slots.max(1))),
+            per_tenant_max: per_tenant.max(1),
+            in_flight: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    /// Admits a batch of `tenant` now, or says why not (never waits).
+    pub fn admit(&self, tenant: Uuid) -> Result<Admission, Refusal> {
+        let mut map = self.in_flight.lock().unwrap_or_else(PoisonError::into_inner);
+        let held = map.get(&tenant).copied().unwrap_or(0);
+        if held >= self.per_tenant_max {
+            return Err(Refusal::TenantBusy);
+        }
+        let global = self
+            .global
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| Refusal::ServerBusy)?;
+        map.insert(tenant, held + 1);
+        Ok(Admission {
+            _global: global,
+            tenant,
+            in_flight: self.in_flight.clone(),
+        })
+    }
+
+    /// Waits for a decode slot. Holders only run CPU-bound work with capped input, so the
+    /// wait is short; the caller holds its admission meanwhile.
+    pub async fn decode_slot(&self) -> Option<OwnedSemaphorePermit> {
+        self.decode.clone().acquire_owned().await.ok()
+    }
+
+    /// Tenants with a batch in flight (for tests and metrics).
+    pub fn tenants_in_flight(&self) -> usize {
+        self.in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_tenant_cannot_take_the_other_tenants_slots() {
+        let gate = IngestGate::new(4, 2, 1);
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let held_a: Vec<_> = (0..2).map(|_| gate.admit(a).unwrap()).collect();
+        assert_eq!(gate.admit(a).err(), Some(Refusal::TenantBusy));
+        assert_eq!(gate.admit(a).err(), Some(Refusal::TenantBusy));
+        let held_b: Vec<_> = (0..2).map(|_| gate.admit(b).unwrap()).collect();
+        assert_eq!(gate.admit(Uuid::now_v7()).err(), Some(Refusal::ServerBusy));
+        drop(held_a);
+        assert!(gate.admit(a).is_ok());
+        drop(held_b);
+    }
+
+    #[test]
+    fn released_slots_leave_no_entry_behind() {
+        let gate = IngestGate::new(8, 2, 1);
+        for _ in 0..1000 {
+            let t = Uuid::now_v7();
+            let x = gate.admit(t).unwrap();
+            let y = gate.admit(t).unwrap();
+            drop((x, y));
+        }
+        assert_eq!(gate.tenants_in_flight(), 0);
+        let held = gate.admit(Uuid::now_v7()).unwrap();
+        assert_eq!(gate.tenants_in_flight(), 1);
+        drop(held);
+        assert_eq!(gate.tenants_in_flight(), 0);
+    }
+
+    #[test]
+    fn a_refused_admission_holds_no_process_slot() {
+        let gate = IngestGate::new(2, 1, 1);
+        let a = Uuid::now_v7();
+        let _held = gate.admit(a).unwrap();
+        for _ in 0..10 {
+            assert_eq!(gate.admit(a).err(), Some(Refusal::TenantBusy));
+        }
+        assert!(gate.admit(Uuid::now_v7()).is_ok());
+    }
+}
