@@ -86,8 +86,9 @@ pub struct IngestSettings {
     /// Batches of one tenant processed at once; more are answered `429 tenant_busy`, so one
     /// tenant never holds more than this many of the `max_in_flight` slots.
     pub per_tenant_in_flight: usize,
-    /// Batches decoded and parsed at once (CPU and memory bound; the rest wait their turn).
-    pub decode_slots: usize,
+    /// Batches decoded, parsed and stored at once (this bounds the memory batches in work
+    /// take; the rest wait their turn).
+    pub processing_slots: usize,
     /// Seconds a batch body may take to arrive; slower ones are answered 408.
     pub body_timeout_secs: u64,
     /// Records a tenant's agents may store per UTC day; more are answered
@@ -106,14 +107,14 @@ impl Default for IngestSettings {
         Self {
             max_in_flight: 8,
             per_tenant_in_flight: 2,
-            decode_slots: 2,
+            processing_slots: 2,
             body_timeout_secs: 30,
             daily_records_per_tenant: 5_000_000,
             retry_after_secs: 5,
             // The agent closes a batch after 4 MiB of log input (aggregated records; zstd
             // takes JSON to a fifth or less).
             max_batch_bytes: 8 * 1024 * 1024,
-            max_decompressed_bytes: 32 * 1024 * 1024,
+            max_decompressed_bytes: 16 * 1024 * 1024,
         }
     }
 }
@@ -357,9 +358,9 @@ impl Settings {
                 "must be at least 1 and at most ingest.max_in_flight",
             ));
         }
-        if self.ingest.decode_slots == 0 {
+        if self.ingest.processing_slots == 0 {
             return Err(ConfigError::new(
-                "ingest.decode_slots",
+                "ingest.processing_slots",
                 "must be at least 1",
             ));
         }

@@ -53,7 +53,7 @@ impl AppState {
             ingest_gate: Arc::new(crate::ingest::gate::IngestGate::new(
                 settings.ingest.max_in_flight,
                 settings.ingest.per_tenant_in_flight,
-                settings.ingest.decode_slots,
+                settings.ingest.processing_slots,
             )),
             db,
             settings,

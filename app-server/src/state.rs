@@ -28,7 +28,7 @@ pub struct AppState {
     pub metrics: Metrics,
     /// This process's id as a lease owner.
     pub instance_id: String,
-    /// Admission of agent batches (per-tenant and process slots, decode slots).
+    /// Admission of agent batches (per-tenant and process slots, processing slots).
     pub ingest_gate: Arc<crate::ingest::gate::IngestGate>,
     /// The Shopify adapter (pool, keyring, the app's configuration and HTTP client).
     pub shopify: ShopifyAdapter,

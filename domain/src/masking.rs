@@ -135,7 +135,7 @@ pub fn check_record(record: &Record) -> Result<(), Rejection> {
         Record::SqlAggregate(a) => {
             principal(&a.principal)?;
             opt(Field::Principal, a.db_user.as_deref())?;
-            text(Field::QueryId, &a.query_id)?;
+            id(&a.query_id)?;
             opt(Field::Fingerprint, a.fingerprint.as_deref())?;
             all(Field::Tables, &a.tables)
         }
@@ -143,7 +143,7 @@ pub fn check_record(record: &Record) -> Result<(), Rejection> {
             principal(&e.principal)?;
             opt(Field::Ip, e.ip.as_deref())?;
             opt(Field::Ip, e.forwarded_ip.as_deref())?;
-            opt(Field::QueryId, e.query_id.as_deref())?;
+            e.query_id.as_deref().map_or(Ok(()), id)?;
             opt(Field::Fingerprint, e.fingerprint.as_deref())?;
             all(Field::Tables, &e.tables)?;
             opt(Field::Entities, e.entity_type.as_deref())?;
@@ -165,7 +165,7 @@ pub fn check_record(record: &Record) -> Result<(), Rejection> {
             text(Field::Label, &l.channel)?;
             text(Field::Label, &l.level)?;
             opt(Field::Template, l.template.as_deref())?;
-            text(Field::QueryId, &l.template_id)
+            id(&l.template_id)
         }
     }
 }
@@ -174,6 +174,20 @@ fn text(field: Field, value: &str) -> Result<(), Rejection> {
     match check_text(value) {
         Some(finding) => Err(Rejection { field, finding }),
         None => Ok(()),
+    }
+}
+
+/// A query or template id: the agent's 16 upper-case hex digits of a hash pass as they are (a
+/// hash that happens to be all digits is not a card number); anything else is checked as text.
+fn id(value: &str) -> Result<(), Rejection> {
+    let hash = value.len() == 16
+        && value
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'A'..=b'F'));
+    if hash {
+        Ok(())
+    } else {
+        text(Field::QueryId, value)
     }
 }
 
@@ -296,7 +310,12 @@ fn luhn(digits: &[u8]) -> bool {
 fn has_card_number(text: &[u8]) -> bool {
     let mut groups: Vec<Vec<u8>> = vec![Vec::new()];
     let check = |groups: &[Vec<u8>]| {
+        // A card number's first digit (the ISO/IEC 7812 major industry identifier) is never 0,
+        // so runs of zeros and zero-padded counters are not cards.
         (0..groups.len()).any(|from| {
+            if groups[from].first().is_none_or(|d| *d == 0) {
+                return false;
+            }
             let mut digits = Vec::new();
             groups[from..].iter().any(|group| {
                 digits.extend_from_slice(group);
@@ -441,9 +460,35 @@ mod tests {
             "4111 1111 1111 1112",
             "12345",
             "0190b7e2-5f3a-7c41-9d2e-8a6f4b1c3d5e",
+            "00000000000000BB",
+            "id 0000000000000000123 done",
         ] {
             assert_eq!(check_text(clean), None, "{clean}");
         }
+    }
+
+    #[test]
+    fn hash_ids_pass_whatever_their_digits_and_other_ids_are_checked() {
+        // 16 upper-case hex digits that happen to be all digits and Luhn-valid.
+        assert!(luhn(&[4, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]));
+        assert_eq!(id("4111111111111111"), Ok(()));
+        assert_eq!(id("0123456789ABCDEF"), Ok(()));
+        assert_eq!(
+            id("4111 1111 1111 1111"),
+            Err(Rejection {
+                field: Field::QueryId,
+                finding: Finding::CardNumber
+            })
+        );
+        assert_eq!(
+            id("jane@example.com"),
+            Err(Rejection {
+                field: Field::QueryId,
+                finding: Finding::Email
+            })
+        );
+        // The same digits as free text are a card.
+        assert_eq!(check_text("4111111111111111"), Some(Finding::CardNumber));
     }
 
     #[test]

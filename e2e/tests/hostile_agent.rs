@@ -137,14 +137,20 @@ fn app_log(i: usize, template: &str) -> Value {
 }
 
 /// Hostile bodies of two kinds, each compressed to well under a megabyte: the most records a
-/// batch may carry (50,000, all distinct), and records padded past the decompressed cap
-/// (32 MiB), which must be cut off while streaming.
+/// batch may carry (10,000, all distinct), and records padded past the decompressed cap
+/// (16 MiB), which must be cut off while streaming.
 fn hostile_body(agent_id: &str, start: u64, past_the_cap: bool) -> Vec<u8> {
-    let pad = if past_the_cap { "x".repeat(700) } else { "cron ran".to_owned() };
-    let records = (0..50_000).map(|i| app_log(i, &pad)).collect();
+    let pad = if past_the_cap {
+        "x".repeat(1800)
+    } else {
+        "cron ran".to_owned()
+    };
+    let records = (0..10_000).map(|i| app_log(i, &pad)).collect();
     zstd::encode_all(&batch(agent_id, start, records)[..], 3).unwrap()
 }
 
+/// Posts a batch: its status and body, or status 0 when the connection was cut before an
+/// answer could be read (a server refusing a batch does not read the rest of its body).
 async fn post(client: &reqwest::Client, base: &str, bearer: &str, body: Vec<u8>) -> (u16, Value) {
     match client
         .post(format!("{base}/api/v1/agent/batches"))
@@ -159,7 +165,7 @@ async fn post(client: &reqwest::Client, base: &str, bearer: &str, body: Vec<u8>)
             let status = res.status().as_u16();
             (status, res.json().await.unwrap_or(Value::Null))
         }
-        Err(e) => panic!("the server did not answer: {e}"),
+        Err(_) => (0, Value::Null),
     }
 }
 
@@ -192,7 +198,10 @@ async fn a_hostile_agent_neither_inflates_the_server_nor_stalls_other_tenants() 
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap();
-    let (status, body) = post(&client, &base, &hostile, hostile_body(&hostile_id, 0, false)).await;
+    let small = |id: &str, start: u64| {
+        zstd::encode_all(&batch(id, start, vec![app_log(1, "cron ran")])[..], 3).unwrap()
+    };
+    let (status, body) = post(&client, &base, &hostile, small(&hostile_id, 0)).await;
     assert_eq!(
         (status, body["code"].as_str()),
         (429, Some("tenant_busy")),
@@ -200,13 +209,7 @@ async fn a_hostile_agent_neither_inflates_the_server_nor_stalls_other_tenants() 
     );
 
     // Meanwhile the honest tenant's agent is served.
-    let (status, body) = post(
-        &client,
-        &base,
-        &honest,
-        zstd::encode_all(&batch(&honest_id, 0, vec![app_log(1, "cron ran")])[..], 3).unwrap(),
-    )
-    .await;
+    let (status, body) = post(&client, &base, &honest, small(&honest_id, 0)).await;
     assert_eq!(status, 200, "{body}");
 
     // The slow bodies run out of time.
@@ -214,21 +217,33 @@ async fn a_hostile_agent_neither_inflates_the_server_nor_stalls_other_tenants() 
     drop(slow);
 
     // Then the hostile agent floods with capped bodies, four at a time, while the honest one
-    // keeps sending small batches.
+    // (its own host, so its own connections) keeps sending small batches. The bodies are
+    // built first: at the record cap with fresh offsets (each is stored), and past the
+    // decompressed cap (refused, so it can be sent again).
+    let at_cap: Vec<Vec<u8>> = (1..=6)
+        .map(|n| hostile_body(&hostile_id, n * 1000, false))
+        .collect();
+    let at_cap = std::sync::Arc::new(std::sync::Mutex::new(at_cap));
+    let past_cap = hostile_body(&hostile_id, 0, true);
+    let honest_client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
     let started = Instant::now();
     let mut flood = tokio::task::JoinSet::new();
-    for lane in 0..4u64 {
-        let (client, base, hostile, id) = (
-            client.clone(),
-            base.clone(),
-            hostile.clone(),
-            hostile_id.clone(),
-        );
+    for lane in 0..4 {
+        let (client, base, hostile) = (client.clone(), base.clone(), hostile.clone());
+        let (at_cap, past_cap) = (at_cap.clone(), past_cap.clone());
         flood.spawn(async move {
             let mut statuses = Vec::new();
-            let mut n = 0;
+            let mut n = lane;
             while started.elapsed() < ATTACK {
-                let body = hostile_body(&id, 1_000_000 * lane + 1000 * n, n % 2 == 1);
+                let fresh = if n % 2 == 0 {
+                    at_cap.lock().unwrap().pop()
+                } else {
+                    None
+                };
+                let body = fresh.unwrap_or_else(|| past_cap.clone());
                 statuses.push(post(&client, &base, &hostile, body).await.0);
                 n += 1;
             }
@@ -237,14 +252,16 @@ async fn a_hostile_agent_neither_inflates_the_server_nor_stalls_other_tenants() 
     }
     let mut honest_statuses = Vec::new();
     let mut peak_kb = 0;
+    let mut slowest = Duration::ZERO;
     let mut n = 1u64;
     while started.elapsed() < ATTACK {
-        let body = zstd::encode_all(
-            &batch(&honest_id, n * 1000, vec![app_log(n as usize, "cron ran")])[..],
-            3,
-        )
-        .unwrap();
-        honest_statuses.push(post(&client, &base, &honest, body).await.0);
+        let asked = Instant::now();
+        honest_statuses.push(
+            post(&honest_client, &base, &honest, small(&honest_id, n * 1000))
+                .await
+                .0,
+        );
+        slowest = slowest.max(asked.elapsed());
         peak_kb = peak_kb.max(server.memory_kb("VmHWM"));
         n += 1;
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -254,9 +271,14 @@ async fn a_hostile_agent_neither_inflates_the_server_nor_stalls_other_tenants() 
         hostile_statuses.extend(lane.unwrap());
     }
     peak_kb = peak_kb.max(server.memory_kb("VmHWM"));
+    let count = |status: u16| hostile_statuses.iter().filter(|s| **s == status).count();
     println!(
-        "baseline {baseline_kb} kB, peak {peak_kb} kB; hostile answers {hostile_statuses:?}; \
-         honest answers {} x 200 of {}",
+        "baseline {baseline_kb} kB, peak {peak_kb} kB; hostile answers: {} x 200, {} x 413, \
+         {} x 429, {} cut; honest answers {} x 200 of {}, slowest {slowest:?}",
+        count(200),
+        count(413),
+        count(429),
+        count(0),
         honest_statuses.iter().filter(|s| **s == 200).count(),
         honest_statuses.len()
     );
@@ -264,18 +286,22 @@ async fn a_hostile_agent_neither_inflates_the_server_nor_stalls_other_tenants() 
         peak_kb < PEAK_LIMIT_KB,
         "a hostile agent took the server from {baseline_kb} kB to {peak_kb} kB"
     );
-    assert!(honest_statuses.len() >= 10, "{honest_statuses:?}");
+    assert!(honest_statuses.len() >= 5, "{honest_statuses:?}");
+    assert!(
+        slowest < Duration::from_secs(10),
+        "an honest batch took {slowest:?}"
+    );
     assert!(
         honest_statuses.iter().all(|s| *s == 200),
         "the honest tenant was refused: {honest_statuses:?}"
     );
-    // The hostile batches were decoded (200, the records cap is not passed) or turned away
-    // by the tenant's slots or quota; none failed the server.
-    assert!(
-        hostile_statuses
-            .iter()
-            .all(|s| matches!(*s, 200 | 413 | 429)),
-        "{hostile_statuses:?}"
+    // The hostile batches were stored (200: at the record cap, not past it), cut off at the
+    // decompressed cap (413), or turned away by the tenant's slots (429, or the connection
+    // closed before the body was read); none failed the server.
+    assert_eq!(
+        count(0) + count(200) + count(413) + count(429),
+        hostile_statuses.len(),
+        "other answers to the hostile agent"
     );
-    assert!(hostile_statuses.contains(&429), "{hostile_statuses:?}");
+    assert!(count(200) > 0 && count(413) > 0 && count(429) > 0);
 }

@@ -10,14 +10,15 @@ use std::io::{self, BufReader, Read};
 use std::rc::Rc;
 
 use leakguard_domain::agent_wire::{Batch, Record, SourceRef};
-use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
 
 use super::IngestError;
 
-/// Most records in one batch. The agent aggregates per minute and closes a batch after 4 MiB
-/// of log input, which stays far below this in practice.
-pub const MAX_RECORDS: usize = 50_000;
+/// Most records in one batch. The agent aggregates statements of one shape per principal and
+/// minute and closes a batch after 4 MiB of log input; a shop's log holds far fewer shapes than
+/// this per batch.
+pub const MAX_RECORDS: usize = 10_000;
 /// Largest zstd window accepted (2^23 = 8 MiB), which bounds the decoder's memory.
 const WINDOW_LOG_MAX: u32 = 23;
 /// Marks the parser error raised at the record cap (recognised below, never shown).
@@ -99,7 +100,9 @@ impl<R: Read> Read for Capped<R> {
                 }
             };
         }
-        let want = usize::try_from(self.left).unwrap_or(usize::MAX).min(buf.len());
+        let want = usize::try_from(self.left)
+            .unwrap_or(usize::MAX)
+            .min(buf.len());
         let n = self.inner.read(&mut buf[..want])?;
         self.left -= n as u64;
         Ok(n)

@@ -1,14 +1,15 @@
-//! Admission of agent batches: a tenant's fair share of the ingest slots, and the few CPU
-//! slots that decode and parse.
+//! Admission of agent batches: a tenant's fair share of the ingest slots, and the few
+//! processing slots under which batches are decoded, parsed and stored.
 //!
 //! A batch is admitted after its agent authenticated (a SHA-256 compare and two indexed
 //! reads) and before its body is read. It needs one of its tenant's slots
 //! (`ingest.per_tenant_in_flight`) and one of the process's (`ingest.max_in_flight`): a tenant
 //! whose agents hold all their slots (slow bodies, big batches) is answered `429 tenant_busy`
 //! and takes nothing from the others, which keep `max_in_flight - per_tenant_in_flight` slots
-//! whatever one tenant does. Decoding and parsing run on the blocking pool under a separate
-//! semaphore of `ingest.decode_slots`, which bounds the memory held by decoded batches to
-//! `decode_slots * max_decompressed_bytes` plus what the records take.
+//! whatever one tenant does. Decoding, parsing and storing run under a separate FIFO semaphore
+//! of `ingest.processing_slots`, which bounds the memory all batches in work take together to
+//! `processing_slots` times what one batch at the caps takes (its records and their rows),
+//! however many tenants send at once.
 //!
 //! Cardinality: one map entry per tenant with a batch in flight, removed when its last slot is
 //! released.
@@ -31,7 +32,7 @@ pub enum Refusal {
 /// The ingest slots of one process.
 pub struct IngestGate {
     global: Arc<Semaphore>,
-    decode: Arc<Semaphore>,
+    processing: Arc<Semaphore>,
     per_tenant_max: usize,
     in_flight: Arc<Mutex<HashMap<Uuid, usize>>>,
 }
@@ -45,7 +46,10 @@ pub struct Admission {
 
 impl Drop for Admission {
     fn drop(&mut self) {
-        let mut map = self.in_flight.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut map = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         if let Some(n) = map.get_mut(&self.tenant) {
             *n = n.saturating_sub(1);
             if *n == 0 {
@@ -57,11 +61,11 @@ impl Drop for Admission {
 
 impl IngestGate {
     /// A gate of `max_in_flight` slots, at most `per_tenant` of them per tenant, and
-    /// `decode_slots` concurrent decodes. Zeros are raised to one.
-    pub fn new(max_in_flight: usize, per_tenant: usize, decode_slots: usize) -> Self {
+    /// `processing_slots` batches in work at once. Zeros are raised to one.
+    pub fn new(max_in_flight: usize, per_tenant: usize, processing_slots: usize) -> Self {
         Self {
             global: Arc::new(Semaphore::new(max_in_flight.max(1))),
-            decode: Arc::new(Semaphore::new(decode_slots.max(1))),
+            processing: Arc::new(Semaphore::new(processing_slots.max(1))),
             per_tenant_max: per_tenant.max(1),
             in_flight: Arc::new(Mutex::new(HashMap::new())),
         }
@@ -69,7 +73,10 @@ impl IngestGate {
 
     /// Admits a batch of `tenant` now, or says why not (never waits).
     pub fn admit(&self, tenant: Uuid) -> Result<Admission, Refusal> {
-        let mut map = self.in_flight.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut map = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let held = map.get(&tenant).copied().unwrap_or(0);
         if held >= self.per_tenant_max {
             return Err(Refusal::TenantBusy);
@@ -87,10 +94,11 @@ impl IngestGate {
         })
     }
 
-    /// Waits for a decode slot. Holders only run CPU-bound work with capped input, so the
-    /// wait is short; the caller holds its admission meanwhile.
-    pub async fn decode_slot(&self) -> Option<OwnedSemaphorePermit> {
-        self.decode.clone().acquire_owned().await.ok()
+    /// Waits (first come, first served) for a processing slot. Holders work on input that is
+    /// already read and capped, so the wait is bounded; the caller holds its admission
+    /// meanwhile.
+    pub async fn processing_slot(&self) -> Option<OwnedSemaphorePermit> {
+        self.processing.clone().acquire_owned().await.ok()
     }
 
     /// Tenants with a batch in flight (for tests and metrics).

@@ -139,14 +139,14 @@ async fn an_agent_enrolls_and_its_batches_are_stored_exactly_once(backend: Backe
     assert_eq!(res.status(), 200);
     assert_eq!(
         res.json::<Value>().await.unwrap(),
-        json!({"accepted": 2, "duplicate": false})
+        json!({"accepted": 2, "duplicate": false, "rejected": 0})
     );
     // Sent again (lost answer): acknowledged as a duplicate, nothing added.
     let audit = app.audit_count(t.id).await;
     let res = post_batch(&app, &agent.bearer, zstd(&first)).await;
     assert_eq!(
         res.json::<Value>().await.unwrap(),
-        json!({"accepted": 0, "duplicate": true})
+        json!({"accepted": 0, "duplicate": true, "rejected": 0})
     );
     assert_eq!(aggregate_counts(&app).await, vec![(2, 10)]);
     assert_eq!(app.count_rows("signals", t.id).await, 1);
@@ -199,7 +199,11 @@ async fn an_agent_enrolls_and_its_batches_are_stored_exactly_once(backend: Backe
 
 async fn ten_concurrent_deliveries_of_one_batch_store_it_once(backend: Backend) {
     // Room for all ten at once, so they really race.
-    let app = spawn_app_with(backend, |s| s.ingest.max_in_flight = 10).await;
+    let app = spawn_app_with(backend, |s| {
+        s.ingest.max_in_flight = 10;
+        s.ingest.per_tenant_in_flight = 10;
+    })
+    .await;
     let t = app.create_magento_tenant("https://race-shop.example").await;
     let agent = enroll_agent(&app, &t).await;
     let body = zstd(&batch(&agent.id, 4096, 7));

@@ -73,7 +73,12 @@ async fn a_tenant_holding_its_slots_is_told_to_wait_and_others_are_served(backen
     assert_eq!(res.headers()["retry-after"], "4");
     assert_eq!(res.json::<Value>().await.unwrap()["code"], "tenant_busy");
     assert_eq!(app.count_rows("agent_batches", greedy.id).await, 0);
-    let res = post_batch(&app, &other_agent.bearer, zstd(&batch(&other_agent.id, 0, 1))).await;
+    let res = post_batch(
+        &app,
+        &other_agent.bearer,
+        zstd(&batch(&other_agent.id, 0, 1)),
+    )
+    .await;
     assert_eq!(res.status(), 200, "another tenant keeps its share");
     drop(held);
 
@@ -179,7 +184,9 @@ fn personal_records() -> Vec<Record> {
 
 async fn records_with_personal_data_are_refused_counted_and_never_stored(backend: Backend) {
     let app = spawn_app_with(backend, |_| {}).await;
-    let t = app.create_magento_tenant("https://leaky-agent.example").await;
+    let t = app
+        .create_magento_tenant("https://leaky-agent.example")
+        .await;
     let agent = enroll_agent(&app, &t).await;
     let mut body = batch(&agent.id, 0, 1);
     body.records = personal_records();
@@ -197,7 +204,7 @@ async fn records_with_personal_data_are_refused_counted_and_never_stored(backend
     for sql in [
         "SELECT subject || ' ' || detail || ' ' || principal FROM agent_aggregates",
         "SELECT payload FROM signals",
-        "SELECT payload FROM audit_entries",
+        "SELECT details FROM audit_entries",
     ] {
         for row in db
             .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
@@ -211,7 +218,10 @@ async fn records_with_personal_data_are_refused_counted_and_never_stored(backend
     for secret in ["ann.lee", "4111", "hunter2", "078-05-1120"] {
         assert!(!stored.contains(secret), "{secret} was stored");
     }
-    assert!(stored.contains("sales_clean_quotes"), "the clean record is stored");
+    assert!(
+        stored.contains("sales_clean_quotes"),
+        "the clean record is stored"
+    );
     let metrics = metrics(&app).await;
     for field in ["fingerprint", "details", "route", "template"] {
         assert!(
@@ -226,7 +236,9 @@ async fn records_with_personal_data_are_refused_counted_and_never_stored(backend
 async fn the_daily_quota_stops_a_tenant_until_midnight_and_no_other(backend: Backend) {
     let app = spawn_app_with(backend, |s| s.ingest.daily_records_per_tenant = 3).await;
     let t = app.create_magento_tenant("https://quota.example").await;
-    let other = app.create_magento_tenant("https://quota-other.example").await;
+    let other = app
+        .create_magento_tenant("https://quota-other.example")
+        .await;
     let agent = enroll_agent(&app, &t).await;
     let other_agent = enroll_agent(&app, &other).await;
     // Two records fit; two more do not.
@@ -258,14 +270,19 @@ async fn the_daily_quota_stops_a_tenant_until_midnight_and_no_other(backend: Bac
 
 async fn a_batch_over_the_record_cap_is_refused_before_it_is_stored(backend: Backend) {
     let app = spawn_app_with(backend, |_| {}).await;
-    let t = app.create_magento_tenant("https://many-records.example").await;
+    let t = app
+        .create_magento_tenant("https://many-records.example")
+        .await;
     let agent = enroll_agent(&app, &t).await;
     let mut body = batch(&agent.id, 0, 1);
     let record = body.records[0].clone();
     body.records = vec![record; app_server::ingest::decode::MAX_RECORDS + 1];
     let res = post_batch(&app, &agent.bearer, zstd(&body)).await;
     assert_eq!(res.status(), 413);
-    assert_eq!(res.json::<Value>().await.unwrap()["code"], "payload_too_large");
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["code"],
+        "payload_too_large"
+    );
     assert_eq!(app.count_rows("agent_batches", t.id).await, 0);
     assert_eq!(app.count_rows("agent_aggregates", t.id).await, 0);
 }

@@ -1,5 +1,5 @@
 //! Host agents: [`AgentAuth`] (bearer agent credential). Admission of a batch (per-tenant
-//! slots, body deadline, decode slots) happens in the batch route once the agent is known.
+//! slots, body deadline, processing slots) happens in the batch route once the agent is known.
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};

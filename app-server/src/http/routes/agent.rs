@@ -42,10 +42,10 @@ pub async fn create_enrollment_token(
 /// authenticates (no body read); the batch takes one of its tenant's ingest slots and one of
 /// the process's (`429 tenant_busy` / `429 rate_limited` at once, body unread); the body must
 /// arrive within `ingest.body_timeout_secs` (408) and `ingest.max_batch_bytes` (413); it is
-/// decoded and parsed in one streaming pass on the blocking pool under a decode slot, capped
-/// in decompressed bytes and records (413); every record is checked for personal data
-/// (refused ones are counted, not stored); the tenant's daily quota is taken in the store's
-/// transaction (`429 quota_exceeded`).
+/// decoded and parsed in one streaming pass on the blocking pool, capped in decompressed bytes
+/// and records (413), and stored, under one processing slot; every record is checked for
+/// personal data (refused ones are counted, not stored); the tenant's daily quota is taken in
+/// the store's transaction (`429 quota_exceeded`).
 #[utoipa::path(post, path = "/api/v1/agent/batches", tag = "agents",
     security(("agent_credential" = [])),
     request_body(content = Object, description = "A batch of the agent wire format (`leakguard_domain::agent_wire::Batch`), optionally `Content-Encoding: zstd`."),
@@ -117,14 +117,10 @@ async fn ingest_batch(
         )
     })??;
     let cap = settings.max_decompressed_bytes;
-    let upload = {
-        let _slot = state.ingest_gate.decode_slot().await;
-        web::block(move || {
-            ingest::decode::decode_upload(&body, encoding.as_deref(), cap)
-        })
+    let _slot = state.ingest_gate.processing_slot().await;
+    let upload = web::block(move || ingest::decode::decode_upload(&body, encoding.as_deref(), cap))
         .await
-        .map_err(ApiError::internal)??
-    };
+        .map_err(ApiError::internal)??;
     Ok(ingest::batches::store(
         &state.db,
         agent,
