@@ -8,6 +8,7 @@ pub mod agent_wire;
 pub mod audit;
 pub mod classify;
 pub mod ids;
+pub mod law;
 pub mod masking;
 pub mod permissions;
 pub mod retention;
