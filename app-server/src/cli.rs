@@ -82,6 +82,12 @@ pub enum Command {
         #[arg(long)]
         summary: bool,
     },
+    /// Breach-notification rules and the deadlines they give for an incident.
+    Rules {
+        /// What to do.
+        #[command(subcommand)]
+        action: crate::rules_cli::RulesAction,
+    },
 }
 
 /// `migrate` actions.
@@ -254,6 +260,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Command::Classify { input, summary } = &cli.command {
         return crate::classify_cli::run(input, *summary);
     }
+    // The rule table is pure too.
+    if let Command::Rules { action } = &cli.command {
+        return crate::rules_cli::run(action);
+    }
     let settings = Settings::load(cli.config.as_deref())?;
     crate::telemetry::init(&settings);
     match cli.command {
@@ -301,6 +311,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print_enrollment_token(&state, &tenant, crate::enrollment::TokenKind::Agent).await
         }
         Command::Classify { .. } => Ok(ExitCode::SUCCESS),
+        Command::Rules { .. } => Ok(ExitCode::SUCCESS),
         Command::Retention {
             action:
                 RetentionAction::Run {

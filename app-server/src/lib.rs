@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod permission_audits;
 pub mod permissions_cli;
 pub mod retention;
+pub mod rules_cli;
 pub mod secrets;
 pub mod shopify;
 pub mod startup;

@@ -24,6 +24,7 @@ mod magento_retention_e2e;
 mod module_php;
 mod permissions;
 mod retention;
+mod rules;
 mod secrets;
 mod serve;
 mod shopify_compliance;

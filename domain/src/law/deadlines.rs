@@ -393,7 +393,7 @@ fn individuals_outcome(
         TriggerOutcome {
             triggered: true,
             reason: format!(
-                "triggered: {} indicate a high risk to the people affected ({})",
+                "triggered: {} point to a high risk to the people affected ({})",
                 names.join(", "),
                 notice.citation
             ),

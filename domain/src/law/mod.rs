@@ -49,8 +49,8 @@ pub enum LawError {
     #[error("bad count list {0:?}: {1}")]
     BadCounts(String, String),
     /// A data category the law module does not know.
-    #[error("unknown data category {0:?}")]
-    UnknownCategory(String),
+    #[error("unknown data category {0:?} (known: {1})")]
+    UnknownCategory(String, String),
     /// A date that is not `YYYY-MM-DD`.
     #[error("bad date {0:?}: expected YYYY-MM-DD")]
     BadDate(String),

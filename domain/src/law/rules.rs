@@ -91,6 +91,30 @@ pub enum Deadline {
     NoneStated,
 }
 
+impl Deadline {
+    /// A short description, e.g. `30 calendar days` or `15 calendar days after individual notice`.
+    pub fn describe(&self) -> String {
+        let unit = |count: &DayCount| match count {
+            DayCount::Calendar => "calendar days",
+            DayCount::Business => "US business days",
+        };
+        match self {
+            Deadline::Days { days, count } => format!("{days} {}", unit(count)),
+            Deadline::Hours { hours } => format!("{hours} hours"),
+            Deadline::AfterEvent {
+                event: Event::IndividualNoticeSent,
+                days,
+                count,
+            } => format!("{days} {} after individual notice", unit(count)),
+            Deadline::WithIndividualNotice => "with individual notice".to_owned(),
+            Deadline::MostExpedientTime => "most expedient time".to_owned(),
+            Deadline::WithoutUndueDelay => "without undue delay".to_owned(),
+            Deadline::WithoutUnreasonableDelay => "without unreasonable delay".to_owned(),
+            Deadline::NoneStated => "none stated".to_owned(),
+        }
+    }
+}
+
 /// `gt` (strictly more than) or `gte` (at least): the statutes differ and the word matters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

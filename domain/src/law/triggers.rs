@@ -188,7 +188,10 @@ impl FromStr for DataElement {
         };
         alias
             .or_else(|| DataElement::ALL.into_iter().find(|e| e.name() == upper))
-            .ok_or(super::LawError::UnknownCategory(s.trim().to_owned()))
+            .ok_or_else(|| {
+                let known: Vec<&str> = DataElement::ALL.iter().map(|e| e.name()).collect();
+                super::LawError::UnknownCategory(s.trim().to_owned(), known.join(", "))
+            })
     }
 }
 
