@@ -48,7 +48,7 @@ pub struct Exposure {
     pub sources: Vec<String>,
 }
 
-const NOTE: &str = "An estimate for counsel, not legal advice: statutory damages apply only if the breach resulted from a failure to maintain reasonable security and no cure under § 1798.150(b) succeeded; fines count each affected consumer as one violation, the upper reading; actual damages may be higher.";
+const NOTE: &str = "An estimate for counsel, not legal advice: statutory damages apply only if the breach resulted from a failure to maintain reasonable security and no cure under § 1798.150(b) succeeded; the data is taken as nonredacted (redaction is not an input); fines count each affected consumer as one violation, the upper reading; actual damages may be higher.";
 
 fn damages(
     amounts: &CcpaAmounts,

@@ -645,3 +645,30 @@ fn exposure_multiplies_the_cppa_amounts_by_california_consumers() {
     assert!(!d.applies);
     assert_eq!(d.total_max_usd, 0);
 }
+
+#[test]
+fn a_date_before_every_recorded_version_asks_counsel_for_a_rule() {
+    let all = run(&facts(date!(2023 - 08 - 31), &[("TX", 300)]));
+    assert_eq!(all.len(), 1);
+    assert!(all[0].triggered);
+    assert_eq!(all[0].due, None);
+    assert!(
+        all[0]
+            .basis
+            .contains("no version of the US-TX rule in the table is in force on 2023-08-31"),
+        "{}",
+        all[0].basis
+    );
+}
+
+proptest::proptest! {
+    #[test]
+    fn count_lists_never_panic_and_round_trip(
+        text in "\\PC{0,40}",
+        counts in proptest::collection::btree_map("[A-Z]{2}", 0u64..10_000_000, 1..6),
+    ) {
+        let _ = parse_counts(&text);
+        let formatted: Vec<String> = counts.iter().map(|(c, n)| format!("{c}={n}")).collect();
+        proptest::prop_assert_eq!(parse_counts(&formatted.join(",")).unwrap(), counts);
+    }
+}
