@@ -77,7 +77,7 @@ fn rules_deadlines_json_has_the_documented_shape() {
     assert!(ag.get("due").is_none());
     assert_eq!(find(all, "US-TX", "regulator")["due"], "2026-04-01");
     assert_eq!(find(all, "US-TX", "individuals")["due"], "2026-05-01");
-    assert_eq!(find(all, "EU-GDPR", "regulator")["due"], "2026-03-05");
+    assert_eq!(find(all, "EU-GDPR", "regulator")["due"], "2026-03-04");
     assert_eq!(all[0]["jurisdiction"], "EU-GDPR", "earliest first");
 
     let exposure = &out["exposure"];

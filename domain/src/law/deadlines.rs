@@ -7,8 +7,8 @@
 //! - A missing determination or awareness date is the discovery date (the earlier clock).
 //! - Law-enforcement delay adds its days to a deadline only where the rule lists that ground,
 //!   and never to a regulator's fixed deadline unless the rule says so.
-//! - A 72-hour clock falls due on the third day after the clock starts; the hour of awareness
-//!   decides the exact time.
+//! - An hours clock (72 hours) is due on the last day that is safe whatever the hour the clock
+//!   started: 72 hours from a clock start on day D are due on D + 2.
 
 use super::LawError;
 use super::calendar::{add_business_days, add_calendar_days};
@@ -145,13 +145,21 @@ fn resolve(
             due_after: None,
             words: format!("due {} {from}", day_words(*days, *count)),
         },
-        Deadline::Hours { hours } => Due {
-            due: add_calendar_days(start, hours.div_ceil(24)),
-            due_after: None,
-            words: format!(
-                "due {hours} hours {from}; the date shown is when the {hours} hours end if the clock started during {start}, at the hour it started"
-            ),
-        },
+        Deadline::Hours { hours } => {
+            // Only the day is known: the last day that ends before the hours run out whatever
+            // the hour the clock started (00:00 is the worst case).
+            let safe_days = (hours / 24).saturating_sub(1);
+            let due = add_calendar_days(start, safe_days);
+            let ends = add_calendar_days(start, hours.div_ceil(24));
+            Due {
+                due,
+                due_after: None,
+                words: format!(
+                    "due {hours} hours {from}; with only the day known, the date shown is the last day that is safe whatever the hour the clock started (the {hours} hours end on {} at that hour)",
+                    ends.map_or_else(|| "?".to_owned(), |d| d.to_string())
+                ),
+            }
+        }
         Deadline::AfterEvent {
             event: Event::IndividualNoticeSent,
             days,

@@ -134,9 +134,18 @@ pub fn parse_counts(text: &str) -> Result<BTreeMap<String, u64>, LawError> {
 
 /// Parses `US_SSN,PERSON` (classifier entity names and the statutes' extra elements).
 pub fn parse_categories(text: &str) -> Result<BTreeSet<DataElement>, LawError> {
-    text.split(',')
+    let found: BTreeSet<DataElement> = text
+        .split(',')
         .map(str::trim)
         .filter(|p| !p.is_empty())
         .map(str::parse)
-        .collect()
+        .collect::<Result<_, _>>()?;
+    if found.is_empty() {
+        // An empty list would read as "no personal data"; leave the flag out when unknown.
+        return Err(LawError::UnknownCategory(
+            text.trim().to_owned(),
+            super::triggers::known_names(),
+        ));
+    }
+    Ok(found)
 }

@@ -321,7 +321,7 @@ fn a_law_enforcement_delay_moves_individual_deadlines_and_says_why() {
     );
     // GDPR has no law-enforcement delay for the 72 hours.
     let gdpr = find(&all, "EU-GDPR", Audience::Regulator, None);
-    assert_eq!(gdpr.due, Some(date!(2026 - 03 - 05)));
+    assert_eq!(gdpr.due, Some(date!(2026 - 03 - 04)));
     assert!(gdpr.tolling.is_none());
 }
 
@@ -428,8 +428,12 @@ fn gdpr_tells_the_authority_within_72_hours_and_people_only_on_high_risk() {
     let all = run(&f);
     let sa = find(&all, "EU-GDPR", Audience::Regulator, None);
     assert!(sa.triggered);
-    assert_eq!(sa.due, Some(date!(2026 - 03 - 07)));
-    assert!(sa.basis.contains("72 hours"), "{}", sa.basis);
+    assert_eq!(sa.due, Some(date!(2026 - 03 - 06)));
+    assert!(
+        sa.basis.contains("the 72 hours end on 2026-03-07"),
+        "{}",
+        sa.basis
+    );
     assert!(!find(&all, "EU-GDPR", Audience::Individuals, None).triggered);
     let ico = find(&all, "UK-GDPR", Audience::Regulator, None);
     assert_eq!(
@@ -461,7 +465,7 @@ fn nydfs_applies_only_to_covered_entities() {
     let all = run(&f);
     let dfs = find(&all, "US-NY-DFS", Audience::Regulator, None);
     assert!(dfs.triggered);
-    assert_eq!(dfs.due, Some(date!(2026 - 03 - 06)));
+    assert_eq!(dfs.due, Some(date!(2026 - 03 - 05)));
 }
 
 #[test]
@@ -491,7 +495,7 @@ fn obligations_come_earliest_first() {
         .collect();
     assert_eq!(
         order[0],
-        ("EU-GDPR", Audience::Regulator, Some(date!(2026 - 03 - 05)))
+        ("EU-GDPR", Audience::Regulator, Some(date!(2026 - 03 - 04)))
     );
     let dated: Vec<Date> = all.iter().filter_map(|o| o.due).collect();
     assert!(dated.windows(2).all(|w| w[0] <= w[1]), "{order:?}");
@@ -539,6 +543,10 @@ fn count_lists_and_dates_parse_strictly() {
         assert!(parse_date(bad).is_err(), "{bad:?}");
     }
     assert!(parse_categories("US_SSN,NOT_A_THING").is_err());
+    assert!(
+        parse_categories(" , ").is_err(),
+        "an empty list is not \"no personal data\""
+    );
     assert_eq!(
         parse_categories("email_address, password_hash").unwrap(),
         cats(&["EMAIL", "PASSWORD"])

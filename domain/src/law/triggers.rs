@@ -188,10 +188,7 @@ impl FromStr for DataElement {
         };
         alias
             .or_else(|| DataElement::ALL.into_iter().find(|e| e.name() == upper))
-            .ok_or_else(|| {
-                let known: Vec<&str> = DataElement::ALL.iter().map(|e| e.name()).collect();
-                super::LawError::UnknownCategory(s.trim().to_owned(), known.join(", "))
-            })
+            .ok_or_else(|| super::LawError::UnknownCategory(s.trim().to_owned(), known_names()))
     }
 }
 
@@ -217,6 +214,12 @@ impl From<EntityType> for DataElement {
             EntityType::Password => DataElement::Password,
         }
     }
+}
+
+/// Every element name, for error messages.
+pub(crate) fn known_names() -> String {
+    let names: Vec<&str> = DataElement::ALL.iter().map(|e| e.name()).collect();
+    names.join(", ")
 }
 
 /// The reported elements plus the derived combinations.
