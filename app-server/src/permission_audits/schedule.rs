@@ -2,15 +2,21 @@
 //! (`jobs::run_leased`); at each tick every active tenant whose schedule (cron, UTC, default
 //! daily) has a due slot it has not claimed yet gets one run. Slots are claimed in `job_runs`
 //! (`permission_audit:<tenant>` + the slot time), so a slot runs once across replicas and a
-//! tick that was missed is caught up once, not once per missed slot.
+//! tick that was missed is caught up once, not once per missed slot. A tenant reads and sets
+//! its own schedule here too (admins set it).
 
 use chrono::{DateTime, Utc};
 use croner::Cron;
 use croner::parser::{CronParser, Seconds};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use leakguard_domain::audit::Subject;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+};
 
-use super::AuditSources;
-use super::Trigger;
+use super::views::ScheduleView;
+use super::{AuditSources, AuditsError, Trigger};
+use crate::audit_chain;
+use crate::db::begin_write;
 use crate::db::entities::{job_runs, perm_audit_runs, perm_audit_schedules, tenants};
 use crate::tenancy::{TenantCtx, scoped};
 use leakguard_domain::ids::TenantId;
@@ -108,6 +114,75 @@ pub async fn permission_audit_job(audits: &ScheduledAudits, now_ms: i64) -> anyh
         ran += 1;
     }
     Ok(ran)
+}
+
+/// The tenant's schedule, or the default.
+pub async fn get_schedule<C: ConnectionTrait>(
+    db: &C,
+    ctx: &TenantCtx,
+    default_cron: &str,
+    now_ms: i64,
+) -> Result<ScheduleView, AuditsError> {
+    let row = scoped::<perm_audit_schedules::Entity>(ctx).one(db).await?;
+    let (cron, enabled, default) = match row {
+        Some(r) => (r.cron, r.enabled, false),
+        None => (default_cron.to_owned(), true, true),
+    };
+    let next_run_at = if enabled {
+        next_slot(&cron, now_ms)
+    } else {
+        None
+    };
+    Ok(ScheduleView {
+        cron,
+        enabled,
+        default,
+        next_run_at,
+    })
+}
+
+/// Sets the tenant's schedule (admins).
+pub async fn put_schedule(
+    db: &DatabaseConnection,
+    ctx: &TenantCtx,
+    cron: &str,
+    enabled: bool,
+    now_ms: i64,
+) -> Result<ScheduleView, AuditsError> {
+    if !ctx.role().can_administer() {
+        return Err(AuditsError::Forbidden);
+    }
+    let cron = cron.trim();
+    parse(cron).map_err(|m| {
+        AuditsError::Invalid(crate::invalid_input::InvalidInput::new(
+            crate::invalid_input::Reason::InvalidCron,
+            m,
+        ))
+    })?;
+    let txn = begin_write(db).await?;
+    perm_audit_schedules::Entity::delete_many()
+        .filter(perm_audit_schedules::Column::TenantId.eq(ctx.tenant_id().as_uuid()))
+        .exec(&txn)
+        .await?;
+    perm_audit_schedules::Entity::insert(perm_audit_schedules::ActiveModel {
+        tenant_id: Set(ctx.tenant_id().as_uuid()),
+        cron: Set(cron.to_owned()),
+        enabled: Set(enabled),
+        updated_at: Set(now_ms),
+    })
+    .exec_without_returning(&txn)
+    .await?;
+    audit_chain::record(
+        &txn,
+        ctx,
+        "permission_schedule.updated",
+        Subject::new("permission_schedule", ctx.tenant_id().to_string()),
+        serde_json::json!({"cron": cron, "enabled": enabled}),
+    )
+    .await?;
+    let view = get_schedule(&txn, ctx, cron, now_ms).await?;
+    txn.commit().await?;
+    Ok(view)
 }
 
 #[cfg(test)]
