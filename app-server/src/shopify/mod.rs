@@ -11,6 +11,7 @@ pub mod app_installations;
 pub mod compliance;
 pub mod hmac;
 pub mod oauth;
+mod offline_token;
 pub mod session;
 pub mod session_token;
 pub mod webhook_binding;

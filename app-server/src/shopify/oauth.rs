@@ -11,6 +11,8 @@
 //!   one transaction, and treats a response without `expires_in` as already expired.
 //! - A revoked token ([`drop_token`]) is deleted and the installation marked for re-auth.
 //!
+//! The last two live in `offline_token` and are re-exported here.
+//!
 //! Token values go to `secrets::put` only; no token endpoint body is ever logged.
 
 use leakguard_domain::audit::Subject;
@@ -27,13 +29,13 @@ use oauth2::{
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    QueryFilter, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use super::ShopifyAdapter;
+pub use super::offline_token::{REFRESH_MARGIN_MS, access_token, drop_token, has_usable_token};
 use super::{ShopifyConfig, ShopifyError, hmac};
 use crate::audit_chain::{self, PLATFORM_CHAIN};
 use crate::db::entities::{shopify_installations, shopify_oauth_states, tenants};
@@ -44,8 +46,6 @@ use leakguard_domain::audit::Actor;
 
 /// How long an OAuth `state` stays valid.
 pub const STATE_TTL_MS: i64 = 10 * 60 * 1000;
-/// Refresh an expiring token when it has less than this left.
-pub const REFRESH_MARGIN_MS: i64 = 5 * 60 * 1000;
 
 const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 const ID_TOKEN: &str = "urn:ietf:params:oauth:token-type:id_token";
@@ -68,7 +68,7 @@ pub struct AssociatedUser {
 /// Shopify's token endpoint answer (it has no `token_type`; scopes are comma-separated).
 #[derive(Debug, Deserialize, Serialize)]
 pub struct ShopifyTokenResponse {
-    access_token: AccessToken,
+    pub(super) access_token: AccessToken,
     #[serde(skip, default = "bearer")]
     token_type: BasicTokenType,
     /// Granted scopes, comma-separated.
@@ -77,7 +77,7 @@ pub struct ShopifyTokenResponse {
     /// Seconds until the access token expires (expiring tokens only).
     #[serde(default)]
     pub expires_in: Option<u64>,
-    refresh_token: Option<RefreshToken>,
+    pub(super) refresh_token: Option<RefreshToken>,
     /// Seconds until the refresh token expires.
     #[serde(default)]
     pub refresh_token_expires_in: Option<u64>,
@@ -129,7 +129,10 @@ type ShopifyClient = Client<
     EndpointSet,
 >;
 
-fn oauth_client(config: &ShopifyConfig, shop: &ShopDomain) -> Result<ShopifyClient, ShopifyError> {
+pub(super) fn oauth_client(
+    config: &ShopifyConfig,
+    shop: &ShopDomain,
+) -> Result<ShopifyClient, ShopifyError> {
     let base = config.shop_base(shop);
     let bad = |e: url::ParseError| ShopifyError::Unexpected(anyhow::anyhow!("bad OAuth URL: {e}"));
     Ok(Client::new(ClientId::new(config.api_key.clone()))
@@ -174,7 +177,7 @@ async fn send(
 /// oauth2's transport over our client. It owns a handle of the client, so the future it
 /// returns borrows nothing from the caller's stack and stays `Send` (the permission audit job
 /// runs it on the scheduler's worker threads).
-struct Transport(reqwest::Client);
+pub(super) struct Transport(pub(super) reqwest::Client);
 
 impl<'c> oauth2::AsyncHttpClient<'c> for Transport {
     type Error = TransportError;
@@ -191,7 +194,7 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Transport {
     }
 }
 
-fn token_error<RE: std::error::Error + 'static>(
+pub(super) fn token_error<RE: std::error::Error + 'static>(
     e: RequestTokenError<RE, BasicErrorResponse>,
 ) -> ShopifyError {
     match e {
@@ -211,7 +214,7 @@ fn token_error<RE: std::error::Error + 'static>(
     }
 }
 
-fn config(state: &ShopifyAdapter) -> Result<&ShopifyConfig, ShopifyError> {
+pub(super) fn config(state: &ShopifyAdapter) -> Result<&ShopifyConfig, ShopifyError> {
     state
         .shopify
         .config
@@ -388,7 +391,7 @@ pub async fn exchange_session_token(
 
 /// Expiry columns of a token response at `now`. A refresh token with no `expires_in` means the
 /// access token is treated as already expired; no refresh token means a non-expiring token.
-fn expiries(response: &ShopifyTokenResponse, now: i64) -> (Option<i64>, Option<i64>) {
+pub(super) fn expiries(response: &ShopifyTokenResponse, now: i64) -> (Option<i64>, Option<i64>) {
     if response.refresh_token.is_none() {
         return (
             response
@@ -595,240 +598,4 @@ pub async fn after_install(state: &ShopifyAdapter, tenant: TenantId) {
     if let Err(e) = super::admin_api::sync_granted_scopes(state, &ctx, now_ms()).await {
         tracing::warn!(tenant_id = %tenant, error = %e, "Could not read the granted scopes after install.");
     }
-}
-
-/// A valid access token for the tenant's shop, refreshed first when it expires within five
-/// minutes. Refreshes of one shop are serialised.
-pub async fn access_token(
-    state: &ShopifyAdapter,
-    ctx: &TenantCtx,
-    now: i64,
-) -> Result<SecretString, ShopifyError> {
-    let installation = scoped::<shopify_installations::Entity>(ctx)
-        .one(&state.db)
-        .await?
-        .ok_or(ShopifyError::ReauthRequired)?;
-    if installation.needs_reauth || installation.uninstalled_at.is_some() {
-        return Err(ShopifyError::ReauthRequired);
-    }
-    let fresh = |i: &shopify_installations::Model| {
-        i.access_expires_at
-            .is_none_or(|at| at - now > REFRESH_MARGIN_MS)
-    };
-    if fresh(&installation) {
-        return secrets::get(&state.db, &state.keyring, ctx, super::ACCESS_TOKEN_SECRET)
-            .await?
-            .ok_or(ShopifyError::ReauthRequired);
-    }
-    let lock = state.shopify.refresh_lock(ctx.tenant_id().as_uuid());
-    let _guard = lock.lock().await;
-    match state.db.get_database_backend() {
-        DbBackend::Postgres => {
-            // Row lock across replicas: a second replica waits here, then sees the new expiry.
-            let txn = begin_write(&state.db).await?;
-            let current = scoped::<shopify_installations::Entity>(ctx)
-                .lock_exclusive()
-                .one(&txn)
-                .await?
-                .ok_or(ShopifyError::ReauthRequired)?;
-            if fresh(&current) {
-                txn.commit().await?;
-                return secrets::get(&state.db, &state.keyring, ctx, super::ACCESS_TOKEN_SECRET)
-                    .await?
-                    .ok_or(ShopifyError::ReauthRequired);
-            }
-            let token = refresh_in(&txn, state, ctx, &current, now).await;
-            match token {
-                Ok(token) => {
-                    txn.commit().await?;
-                    Ok(token)
-                }
-                Err(e) => {
-                    txn.rollback().await?;
-                    if matches!(e, ShopifyError::ReauthRequired) {
-                        drop_token(state, ctx, "refresh_refused").await?;
-                    }
-                    Err(e)
-                }
-            }
-        }
-        _ => {
-            let current = scoped::<shopify_installations::Entity>(ctx)
-                .one(&state.db)
-                .await?
-                .ok_or(ShopifyError::ReauthRequired)?;
-            if fresh(&current) {
-                return secrets::get(&state.db, &state.keyring, ctx, super::ACCESS_TOKEN_SECRET)
-                    .await?
-                    .ok_or(ShopifyError::ReauthRequired);
-            }
-            // SQLite has one writer: take the write lock only to store the result.
-            let response = refresh_call(state, ctx, &current, now).await;
-            let response = match response {
-                Ok(r) => r,
-                Err(ShopifyError::ReauthRequired) => {
-                    drop_token(state, ctx, "refresh_refused").await?;
-                    return Err(ShopifyError::ReauthRequired);
-                }
-                Err(e) => return Err(e),
-            };
-            let txn = begin_write(&state.db).await?;
-            store_refreshed(&txn, state, ctx, &response, now).await?;
-            txn.commit().await?;
-            Ok(response.access_token_secret())
-        }
-    }
-}
-
-async fn refresh_call(
-    state: &ShopifyAdapter,
-    ctx: &TenantCtx,
-    installation: &shopify_installations::Model,
-    now: i64,
-) -> Result<ShopifyTokenResponse, ShopifyError> {
-    let config = config(state)?;
-    if installation.refresh_expires_at.is_some_and(|at| at <= now) {
-        return Err(ShopifyError::ReauthRequired);
-    }
-    let refresh = secrets::get(&state.db, &state.keyring, ctx, super::REFRESH_TOKEN_SECRET)
-        .await?
-        .ok_or(ShopifyError::ReauthRequired)?;
-    let shop = ShopDomain::parse(&installation.shop_domain).map_err(|e| {
-        ShopifyError::Invalid(crate::invalid_input::InvalidInput::new(
-            crate::invalid_input::Reason::InvalidShopDomain,
-            e.to_string(),
-        ))
-    })?;
-    let client = oauth_client(config, &shop)?;
-    let adapter = Transport(state.shopify.http.clone());
-    let refresh = RefreshToken::new(refresh.expose_secret().to_owned());
-    client
-        .exchange_refresh_token(&refresh)
-        .request_async(&adapter)
-        .await
-        .map_err(|e| match token_error(e) {
-            ShopifyError::Unauthorized(_) => ShopifyError::ReauthRequired,
-            other => other,
-        })
-}
-
-async fn store_refreshed<C: ConnectionTrait>(
-    txn: &C,
-    state: &ShopifyAdapter,
-    ctx: &TenantCtx,
-    response: &ShopifyTokenResponse,
-    now: i64,
-) -> Result<(), ShopifyError> {
-    let (access_expires, refresh_expires) = expiries(response, now);
-    let mut update = shopify_installations::Entity::update_many()
-        .col_expr(
-            shopify_installations::Column::AccessExpiresAt,
-            Expr::value(access_expires),
-        )
-        .col_expr(shopify_installations::Column::UpdatedAt, Expr::value(now));
-    // A refresh answer may omit the refresh token's lifetime: keep the one we had.
-    if refresh_expires.is_some() {
-        update = update.col_expr(
-            shopify_installations::Column::RefreshExpiresAt,
-            Expr::value(refresh_expires),
-        );
-    }
-    update
-        .filter(shopify_installations::Column::TenantId.eq(ctx.tenant_id().as_uuid()))
-        .exec(txn)
-        .await?;
-    secrets::put(
-        txn,
-        &state.keyring,
-        ctx,
-        super::ACCESS_TOKEN_SECRET,
-        response.access_token.secret().as_bytes(),
-    )
-    .await?;
-    if let Some(refresh) = &response.refresh_token {
-        secrets::put(
-            txn,
-            &state.keyring,
-            ctx,
-            super::REFRESH_TOKEN_SECRET,
-            refresh.secret().as_bytes(),
-        )
-        .await?;
-    }
-    audit_chain::record(
-        txn,
-        ctx,
-        "shopify.token_refreshed",
-        Subject::new("tenant", ctx.tenant_id().to_string()),
-        serde_json::json!({"access_expires_at": access_expires, "rotated_refresh_token": response.refresh_token.is_some()}),
-    )
-    .await?;
-    Ok(())
-}
-
-async fn refresh_in<C: ConnectionTrait>(
-    txn: &C,
-    state: &ShopifyAdapter,
-    ctx: &TenantCtx,
-    installation: &shopify_installations::Model,
-    now: i64,
-) -> Result<SecretString, ShopifyError> {
-    let response = refresh_call(state, ctx, installation, now).await?;
-    store_refreshed(txn, state, ctx, &response, now).await?;
-    Ok(response.access_token_secret())
-}
-
-/// Deletes the shop's tokens and marks the installation for re-auth (a revoked token, or a
-/// refresh Shopify refused).
-pub async fn drop_token(
-    state: &ShopifyAdapter,
-    ctx: &TenantCtx,
-    reason: &str,
-) -> Result<(), ShopifyError> {
-    let txn = begin_write(&state.db).await?;
-    shopify_installations::Entity::update_many()
-        .col_expr(
-            shopify_installations::Column::NeedsReauth,
-            Expr::value(true),
-        )
-        .col_expr(
-            shopify_installations::Column::UpdatedAt,
-            Expr::value(now_ms()),
-        )
-        .filter(shopify_installations::Column::TenantId.eq(ctx.tenant_id().as_uuid()))
-        .exec(&txn)
-        .await?;
-    secrets::delete(&txn, ctx, super::ACCESS_TOKEN_SECRET).await?;
-    secrets::delete(&txn, ctx, super::REFRESH_TOKEN_SECRET).await?;
-    audit_chain::record(
-        &txn,
-        ctx,
-        "shopify.reauth_required",
-        Subject::new("tenant", ctx.tenant_id().to_string()),
-        serde_json::json!({"reason": reason}),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(())
-}
-
-/// True when the tenant of `shop` is active with a usable token (no exchange needed).
-pub async fn has_usable_token(
-    state: &ShopifyAdapter,
-    shop: &ShopDomain,
-) -> Result<Option<TenantId>, ShopifyError> {
-    let Some(tenant) = tenants::Entity::find()
-        .filter(tenants::Column::ShopDomain.eq(shop.as_str()))
-        .filter(tenants::Column::Status.eq(tenants::Status::Active))
-        .one(&state.db)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let ctx = TenantCtx::system(TenantId(tenant.id), "shopify.app");
-    let usable = scoped::<shopify_installations::Entity>(&ctx)
-        .one(&state.db)
-        .await?
-        .is_some_and(|i| !i.needs_reauth && i.uninstalled_at.is_none());
-    Ok(usable.then_some(TenantId(tenant.id)))
 }
