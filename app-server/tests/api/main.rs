@@ -22,6 +22,8 @@ mod jobs;
 mod magento;
 mod magento_retention_e2e;
 mod module_php;
+mod permission_policy_and_report;
+mod permission_reviews;
 mod permissions;
 mod retention;
 mod rules;
