@@ -63,11 +63,23 @@ pub enum Reason {
     InvalidWebhook,
     /// A Magento module document (snapshot, events, retention report) breaks its schema.
     InvalidModuleDocument,
+    /// A severity is unknown.
+    InvalidSeverity,
+    /// An incident status is unknown.
+    InvalidIncidentStatus,
+    /// An incident cannot move to that status (backwards, or a reopening without a reason).
+    InvalidTransition,
+    /// Incident facts are refused (unknown state or country code, negative count, unknown data category, dates in an impossible order).
+    InvalidIncidentFacts,
+    /// A timeline event kind is unknown or cannot be added, or lacks what its kind needs.
+    InvalidEventKind,
+    /// An incident owner is not an active user of the tenant.
+    InvalidOwner,
 }
 
 impl Reason {
     /// Every reason, for the catalogue of codes (the match in [`Reason::ALL`]'s test keeps it whole).
-    pub const ALL: [Reason; 28] = [
+    pub const ALL: [Reason; 34] = [
         Reason::Other,
         Reason::InvalidJson,
         Reason::UnknownField,
@@ -96,6 +108,12 @@ impl Reason {
         Reason::InvalidCustomerId,
         Reason::InvalidWebhook,
         Reason::InvalidModuleDocument,
+        Reason::InvalidSeverity,
+        Reason::InvalidIncidentStatus,
+        Reason::InvalidTransition,
+        Reason::InvalidIncidentFacts,
+        Reason::InvalidEventKind,
+        Reason::InvalidOwner,
     ];
 }
 
@@ -174,7 +192,13 @@ mod tests {
                 | Reason::TenantNotEligible
                 | Reason::InvalidCustomerId
                 | Reason::InvalidWebhook
-                | Reason::InvalidModuleDocument => {}
+                | Reason::InvalidModuleDocument
+                | Reason::InvalidSeverity
+                | Reason::InvalidIncidentStatus
+                | Reason::InvalidTransition
+                | Reason::InvalidIncidentFacts
+                | Reason::InvalidEventKind
+                | Reason::InvalidOwner => {}
             }
         }
         let mut seen = std::collections::HashSet::new();

@@ -11,6 +11,7 @@ pub mod crypto;
 pub mod db;
 pub mod enrollment;
 pub mod http;
+pub mod incidents;
 pub mod ingest;
 pub mod invalid_input;
 pub mod jobs;

@@ -100,6 +100,12 @@ pub fn reason_code(reason: Reason) -> &'static str {
         Reason::InvalidCustomerId => "invalid_customer_id",
         Reason::InvalidWebhook => "invalid_webhook",
         Reason::InvalidModuleDocument => "invalid_module_document",
+        Reason::InvalidSeverity => "invalid_severity",
+        Reason::InvalidIncidentStatus => "invalid_incident_status",
+        Reason::InvalidTransition => "invalid_transition",
+        Reason::InvalidIncidentFacts => "invalid_incident_facts",
+        Reason::InvalidEventKind => "invalid_event_kind",
+        Reason::InvalidOwner => "invalid_owner",
     }
 }
 
@@ -530,6 +536,18 @@ impl From<crate::tenants::KeyAuthError> for ApiError {
             E::Expired => Self::new(ErrorCode::ApiKeyExpired, e.to_string()),
             E::Revoked => Self::new(ErrorCode::ApiKeyRevoked, e.to_string()),
             E::Refused(r) => r.into(),
+            E::Unexpected(e) => Self::internal(e),
+        }
+    }
+}
+
+impl From<crate::incidents::IncidentError> for ApiError {
+    fn from(e: crate::incidents::IncidentError) -> Self {
+        use crate::incidents::IncidentError as E;
+        match e {
+            E::Invalid(r) => r.into(),
+            E::NotFound => Self::not_found(),
+            E::Forbidden => Self::forbidden(),
             E::Unexpected(e) => Self::internal(e),
         }
     }

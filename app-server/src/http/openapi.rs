@@ -91,6 +91,12 @@ use super::routes;
         routes::permissions::put_policy,
         routes::permissions::schedule,
         routes::permissions::put_schedule,
+        routes::incidents::list,
+        routes::incidents::create,
+        routes::incidents::get,
+        routes::incidents::update,
+        routes::incidents::add_event,
+        routes::incidents::obligations,
     ),
     modifiers(&Conventions),
     security(("api_key" = []), ("shopify_session" = []), ("console_session" = []))

@@ -76,6 +76,8 @@ tenant_scoped! {
     shopify_signals => TenantId,
     shopify_compliance_requests => TenantId,
     webhook_deliveries => TenantId,
+    incidents => TenantId,
+    incident_events => TenantId,
 }
 
 #[cfg(test)]

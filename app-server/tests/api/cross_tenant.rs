@@ -21,6 +21,7 @@ struct Objects {
     data_request_id: String,
     agent_id: String,
     retention_run_id: String,
+    incident_id: String,
 }
 
 /// The customer tenant B holds a data request about.
@@ -114,6 +115,26 @@ fn probes(b: &Objects) -> Vec<(&'static str, &'static str, String)> {
             "/retention/runs/{id}",
             format!("/api/v1/retention/runs/{}", b.retention_run_id),
         ),
+        (
+            "GET",
+            "/incidents/{id}",
+            format!("/api/v1/incidents/{}", b.incident_id),
+        ),
+        (
+            "PATCH_INCIDENT",
+            "/incidents/{id}",
+            format!("/api/v1/incidents/{}", b.incident_id),
+        ),
+        (
+            "INCIDENT_EVENT",
+            "/incidents/{id}/events",
+            format!("/api/v1/incidents/{}/events", b.incident_id),
+        ),
+        (
+            "GET",
+            "/incidents/{id}/obligations",
+            format!("/api/v1/incidents/{}/obligations", b.incident_id),
+        ),
     ]
 }
 
@@ -151,6 +172,22 @@ async fn call(app: &TestApp, method: &str, path: &str, key: &str) -> reqwest::Re
             .send()
             .await
             .unwrap(),
+        "PATCH_INCIDENT" => app
+            .client
+            .patch(app.url(path))
+            .bearer_auth(key)
+            .json(&serde_json::json!({"title": "renamed"}))
+            .send()
+            .await
+            .unwrap(),
+        "INCIDENT_EVENT" => {
+            app.post_json(
+                path,
+                key,
+                serde_json::json!({"kind": "note", "note": "probe"}),
+            )
+            .await
+        }
         "REVIEW" => {
             app.post_json(path, key, serde_json::json!({"decision": "acknowledge"}))
                 .await
@@ -271,6 +308,19 @@ async fn no_tenant_reaches_another_tenants_objects(backend: Backend) {
         let reports: Vec<serde_json::Value> = res.json().await.unwrap();
         reports[0]["run_id"].as_str().unwrap().to_owned()
     };
+    // An incident of B's.
+    let res = app
+        .post_json(
+            "/api/v1/incidents",
+            &b.key,
+            serde_json::json!({"title": "B's incident", "severity": "low"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let incident_id = res.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let b_objects = Objects {
         user_id: b.owner.to_string(),
         other_user_id: b_users[1].clone(),
@@ -281,6 +331,7 @@ async fn no_tenant_reaches_another_tenants_objects(backend: Backend) {
         data_request_id,
         retention_run_id,
         agent_id: b_agent.id,
+        incident_id,
     };
     assert!(app.audit_count(a.id).await < app.audit_count(b.id).await);
 

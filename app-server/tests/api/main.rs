@@ -18,6 +18,7 @@ mod error_codes;
 mod fake_shopify;
 mod health;
 mod identity;
+mod incidents;
 mod jobs;
 mod magento;
 mod magento_retention_e2e;

@@ -3,13 +3,14 @@
 //! that added the checks keeps the rows written before it.
 
 use app_server::db::entities::{
-    agent_aggregates, findings, job_runs, perm_audit_runs, perm_reviews, replay_guards,
-    retention_runs, shopify_compliance_requests, signals, tenants, users, webhook_deliveries,
+    agent_aggregates, findings, incident_events, incidents, job_runs, perm_audit_runs,
+    perm_reviews, replay_guards, retention_runs, shopify_compliance_requests, signals, tenants,
+    users, webhook_deliveries,
 };
 use app_server::enrollment::TokenKind;
 use app_server::tenancy::Role;
 use leakguard_domain::permissions::{FindingKind, Level};
-use migrations::{MigratorTrait, TYPED_STATE_CHECKS};
+use migrations::{INCIDENT_CHECKS, MigratorTrait, TYPED_STATE_CHECKS};
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ConnectionTrait, Database, DatabaseConnection, DbBackend,
     EntityTrait, Iterable, Set, Statement,
@@ -28,6 +29,7 @@ fn values<E: ActiveEnum<Value = String> + Iterable>() -> BTreeSet<String> {
 fn check_of(table: &str, column: &str) -> BTreeSet<String> {
     TYPED_STATE_CHECKS
         .iter()
+        .chain(INCIDENT_CHECKS)
         .find(|(t, c, _)| *t == table && *c == column)
         .unwrap_or_else(|| panic!("{table}.{column} has no check"))
         .2
@@ -94,6 +96,9 @@ fn every_typed_column_accepts_exactly_the_values_of_its_rust_enum() {
             values::<agent_aggregates::Kind>(),
         ),
         ("replay_guards", "scope", values::<replay_guards::Scope>()),
+        ("incidents", "severity", values::<incidents::Severity>()),
+        ("incidents", "status", values::<incidents::Status>()),
+        ("incident_events", "kind", values::<incident_events::Kind>()),
         (
             "perm_findings",
             "kind",
@@ -307,7 +312,7 @@ async fn rows_survive_and_bad_values_are_refused(backend: Backend) {
 
     // Every listed column carries its check.
     let backend = conn.get_database_backend();
-    for (table, column, _) in TYPED_STATE_CHECKS {
+    for (table, column, _) in TYPED_STATE_CHECKS.iter().chain(INCIDENT_CHECKS) {
         let (sql, expected) = match backend {
             DbBackend::Postgres => (
                 format!(
@@ -367,7 +372,76 @@ async fn the_migration_refuses_to_run_over_a_value_outside_the_set(backend: Back
     );
 }
 
+async fn incident_states_refuse_values_outside_their_set(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(backend, dir.path()).await;
+    let conn = Database::connect(&db.url).await.unwrap();
+    migrations::migrate(&conn).await.unwrap();
+    let tenant = Uuid::now_v7();
+    let insert = |severity: &'static str, status: &'static str| {
+        let conn = conn.clone();
+        async move {
+            exec(
+                &conn,
+                "INSERT INTO incidents (tenant_id, id, title, severity, status, discovered_at, \
+                 residents, countries, encrypted, key_compromised, created_by, created_at, updated_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                vec![
+                    tenant.into(),
+                    Uuid::now_v7().into(),
+                    "t".into(),
+                    severity.into(),
+                    status.into(),
+                    "2026-03-02".into(),
+                    "{}".into(),
+                    "{}".into(),
+                    false.into(),
+                    false.into(),
+                    "user:x".into(),
+                    1_i64.into(),
+                    1_i64.into(),
+                ],
+            )
+            .await
+        }
+    };
+    assert!(!insert("high", "archived").await, "an unknown status");
+    assert!(!insert("severe", "triage").await, "an unknown severity");
+    assert!(insert("high", "triage").await);
+    assert!(
+        !exec(
+            &conn,
+            "UPDATE incidents SET status = ? WHERE tenant_id = ?",
+            vec!["archived".into(), tenant.into()],
+        )
+        .await
+    );
+    let event = |kind: &'static str| {
+        let conn = conn.clone();
+        async move {
+            exec(
+                &conn,
+                "INSERT INTO incident_events (tenant_id, id, incident_id, kind, actor, at, detail) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+                vec![
+                    tenant.into(),
+                    Uuid::now_v7().into(),
+                    Uuid::now_v7().into(),
+                    kind.into(),
+                    "user:x".into(),
+                    1_i64.into(),
+                    "{}".into(),
+                ],
+            )
+            .await
+        }
+    };
+    assert!(!event("exploded").await);
+    assert!(event("note").await);
+}
+
 crate::on_both_backends!(
+    incident_states_refuse_values_outside_their_set,
     rows_survive_and_bad_values_are_refused,
     the_migration_refuses_to_run_over_a_value_outside_the_set,
 );

@@ -10,6 +10,8 @@ pub mod audit_heads;
 pub mod console_sessions;
 pub mod enrollment_tokens;
 pub mod findings;
+pub mod incident_events;
+pub mod incidents;
 pub mod ingest_quota_days;
 pub mod job_leases;
 pub mod job_runs;

@@ -7,6 +7,7 @@ pub mod console;
 pub mod console_pages;
 pub mod console_retention;
 pub mod health;
+pub mod incidents;
 pub mod magento;
 pub mod permissions;
 pub mod retention;
@@ -135,6 +136,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/permissions/schedule",
                     web::put().to(permissions::put_schedule),
+                )
+                .route("/incidents", web::get().to(incidents::list))
+                .route("/incidents", web::post().to(incidents::create))
+                .route("/incidents/{id}", web::get().to(incidents::get))
+                .route("/incidents/{id}", web::patch().to(incidents::update))
+                .route(
+                    "/incidents/{id}/events",
+                    web::post().to(incidents::add_event),
+                )
+                .route(
+                    "/incidents/{id}/obligations",
+                    web::get().to(incidents::obligations),
                 ),
         )
         .service(
