@@ -45,7 +45,6 @@ async fn a_lifecycle_is_on_the_timeline_and_in_the_audit_chain(backend: Backend)
     let app = spawn_app(backend).await;
     let t = app.create_tenant("incident-life.myshopify.com").await;
     let before = app.audit_count(t.id).await;
-    let owner_actor = format!("user:{}", t.owner);
 
     let created = open(
         &app,
@@ -60,7 +59,12 @@ async fn a_lifecycle_is_on_the_timeline_and_in_the_audit_chain(backend: Backend)
     assert_eq!(created["status"], "triage");
     assert_eq!(created["severity"], "high");
     assert_eq!(created["owner_user_id"], t.owner.to_string());
-    assert_eq!(created["created_by"], owner_actor);
+    // The actor is the owner's user and the key used, as in the audit chain.
+    let owner_actor = created["created_by"].as_str().unwrap().to_owned();
+    assert!(
+        owner_actor.starts_with(&format!("user:{}:api_key:", t.owner)),
+        "{owner_actor}"
+    );
     assert_eq!(created["facts"]["residents"], json!({"CA": 600}));
     assert_eq!(created["facts"]["categories"], json!(["PERSON", "US_SSN"]));
     assert_eq!(created["facts"]["determined_at"], Value::Null);
@@ -191,10 +195,12 @@ async fn a_lifecycle_is_on_the_timeline_and_in_the_audit_chain(backend: Backend)
         ]
     );
     for e in &incident_entries {
-        assert_eq!(
-            e["actor"],
-            json!({"type": "user", "id": t.owner.to_string()})
+        let actor = format!(
+            "{}:{}",
+            e["actor"]["type"].as_str().unwrap(),
+            e["actor"]["id"].as_str().unwrap()
         );
+        assert_eq!(actor, owner_actor);
         assert_eq!(e["subject"]["id"], id);
     }
     let verified: Value = app
@@ -481,8 +487,9 @@ async fn readers_read_and_writers_write(backend: Backend) {
         json!({"title": "Phished admin", "severity": "medium"}),
     )
     .await;
-    assert!(created["created_by"].as_str().unwrap().starts_with("user:"));
-    assert_ne!(created["created_by"], format!("user:{}", t.owner));
+    let created_by = created["created_by"].as_str().unwrap();
+    assert!(created_by.starts_with("user:"), "{created_by}");
+    assert!(!created_by.starts_with(&format!("user:{}", t.owner)));
     let id = created["id"].as_str().unwrap();
     let path = format!("/api/v1/incidents/{id}");
     let audit_before = app.audit_count(t.id).await;
