@@ -29,6 +29,7 @@ pub const MAX_NOTE_CHARS: usize = 2000;
 #[serde(deny_unknown_fields)]
 pub struct IncidentPatch {
     /// Short description, 1 to 200 characters.
+    #[schema(min_length = 1, max_length = 200)]
     pub title: Option<String>,
     /// `low`, `medium`, `high` or `critical`.
     #[schema(pattern = "^(low|medium|high|critical)$")]
@@ -368,4 +369,35 @@ pub async fn add_event(
     let out = detail_of(&txn, ctx, id).await?;
     txn.commit().await?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_status_moves_forward_and_back_only_by_reopening_with_a_reason() {
+        use Status::*;
+        assert_eq!(transition(Triage, Investigating, None), Ok(Investigating));
+        assert_eq!(transition(Triage, Closed, None), Ok(Closed));
+        assert_eq!(transition(Contained, Contained, None), Ok(Contained));
+        assert_eq!(
+            transition(Closed, Investigating, Some("new evidence")),
+            Ok(Investigating)
+        );
+        for (from, to, reason) in [
+            (Closed, Investigating, None),
+            (Closed, Triage, Some("why")),
+            (Closed, Notifying, Some("why")),
+            (Notifying, Contained, Some("why")),
+            (Investigating, Triage, None),
+        ] {
+            let refused = transition(from, to, reason).map_err(|e| e.reason);
+            assert_eq!(
+                refused,
+                Err(Reason::InvalidTransition),
+                "{from:?} -> {to:?}"
+            );
+        }
+    }
 }

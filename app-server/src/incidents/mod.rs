@@ -184,6 +184,7 @@ pub struct IncidentPage {
 #[serde(deny_unknown_fields)]
 pub struct NewIncident {
     /// Short description, 1 to 200 characters.
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     /// `low`, `medium`, `high` or `critical`.
     #[schema(pattern = "^(low|medium|high|critical)$")]
