@@ -14,7 +14,8 @@ use uuid::Uuid;
 use super::facts::{Facts, FactsChange};
 use super::{
     EventKind, IncidentDetail, IncidentError, IncidentView, Status, append_event, check_owner,
-    check_title, detail_of, find, parse_severity, parse_status, require_writer, rule_table,
+    check_title, detail_of, find_for_update, parse_severity, parse_status, require_writer,
+    rule_table,
 };
 use crate::db::entities::incidents;
 use crate::db::{begin_write, now_ms};
@@ -184,7 +185,7 @@ pub async fn update_incident(
     let reason = note_text("reason", &patch.reason)?;
     let table = rule_table()?;
     let txn = begin_write(db).await?;
-    let current = find(&txn, ctx, id).await?;
+    let current = find_for_update(&txn, ctx, id).await?;
     let mut facts = Facts::of(&current)?;
     facts.apply(&facts_change)?;
     facts.check(table)?;
@@ -353,7 +354,7 @@ pub async fn add_event(
     let (kind, change, detail) = event_change(&body)?;
     let table = rule_table()?;
     let txn = begin_write(db).await?;
-    let current = find(&txn, ctx, id).await?;
+    let current = find_for_update(&txn, ctx, id).await?;
     let mut facts = Facts::of(&current)?;
     facts.apply(&change)?;
     facts.check(table)?;

@@ -378,6 +378,21 @@ pub(crate) async fn find<C: ConnectionTrait>(
         .ok_or(IncidentError::NotFound)
 }
 
+/// [`find`] with the row locked until the transaction ends (PostgreSQL; SQLite's single
+/// writer serialises the change already), so two changes never both start from the same state.
+pub(crate) async fn find_for_update<C: ConnectionTrait>(
+    txn: &C,
+    ctx: &TenantCtx,
+    id: Uuid,
+) -> Result<incidents::Model, IncidentError> {
+    scoped::<incidents::Entity>(ctx)
+        .filter(incidents::Column::Id.eq(id))
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or(IncidentError::NotFound)
+}
+
 pub(crate) async fn detail_of<C: ConnectionTrait>(
     db: &C,
     ctx: &TenantCtx,
