@@ -622,7 +622,82 @@ async fn lists_page_newest_first_and_filter_by_status(backend: Backend) {
     assert_eq!(titles(&contained), ["incident 1"]);
 }
 
+async fn each_event_sets_its_fact(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let t = app.create_tenant("incident-events.myshopify.com").await;
+    let created = open(
+        &app,
+        &t.key,
+        json!({"title": "Card skimmer", "severity": "critical",
+               "facts": {"discovered_at": "2026-03-02", "residents": {"CA": 600}}}),
+    )
+    .await;
+    let path = format!("/api/v1/incidents/{}", created["id"].as_str().unwrap());
+    let audit_before = app.audit_count(t.id).await;
+    for (event, field, value) in [
+        (
+            json!({"kind": "aware", "date": "2026-03-03"}),
+            "aware_at",
+            json!("2026-03-03"),
+        ),
+        (
+            json!({"kind": "containment", "date": "2026-03-05"}),
+            "contained_at",
+            json!("2026-03-05"),
+        ),
+        (
+            json!({"kind": "breach_window", "window_start": "2026-01-10", "window_end": "2026-03-01"}),
+            "window_start",
+            json!("2026-01-10"),
+        ),
+        (
+            json!({"kind": "law_enforcement_delay", "days": 10, "note": "FBI request"}),
+            "law_enforcement_delay_days",
+            json!(10),
+        ),
+        (
+            json!({"kind": "note", "note": "call with the processor"}),
+            "title",
+            json!("Card skimmer"),
+        ),
+    ] {
+        let res = app
+            .post_json(&format!("{path}/events"), &t.key, event.clone())
+            .await;
+        assert_eq!(res.status(), 201, "{event}");
+        let body: Value = res.json().await.unwrap();
+        let shown = if field == "title" {
+            &body["title"]
+        } else {
+            &body["facts"][field]
+        };
+        assert_eq!(shown, &value, "{event}");
+        let last = body["timeline"].as_array().unwrap().last().unwrap();
+        assert_eq!(last["kind"], event["kind"]);
+    }
+    let incident: Value = app.get(&path, &t.key).await.json().await.unwrap();
+    assert_eq!(incident["facts"]["window_end"], "2026-03-01");
+    assert_eq!(
+        incident["timeline"][4]["detail"],
+        json!({"days": 10, "note": "FBI request"})
+    );
+    assert_eq!(app.audit_count(t.id).await, audit_before + 5);
+    // The law-enforcement delay moves the individuals' deadline by its days.
+    let body: Value = app
+        .get(&format!("{path}/obligations"), &t.key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let all = body["obligations"].as_array().unwrap();
+    assert_eq!(
+        find(all, "US-CA", "individuals").unwrap()["due"],
+        "2026-04-11"
+    );
+}
+
 crate::on_both_backends!(
+    each_event_sets_its_fact,
     a_lifecycle_is_on_the_timeline_and_in_the_audit_chain,
     obligations_follow_the_stored_facts,
     bad_input_is_refused_and_changes_nothing,
