@@ -7,6 +7,7 @@
 pub mod agent_wire;
 pub mod audit;
 pub mod classify;
+pub mod detect;
 pub mod ids;
 pub mod law;
 pub mod masking;
