@@ -88,6 +88,32 @@ pub enum Command {
         #[command(subcommand)]
         action: crate::rules_cli::RulesAction,
     },
+    /// Detection engine tools (no configuration, no database).
+    Detect {
+        /// What to do.
+        #[command(subcommand)]
+        action: DetectAction,
+    },
+}
+
+/// `detect` actions.
+#[derive(Subcommand, Debug)]
+pub enum DetectAction {
+    /// Replay JSON lines (agent records as `leakguard-agent inspect` prints them,
+    /// `{"source":"magento","event":…}`, `{"source":"shopify","topic":…,"payload":…}`) through
+    /// the engine with their own timestamps as the clock; one JSON line per alert.
+    Replay {
+        /// Input file, or `-` for standard input.
+        #[arg(default_value = "-")]
+        input: PathBuf,
+        /// Print counts (lines, malformed, out of order, alerts by rule) on standard error.
+        #[arg(long)]
+        summary: bool,
+        /// Replay while reading, reordering within this many minutes, instead of reading
+        /// and ordering the whole input first.
+        #[arg(long, value_name = "MINUTES")]
+        stream: Option<i64>,
+    },
 }
 
 /// `migrate` actions.
@@ -264,6 +290,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Command::Rules { action } = &cli.command {
         return crate::rules_cli::run(action);
     }
+    // Detection replay is pure: no configuration, no database.
+    if let Command::Detect {
+        action:
+            DetectAction::Replay {
+                input,
+                summary,
+                stream,
+            },
+    } = &cli.command
+    {
+        return crate::detect_cli::run(input, *summary, *stream);
+    }
     let settings = Settings::load(cli.config.as_deref())?;
     crate::telemetry::init(&settings);
     match cli.command {
@@ -312,6 +350,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Classify { .. } => Ok(ExitCode::SUCCESS),
         Command::Rules { .. } => Ok(ExitCode::SUCCESS),
+        Command::Detect { .. } => Ok(ExitCode::SUCCESS),
         Command::Retention {
             action:
                 RetentionAction::Run {

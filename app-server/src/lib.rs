@@ -9,6 +9,7 @@ pub mod config;
 pub mod console;
 pub mod crypto;
 pub mod db;
+pub mod detect_cli;
 pub mod enrollment;
 pub mod http;
 pub mod incidents;

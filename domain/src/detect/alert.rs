@@ -243,10 +243,10 @@ impl Alert {
                 self.context
             ),
             RuleId::LowAndSlow => format!(
-                "{who} read {records} {noun} {categories} data above their usual {} a day over {} days since {}, {}x their usual daily volume.",
+                "{who} read {records} {noun} {categories} data above their usual {} a day over {} active days starting {}, {}x their usual daily volume.",
                 group_thousands(self.expected.round() as u64),
                 self.context,
-                day_text(self.started_at),
+                day_text(self.started_at).trim_start_matches("on "),
                 ratio_text(ratio)
             ),
         }

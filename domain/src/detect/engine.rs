@@ -106,6 +106,13 @@ impl Engine {
         }
     }
 
+    /// Whether the tenant is still in its first day of watching.
+    fn learning(&self, at: i64) -> bool {
+        self.state
+            .started_at
+            .is_some_and(|started| at.saturating_sub(started) < self.config.learning_s)
+    }
+
     fn local_hour(&self, at: i64) -> i64 {
         at.saturating_add(self.config.utc_offset_s).div_euclid(3600)
     }
@@ -331,6 +338,10 @@ impl Engine {
         findings: &mut Vec<Finding>,
     ) {
         let occurrence = principal.job_mut(JobKind::Dump).observe(at, signal.count);
+        if self.learning(at) && matches!(occurrence, Occurrence::Unlearned { .. }) {
+            // The first day of watching learns the existing jobs (the nightly backup).
+            return;
+        }
         let (severity, context) = match occurrence {
             Occurrence::OnSchedule | Occurrence::SameSession { expected: true } => return,
             Occurrence::SameSession { expected: false } => {
@@ -386,8 +397,11 @@ impl Engine {
         }
         let volume = signal.volume();
         let job = principal.job_mut(JobKind::Bulk);
-        let previous_max = job.max_volume;
         let occurrence = job.observe(at, volume);
+        let previous_max = job.max_volume;
+        if self.learning(at) && matches!(occurrence, Occurrence::Unlearned { .. }) {
+            return;
+        }
         let context = match occurrence {
             Occurrence::OnSchedule if volume <= previous_max.saturating_mul(3).max(1) => return,
             Occurrence::OnSchedule => format!(
@@ -445,10 +459,9 @@ impl Engine {
             && !matches!(key, PrincipalKey::Client(_) | PrincipalKey::Unknown);
         let export_job = if family == VolumeFamily::Export {
             let job = principal.job_mut(JobKind::Export);
-            let previous_max = job.max_volume;
             match job.observe(at, signal.volume()) {
                 Occurrence::OnSchedule | Occurrence::SameSession { expected: true } => {
-                    Some(previous_max)
+                    Some(job.max_volume)
                 }
                 _ => None,
             }

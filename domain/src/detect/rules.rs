@@ -63,7 +63,7 @@ impl Default for RuleConfig {
             utc_offset_s: 0,
             volume_ratio: 10.0,
             floor_rows: 1_000,
-            floor_statements: 200,
+            floor_statements: 100,
             floor_records: 500,
             floor_views: 200,
             min_active_hours: 8,

@@ -362,30 +362,37 @@ fn a_daily_drift_over_days_is_low_and_slow() {
 }
 
 #[test]
-fn a_bulk_export_by_a_new_app_alerts_and_its_nightly_sync_is_learned() {
+fn a_bulk_export_by_a_new_app_alerts_and_a_nightly_sync_seen_on_day_one_is_learned() {
     let mut engine = Engine::new(RuleConfig::default());
-    let app = Identity {
-        shopify_app_id: Some("77".into()),
+    let app = |id: &str| Identity {
+        shopify_app_id: Some(id.into()),
         ..Identity::default()
     };
     for night in 0..4 {
         let mut bulk = signal(
             T0 + night * DAY + HOUR,
-            &app,
+            &app("77"),
             SignalKind::BulkOperation,
             Category::Order,
             1,
         );
-        bulk.rows = Some(900);
+        bulk.rows = Some(900 + night as u64 * 50);
         engine.ingest(&bulk);
     }
-    let found = alerts(&mut engine);
-    assert_eq!(
-        found.len(),
-        2,
-        "first two runs before a schedule: {found:?}"
+    let mut bulk = signal(
+        T0 + 3 * DAY + 5 * HOUR,
+        &app("88"),
+        SignalKind::BulkOperation,
+        Category::Customer,
+        1,
     );
-    assert!(found.iter().all(|a| a.rule == RuleId::ShopifyBulkExport));
+    bulk.rows = Some(12_000);
+    engine.ingest(&bulk);
+    let found = alerts(&mut engine);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].rule, RuleId::ShopifyBulkExport);
+    assert_eq!(found[0].key, PrincipalKey::ShopifyApp("88".into()));
+    assert_eq!(found[0].severity, Severity::High);
 }
 
 #[test]
