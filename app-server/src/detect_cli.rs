@@ -330,7 +330,9 @@ mod tests {
             .iter()
             .find(|a| a["rule"] == "logging_disabled")
             .unwrap();
-        assert_eq!(logging["detected_at"], "2026-11-04T01:00:00Z");
+        // Processed when it arrived: at the clock of the last replayed signal.
+        assert_eq!(logging["detected_at"], "2026-11-03T23:00:00Z");
+        assert_eq!(logging["started_at"], "2026-11-03T23:00:00Z");
     }
 
     #[test]

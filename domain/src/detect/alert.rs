@@ -140,6 +140,9 @@ pub struct Alert {
     pub categories: CategorySet,
     /// Ids of the signals that make up the episode (at most 64).
     pub evidence: Vec<u64>,
+    /// The last signal appended (a signal touching several categories counts once).
+    #[serde(default)]
+    pub last_signal: Option<u64>,
     /// The number compared (hour volume, failures, minutes off schedule…).
     pub observed: f64,
     /// What it was compared with (usual hour, schedule…); 0 when there is no baseline.
@@ -167,7 +170,8 @@ impl Alert {
 
     /// Adds a signal id, capped.
     pub fn add_evidence(&mut self, id: u64) {
-        if self.evidence.len() < MAX_EVIDENCE {
+        self.last_signal = Some(id);
+        if self.evidence.len() < MAX_EVIDENCE && self.evidence.last() != Some(&id) {
             self.evidence.push(id);
         }
     }

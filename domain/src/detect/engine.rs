@@ -597,6 +597,9 @@ impl Engine {
                 alert.records_estimate = alert.records_estimate.max(finding.records);
                 alert.observed = alert.observed.max(finding.observed);
                 alert.context = finding.context;
+            } else if alert.last_signal == Some(finding.signal_id) {
+                // The same signal seen through another of its categories.
+                alert.observed = alert.observed.max(finding.observed);
             } else {
                 alert.records_estimate = alert.records_estimate.saturating_add(finding.records);
                 alert.observed = alert.observed.max(finding.observed);
@@ -634,6 +637,7 @@ impl Engine {
             tables: Default::default(),
             categories: finding.categories,
             evidence: vec![finding.signal_id],
+            last_signal: Some(finding.signal_id),
             observed: finding.observed,
             expected: finding.expected,
             context: finding.context,
