@@ -521,7 +521,9 @@ fn baseline_state_for_ten_thousand_principals_stays_under_64_mib() {
     assert_eq!(engine.state().principals.len(), 10_000);
     let in_memory = engine.state().principal_bytes();
     let serialized = serde_json::to_vec(engine.state()).unwrap().len();
-    eprintln!("10,000 principals × 4 categories: {in_memory} bytes in memory, {serialized} bytes as JSON");
+    eprintln!(
+        "10,000 principals × 4 categories: {in_memory} bytes in memory, {serialized} bytes as JSON"
+    );
     assert!(in_memory < 64 << 20, "in memory {in_memory}");
     assert!(serialized < 64 << 20, "serialized {serialized}");
 }
