@@ -48,7 +48,10 @@ fuzz_target!(|data: &[u8]| {
     for line in input.split(|&b| b == b'\n') {
         parser.line(line, offset, line.len() > 200, &mut out);
         if let Some(start) = parser.pending_start() {
-            assert!(start <= offset, "a pending record starts after the current line");
+            assert!(
+                start <= offset,
+                "a pending record starts after the current line"
+            );
         }
         offset += line.len() as u64 + 1;
     }
@@ -56,14 +59,24 @@ fuzz_target!(|data: &[u8]| {
     let carry = parser.carry();
     let mut restarted = parser_for(kind, &options);
     restarted.restore(carry.clone());
-    assert_eq!(restarted.carry().ts, carry.ts, "the carried timestamp is lost on restore");
+    assert_eq!(
+        restarted.carry().ts,
+        carry.ts,
+        "the carried timestamp is lost on restore"
+    );
     parser.flush(&mut out);
-    assert!(parser.pending_start().is_none(), "a record is still pending after flush");
+    assert!(
+        parser.pending_start().is_none(),
+        "a record is still pending after flush"
+    );
     for record in out.take_records() {
         assert_record_clean(&record);
         if check_planted {
             let json = serde_json::to_string(&record).unwrap_or_default();
-            assert!(!leaks_planted(&json), "planted personal data left the host: {json}");
+            assert!(
+                !leaks_planted(&json),
+                "planted personal data left the host: {json}"
+            );
         }
     }
     assert!(!out.has_records(), "records remain after take_records");

@@ -19,20 +19,34 @@ fuzz_target!(|data: &[u8]| {
         "masking changed the number of path segments"
     );
     for (masked, original) in route.split('/').zip(text.split('/')) {
-        assert!(masked == "?" || masked == original, "segment {original:?} became {masked:?}");
+        assert!(
+            masked == "?" || masked == original,
+            "segment {original:?} became {masked:?}"
+        );
         assert!(!masked.contains('@'), "an @ survived in {masked:?}");
-        assert!(!masked.bytes().any(|b| b.is_ascii_digit()), "a digit survived in {masked:?}");
+        assert!(
+            !masked.bytes().any(|b| b.is_ascii_digit()),
+            "a digit survived in {masked:?}"
+        );
     }
     assert!(
-        route.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-./?".contains(&b)),
+        route
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-./?".contains(&b)),
         "route {route:?} has unexpected characters"
     );
-    assert!(sql::passes_mask(route.as_bytes()), "masked route {route:?} fails the masking check");
+    assert!(
+        sql::passes_mask(route.as_bytes()),
+        "masked route {route:?} fails the masking check"
+    );
 
     let max = data.first().map_or(0, |&b| usize::from(b));
     let token = safe_token(&text, max);
     assert_safe_token(&token, "token");
-    assert!(token == "?" || (token == text && token.len() <= max), "safe_token changed its input");
+    assert!(
+        token == "?" || (token == text && token.len() <= max),
+        "safe_token changed its input"
+    );
 
     // Detail values: the text as a JSON document when it is one, else as a string.
     let (key, body) = text.split_once('\u{0}').unwrap_or(("detail", &text));

@@ -7,7 +7,9 @@
 use std::sync::Mutex;
 
 use agent::sql::{self, Fingerprinter};
-use leakguard_fuzz_agent::{PLANTED_CARD, PLANTED_EMAIL, assert_query_id, assert_shippable, leaks_planted};
+use leakguard_fuzz_agent::{
+    PLANTED_CARD, PLANTED_EMAIL, assert_query_id, assert_shippable, leaks_planted,
+};
 use libfuzzer_sys::fuzz_target;
 
 static REUSED: Mutex<Option<Fingerprinter>> = Mutex::new(None);
@@ -31,9 +33,15 @@ fuzz_target!(|data: &[u8]| {
         let fresh = Fingerprinter::new().fingerprint(q).to_vec();
         let reused = {
             let mut guard = REUSED.lock().unwrap_or_else(|e| e.into_inner());
-            guard.get_or_insert_with(Fingerprinter::new).fingerprint(q).to_vec()
+            guard
+                .get_or_insert_with(Fingerprinter::new)
+                .fingerprint(q)
+                .to_vec()
         };
-        assert_eq!(fresh, reused, "a reused fingerprinter disagrees with a fresh one");
+        assert_eq!(
+            fresh, reused,
+            "a reused fingerprinter disagrees with a fresh one"
+        );
         assert_eq!(
             sql::fingerprint(q),
             String::from_utf8_lossy(&fresh),
@@ -43,11 +51,17 @@ fuzz_target!(|data: &[u8]| {
         let shippable = sql::passes_mask(&fresh);
         if shippable && check_planted && q.len() != rest.len() {
             let text = String::from_utf8_lossy(&fresh);
-            assert!(!leaks_planted(&text), "a planted literal survived the fingerprint: {text:?}");
+            assert!(
+                !leaks_planted(&text),
+                "a planted literal survived the fingerprint: {text:?}"
+            );
         }
         let tables = sql::tables(&fresh);
         assert!(tables.len() <= 16, "more than 16 tables");
-        assert!(tables.windows(2).all(|w| w[0] < w[1]), "tables not sorted and unique: {tables:?}");
+        assert!(
+            tables.windows(2).all(|w| w[0] < w[1]),
+            "tables not sorted and unique: {tables:?}"
+        );
         if shippable {
             for table in &tables {
                 assert!(!table.is_empty(), "an empty table name");
@@ -57,22 +71,36 @@ fuzz_target!(|data: &[u8]| {
         let _ = sql::classify(q, &fresh);
         let mut redacted = fresh.clone();
         sql::redact_account_fingerprint(&mut redacted);
-        assert!(redacted.len() <= fresh.len() + 2, "redaction grew the fingerprint");
+        assert!(
+            redacted.len() <= fresh.len() + 2,
+            "redaction grew the fingerprint"
+        );
 
         let attributes = sql::comment_attributes(q);
-        for digits in [&attributes.admin_user_id, &attributes.integration_id].into_iter().flatten() {
-            assert!(!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()), "id {digits:?}");
+        for digits in [&attributes.admin_user_id, &attributes.integration_id]
+            .into_iter()
+            .flatten()
+        {
+            assert!(
+                !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()),
+                "id {digits:?}"
+            );
         }
         if let Some(route) = &attributes.route {
             assert!(
                 route.len() <= 128
-                    && route.bytes().all(|b| b.is_ascii_alphanumeric() || b"_./:-".contains(&b)),
+                    && route
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"_./:-".contains(&b)),
                 "route {route:?}"
             );
         }
         if let Some(request) = &attributes.request_id {
             assert!(
-                request.len() <= 64 && request.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-".contains(&b)),
+                request.len() <= 64
+                    && request
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"_-".contains(&b)),
                 "request id {request:?}"
             );
         }

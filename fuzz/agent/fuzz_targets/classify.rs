@@ -10,16 +10,28 @@ use serde_json::Value;
 fn check(classification: &Classification, text_of: impl Fn(Option<&str>) -> Option<String>) {
     let mut previous: Option<(Option<&str>, usize)> = None;
     for entity in &classification.entities {
-        assert!(entity.start < entity.end, "empty or reversed finding {entity:?}");
-        assert!((0.5..=1.0).contains(&entity.score), "score out of range {entity:?}");
+        assert!(
+            entity.start < entity.end,
+            "empty or reversed finding {entity:?}"
+        );
+        assert!(
+            (0.5..=1.0).contains(&entity.score),
+            "score out of range {entity:?}"
+        );
         let Some(text) = text_of(entity.field.as_deref()) else {
             panic!("finding {entity:?} points at no string");
         };
-        assert!(entity.end <= text.chars().count(), "finding {entity:?} ends past its text");
+        assert!(
+            entity.end <= text.chars().count(),
+            "finding {entity:?} ends past its text"
+        );
         if let Some((field, end)) = previous
             && field == entity.field.as_deref()
         {
-            assert!(entity.start >= end, "findings overlap or are out of order: {entity:?}");
+            assert!(
+                entity.start >= end,
+                "findings overlap or are out of order: {entity:?}"
+            );
         }
         previous = Some((entity.field.as_deref(), entity.end));
     }
@@ -36,7 +48,9 @@ fuzz_target!(|data: &[u8]| {
         0 => {
             let text = String::from_utf8_lossy(rest);
             let classification = classify::classify_text(&text);
-            check(&classification, |field| field.is_none().then(|| text.to_string()));
+            check(&classification, |field| {
+                field.is_none().then(|| text.to_string())
+            });
         }
         1 => {
             let Ok(record) = serde_json::from_slice::<Value>(rest) else {
@@ -44,7 +58,10 @@ fuzz_target!(|data: &[u8]| {
             };
             let classification = classify::classify_record(&record);
             check(&classification, |field| {
-                record.pointer(field?).and_then(Value::as_str).map(str::to_owned)
+                record
+                    .pointer(field?)
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
             });
         }
         _ => {
@@ -52,7 +69,10 @@ fuzz_target!(|data: &[u8]| {
             let stats = classify::run_jsonl(rest, &mut output, &mut |_| {});
             if stats.is_ok() {
                 for line in output.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-                    assert!(serde_json::from_slice::<Value>(line).is_ok(), "an output line is not JSON");
+                    assert!(
+                        serde_json::from_slice::<Value>(line).is_ok(),
+                        "an output line is not JSON"
+                    );
                 }
             }
         }

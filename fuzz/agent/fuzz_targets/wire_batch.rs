@@ -37,6 +37,10 @@ fuzz_target!(|data: &[u8]| {
     if let Some((agent_id, credential)) = agent_wire::split_bearer_token(&text) {
         assert!(!agent_id.is_empty() && !credential.is_empty());
         assert!(!agent_id.contains('.'), "the agent id holds the separator");
-        assert_eq!(agent_wire::bearer_token(agent_id, credential), text, "split and join disagree");
+        assert_eq!(
+            agent_wire::bearer_token(agent_id, credential),
+            text,
+            "split and join disagree"
+        );
     }
 });

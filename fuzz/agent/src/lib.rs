@@ -16,7 +16,9 @@ pub const PLANTED_CARD: &str = "4111111111111111";
 
 /// True when `haystack` holds a part of the planted values that would identify them.
 pub fn leaks_planted(haystack: &str) -> bool {
-    haystack.contains("ann.lee") || haystack.contains("mailbox.example") || haystack.contains("411111")
+    haystack.contains("ann.lee")
+        || haystack.contains("mailbox.example")
+        || haystack.contains("411111")
 }
 
 /// Upper-case hex of 16 characters (pt-query-digest query ids, template ids).
@@ -67,14 +69,22 @@ pub fn assert_record_clean(record: &Record) {
     match record {
         Record::SqlAggregate(a) => {
             assert_query_id(&a.query_id);
-            assert_eq!(a.masked, a.fingerprint.is_none(), "masked flag disagrees with the fingerprint");
+            assert_eq!(
+                a.masked,
+                a.fingerprint.is_none(),
+                "masked flag disagrees with the fingerprint"
+            );
             if let Some(fp) = &a.fingerprint {
                 assert_shippable(fp, "fingerprint");
             }
             for table in &a.tables {
                 assert_shippable(table, "table");
             }
-            assert!(a.tables.windows(2).all(|w| w[0] < w[1]), "tables not sorted and unique: {:?}", a.tables);
+            assert!(
+                a.tables.windows(2).all(|w| w[0] < w[1]),
+                "tables not sorted and unique: {:?}",
+                a.tables
+            );
             assert!(a.count >= 1, "an aggregate of no statement");
         }
         Record::SecurityEvent(e) => {

@@ -15,7 +15,11 @@ fuzz_target!(|data: &[u8]| {
 
     // The body as received with `Content-Encoding: zstd`.
     if let Ok(out) = decode(rest, Some("zstd"), cap) {
-        assert!(out.len() <= cap, "decoded {} bytes past the cap of {cap}", out.len());
+        assert!(
+            out.len() <= cap,
+            "decoded {} bytes past the cap of {cap}",
+            out.len()
+        );
         parse_batch(&out);
     }
     // The body as the agent would send it.
@@ -24,8 +28,15 @@ fuzz_target!(|data: &[u8]| {
         Ok(out) => assert_eq!(out, rest, "a frame decoded to other bytes"),
         Err(_) => assert!(rest.len() > cap, "a frame within the cap was refused"),
     }
-    assert_eq!(decode(rest, None, cap).ok().as_deref(), Some(rest), "identity changed the body");
-    assert!(decode(rest, Some("gzip"), cap).is_err(), "an unsupported encoding was accepted");
+    assert_eq!(
+        decode(rest, None, cap).ok().as_deref(),
+        Some(rest),
+        "identity changed the body"
+    );
+    assert!(
+        decode(rest, Some("gzip"), cap).is_err(),
+        "an unsupported encoding was accepted"
+    );
     parse_batch(rest);
 });
 

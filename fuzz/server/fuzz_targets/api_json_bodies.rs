@@ -30,18 +30,28 @@ fuzz_target!(|data: &[u8]| {
     let _ = serde_json::from_slice::<AgentEnrollRequest>(data);
     if let Ok(policy) = serde_json::from_slice::<permissions::Policy>(data) {
         let json = serde_json::to_vec(&policy).unwrap_or_default();
-        assert_eq!(serde_json::from_slice::<permissions::Policy>(&json).ok(), Some(policy));
+        assert_eq!(
+            serde_json::from_slice::<permissions::Policy>(&json).ok(),
+            Some(policy)
+        );
     }
     if let Ok(policy) = serde_json::from_slice::<retention::Policy>(data)
         && let Ok(valid) = policy.validate()
     {
         let json = serde_json::to_vec(&valid).unwrap_or_default();
-        let back = serde_json::from_slice::<retention::Policy>(&json).map(retention::Policy::validate);
-        assert!(matches!(back, Ok(Ok(ref p)) if *p == valid), "a valid policy changed on a round trip");
+        let back =
+            serde_json::from_slice::<retention::Policy>(&json).map(retention::Policy::validate);
+        assert!(
+            matches!(back, Ok(Ok(ref p)) if *p == valid),
+            "a valid policy changed on a round trip"
+        );
         let _ = valid.to_module_json();
     }
     if let Ok(mut payload) = serde_json::from_slice::<Value>(data) {
         strip_payment_fields(&mut payload);
-        assert!(!has_payment_field(&payload), "a payment field survived: {payload}");
+        assert!(
+            !has_payment_field(&payload),
+            "a payment field survived: {payload}"
+        );
     }
 });

@@ -59,17 +59,29 @@ fn shopify(token: &str, signed: bool, at: usize) {
     match session_token::verify(token, API_KEY, &[SECRET], NOW) {
         Ok(claims) => {
             assert_really_signed(token);
-            assert!(NOW < claims.exp + LEEWAY_SECS, "an expired session token was accepted");
-            assert!(ShopDomain::parse(claims.shop.as_str()).is_ok(), "an invalid shop was accepted");
+            assert!(
+                NOW < claims.exp + LEEWAY_SECS,
+                "an expired session token was accepted"
+            );
+            assert!(
+                ShopDomain::parse(claims.shop.as_str()).is_ok(),
+                "an invalid shop was accepted"
+            );
             assert_eq!(
                 session_token::verify(token, API_KEY, &[OTHER], NOW),
                 Err(SessionTokenError::BadSignature),
                 "another secret verifies"
             );
-            assert!(session_token::verify(token, "another-app", &[SECRET], NOW).is_err(), "another audience verifies");
+            assert!(
+                session_token::verify(token, "another-app", &[SECRET], NOW).is_err(),
+                "another audience verifies"
+            );
             let changed = tampered(token, at);
             if changed != token {
-                assert!(session_token::verify(&changed, API_KEY, &[SECRET], NOW).is_err(), "a changed token verifies");
+                assert!(
+                    session_token::verify(&changed, API_KEY, &[SECRET], NOW).is_err(),
+                    "a changed token verifies"
+                );
             }
         }
         Err(_) if signed => {}
@@ -82,17 +94,33 @@ fn magento(token: &str, at: usize) {
     if let Ok(claims) = sso::verify_token(token, SECRET, BASE_URL, NOW) {
         assert_really_signed(token);
         assert_eq!(claims.aud, sso::AUDIENCE, "another audience was accepted");
-        assert!(claims.exp > claims.iat && claims.exp - claims.iat <= sso::MAX_LIFETIME_SECS, "lifetime");
-        assert!(NOW <= claims.exp + sso::LEEWAY_SECS, "an expired sign-in token was accepted");
-        assert_eq!(normalize_base_url(&claims.iss).ok().as_deref(), Some(BASE_URL), "another issuer");
-        assert!(sso::verify_token(token, OTHER, BASE_URL, NOW).is_err(), "another secret verifies");
+        assert!(
+            claims.exp > claims.iat && claims.exp - claims.iat <= sso::MAX_LIFETIME_SECS,
+            "lifetime"
+        );
+        assert!(
+            NOW <= claims.exp + sso::LEEWAY_SECS,
+            "an expired sign-in token was accepted"
+        );
+        assert_eq!(
+            normalize_base_url(&claims.iss).ok().as_deref(),
+            Some(BASE_URL),
+            "another issuer"
+        );
+        assert!(
+            sso::verify_token(token, OTHER, BASE_URL, NOW).is_err(),
+            "another secret verifies"
+        );
         assert!(
             sso::verify_token(token, SECRET, "https://other.example", NOW).is_err(),
             "another store verifies"
         );
         let changed = tampered(token, at);
         if changed != token {
-            assert!(sso::verify_token(&changed, SECRET, BASE_URL, NOW).is_err(), "a changed token verifies");
+            assert!(
+                sso::verify_token(&changed, SECRET, BASE_URL, NOW).is_err(),
+                "a changed token verifies"
+            );
         }
     }
 }
@@ -113,7 +141,9 @@ fuzz_target!(|data: &[u8]| {
         // Fuzzed claims, correctly signed.
         1 => {
             let token = signed_token(r#"{"alg":"HS256","typ":"JWT"}"#, rest, SECRET);
-            assert!(looks_like_session_token(&token) || rest.is_empty() || !token.starts_with("eyJ"));
+            assert!(
+                looks_like_session_token(&token) || rest.is_empty() || !token.starts_with("eyJ")
+            );
             shopify(&token, true, at);
             magento(&token, at);
         }
@@ -128,11 +158,22 @@ fuzz_target!(|data: &[u8]| {
         _ => {
             if let Ok(shop) = ShopDomain::parse(&text) {
                 assert!(shop.as_str().ends_with(".myshopify.com"), "shop {shop:?}");
-                assert_eq!(ShopDomain::parse(shop.as_str()).as_ref(), Ok(&shop), "shop parse is not idempotent");
+                assert_eq!(
+                    ShopDomain::parse(shop.as_str()).as_ref(),
+                    Ok(&shop),
+                    "shop parse is not idempotent"
+                );
             }
             if let Ok(url) = normalize_base_url(&text) {
-                assert_eq!(normalize_base_url(&url).as_ref(), Ok(&url), "base URL normalisation is not idempotent");
-                assert!(url.starts_with("https://") || url.starts_with("http://"), "url {url:?}");
+                assert_eq!(
+                    normalize_base_url(&url).as_ref(),
+                    Ok(&url),
+                    "base URL normalisation is not idempotent"
+                );
+                assert!(
+                    url.starts_with("https://") || url.starts_with("http://"),
+                    "url {url:?}"
+                );
             }
         }
     }

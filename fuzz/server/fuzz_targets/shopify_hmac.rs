@@ -28,19 +28,40 @@ fuzz_target!(|data: &[u8]| {
 
 fn webhook(selector: u8, body: &[u8]) {
     let header = sign_webhook(SECRET, body);
-    assert!(webhook_hmac_valid(&[SECRET], body, &header), "a signed body does not verify");
-    assert!(webhook_hmac_valid(&[OTHER, SECRET], body, &header), "rotation breaks verification");
-    assert!(!webhook_hmac_valid(&[OTHER], body, &header), "another secret verifies");
-    assert!(!webhook_hmac_valid(&[], body, &header), "no secret verifies");
+    assert!(
+        webhook_hmac_valid(&[SECRET], body, &header),
+        "a signed body does not verify"
+    );
+    assert!(
+        webhook_hmac_valid(&[OTHER, SECRET], body, &header),
+        "rotation breaks verification"
+    );
+    assert!(
+        !webhook_hmac_valid(&[OTHER], body, &header),
+        "another secret verifies"
+    );
+    assert!(
+        !webhook_hmac_valid(&[], body, &header),
+        "no secret verifies"
+    );
     if !body.is_empty() {
         let mut changed = body.to_vec();
         let at = usize::from(selector) % changed.len();
         changed[at] ^= 1 << (selector % 8);
-        assert!(!webhook_hmac_valid(&[SECRET], &changed, &header), "a changed body verifies");
+        assert!(
+            !webhook_hmac_valid(&[SECRET], &changed, &header),
+            "a changed body verifies"
+        );
         let mut longer = body.to_vec();
         longer.push(b' ');
-        assert!(!webhook_hmac_valid(&[SECRET], &longer, &header), "an extended body verifies");
-        assert!(!webhook_hmac_valid(&[SECRET], &body[1..], &header), "a shortened body verifies");
+        assert!(
+            !webhook_hmac_valid(&[SECRET], &longer, &header),
+            "an extended body verifies"
+        );
+        assert!(
+            !webhook_hmac_valid(&[SECRET], &body[1..], &header),
+            "a shortened body verifies"
+        );
     }
     // The body read as a header: accepted only when it decodes to the very MAC.
     let presented = String::from_utf8_lossy(body);
@@ -57,9 +78,18 @@ fn webhook(selector: u8, body: &[u8]) {
 fn query(raw: &str) {
     match verify_query(raw, &[SECRET], NOW) {
         Ok(params) => {
-            let timestamp: i64 = params.get("timestamp").and_then(|t| t.trim().parse().ok()).unwrap_or(i64::MIN);
-            assert!((NOW - timestamp).abs() <= QUERY_TIMESTAMP_TOLERANCE_SECS, "a stale query was accepted");
-            assert!(params.contains_key("hmac"), "an unsigned query was accepted");
+            let timestamp: i64 = params
+                .get("timestamp")
+                .and_then(|t| t.trim().parse().ok())
+                .unwrap_or(i64::MIN);
+            assert!(
+                (NOW - timestamp).abs() <= QUERY_TIMESTAMP_TOLERANCE_SECS,
+                "a stale query was accepted"
+            );
+            assert!(
+                params.contains_key("hmac"),
+                "an unsigned query was accepted"
+            );
         }
         Err(QueryError::MissingHmac) => assert!(!parse_query(raw).contains_key("hmac")),
         Err(_) => {}
@@ -77,7 +107,11 @@ fn query(raw: &str) {
         Err(e) => panic!("a query signed with the secret is refused ({e}): {signed:?}"),
     };
     for (key, value) in &params {
-        assert_eq!(verified.get(key), Some(value), "parameter {key:?} changed in the round trip");
+        assert_eq!(
+            verified.get(key),
+            Some(value),
+            "parameter {key:?} changed in the round trip"
+        );
     }
     assert_eq!(
         verify_query(&signed, &[OTHER], NOW),
@@ -90,5 +124,9 @@ fn query(raw: &str) {
         "an added parameter verifies"
     );
     let late = NOW + QUERY_TIMESTAMP_TOLERANCE_SECS + 1;
-    assert_eq!(verify_query(&signed, &[SECRET], late), Err(QueryError::Stale), "a stale query verifies");
+    assert_eq!(
+        verify_query(&signed, &[SECRET], late),
+        Err(QueryError::Stale),
+        "a stale query verifies"
+    );
 }
