@@ -15,7 +15,9 @@ pub const PLANTED_EMAIL: &str = "ann.lee@mailbox.example";
 pub const PLANTED_CARD: &str = "4111111111111111";
 
 /// True when `haystack` holds a part of the planted values that would identify them.
+/// Case-insensitive: the fingerprint lowercases what it keeps.
 pub fn leaks_planted(haystack: &str) -> bool {
+    let haystack = haystack.to_ascii_lowercase();
     haystack.contains("ann.lee")
         || haystack.contains("mailbox.example")
         || haystack.contains("411111")
