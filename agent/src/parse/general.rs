@@ -4,7 +4,10 @@ use std::collections::BTreeMap;
 
 use leakguard_domain::agent_wire::{Principal, SecurityEvent, SecurityEventKind};
 
-use super::{Carry, LineParser, MAX_CONNECTIONS, ParserOptions, account_token, is_server_header};
+use super::{
+    Carry, LineParser, MAX_CONNECTIONS, ParserOptions, account_token, client_host_token,
+    is_server_header,
+};
 use crate::records::{Processor, Statement};
 use crate::timefmt;
 
@@ -126,7 +129,7 @@ impl GeneralLog {
                     let _ = parts.next();
                     let user = parts.next().and_then(account_token);
                     let _ = parts.next();
-                    let host = parts.next().and_then(account_token);
+                    let host = parts.next().and_then(client_host_token);
                     out.security_event(SecurityEvent {
                         kind: SecurityEventKind::DbLoginFailure,
                         ts: entry.ts.map(timefmt::rfc3339),
@@ -152,7 +155,7 @@ impl GeneralLog {
                     let user = account_token(&argument[..at]);
                     let host_end = memchr::memchr(b' ', &argument[at + 1..])
                         .map_or(argument.len(), |p| at + 1 + p);
-                    let host = account_token(&argument[at + 1..host_end]);
+                    let host = client_host_token(&argument[at + 1..host_end]);
                     if let (Some(user), Some(host)) = (user, host) {
                         if self.carry.connections.len() >= MAX_CONNECTIONS {
                             self.carry.connections.pop_first();

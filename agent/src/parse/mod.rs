@@ -114,5 +114,13 @@ pub(super) fn account_token(bytes: &[u8]) -> Option<String> {
     Some(lossy(text))
 }
 
+/// The client host of a `user@host` account: an IP address or a name without a dot
+/// (`localhost`). A dotted host name is refused: with the user name before the `@` it would
+/// make an e-mail address, and a query's continuation line can forge a `Connect` entry.
+pub(super) fn client_host_token(bytes: &[u8]) -> Option<String> {
+    let host = account_token(bytes)?;
+    (host.parse::<std::net::IpAddr>().is_ok() || !host.contains('.')).then_some(host)
+}
+
 #[cfg(test)]
 mod tests;

@@ -118,3 +118,47 @@ fn admin_log_lines_become_security_events() {
     assert!(json.contains("\"entity_ids\":[\"1\",\"2\",\"3\"]"));
     assert!(json.contains("admin_login_failure"));
 }
+
+#[test]
+fn a_connect_entry_whose_account_makes_an_e_mail_address_ships_no_principal() {
+    // A query's continuation line can forge a `Connect` entry; found by the agent_log_lines
+    // fuzz target (an address split at `@` into the user and the host).
+    let text = "261128  8:18:01\t    10 Connect\tann.lee@mailbox.example on magento using TCP/IP\n\t\t    10 Query\tSELECT 1 FROM customer_entity\n\t\t    11 Connect\tmagento@127.ann.lee@mailbox.example on magento\n\t\t    11 Query\tSELECT 2 FROM sales_order\n\t\t    12 Connect\tAccess denied for user 'ann.lee'@'mailbox.example' (using password: YES)\n\t\t    13 Connect\tmagento@localhost on magento using TCP/IP\n\t\t    13 Query\tSELECT 3 FROM quote\n";
+    let records = run(SourceKind::MariadbGeneral, text);
+    let json = serde_json::to_string(&records).unwrap();
+    assert!(!json.contains("mailbox.example"), "{json}");
+    let users: Vec<_> = records
+        .iter()
+        .filter_map(|r| match r {
+            Record::SqlAggregate(a) => Some(a.db_user.as_deref()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(users, [None, None, Some("magento")]);
+    let Some(Record::SecurityEvent(failure)) = records.iter().find(
+        |r| matches!(r, Record::SecurityEvent(e) if e.kind == SecurityEventKind::DbLoginFailure),
+    ) else {
+        panic!("no login failure in {json}");
+    };
+    assert_eq!(failure.principal.db_host, None);
+    assert_eq!(failure.ip, None);
+}
+
+#[test]
+fn client_hosts_are_addresses_or_single_labels() {
+    assert_eq!(
+        client_host_token(b"127.0.0.1").as_deref(),
+        Some("127.0.0.1")
+    );
+    assert_eq!(
+        client_host_token(b"::ffff:10.0.0.9").as_deref(),
+        Some("::ffff:10.0.0.9")
+    );
+    assert_eq!(
+        client_host_token(b"localhost").as_deref(),
+        Some("localhost")
+    );
+    assert_eq!(client_host_token(b"%").as_deref(), Some("%"));
+    assert_eq!(client_host_token(b"mailbox.example"), None);
+    assert_eq!(client_host_token(b"127.ann.lee@mailbox.example"), None);
+}
