@@ -12,7 +12,7 @@ use leakguard_domain::agent_wire::{
 };
 
 use crate::masking::words_are_safe;
-pub use crate::masking::{mask_detail, safe_token};
+pub use crate::masking::{detail_key, mask_detail, safe_token};
 use crate::sql::{self, Fingerprinter, StatementClass};
 use crate::timefmt;
 

@@ -4,7 +4,7 @@ use leakguard_domain::agent_wire::{Principal, SecurityEvent, SecurityEventKind};
 use serde::Deserialize;
 
 use super::{Carry, LineParser};
-use crate::records::{Processor, mask_detail, safe_token};
+use crate::records::{Processor, detail_key, mask_detail, safe_token};
 use crate::timefmt;
 
 /// The Magento module's admin-action JSON-lines log.
@@ -117,7 +117,7 @@ impl LineParser for AdminLog {
             .details
             .iter()
             .take(50)
-            .map(|(key, value)| (safe_token(key, 64), mask_detail(key, value)))
+            .map(|(key, value)| (detail_key(key), mask_detail(key, value)))
             .collect();
         out.security_event(SecurityEvent {
             kind,
