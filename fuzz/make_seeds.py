@@ -109,3 +109,19 @@ for name, body in [
     ("webhook", {"id": 1, "payment_details": {"credit_card_number": "4111"}, "line_items": [{"credit_card_bin": "411111"}]}),
 ]:
     put("server", "api_json_bodies", name, json.dumps(body))
+
+# selector (bit 0: X-Shopify-* headers, bit 1: Shopify-* headers, bit 2: trigger time in +05:30),
+# then topic, shop, webhook id and trigger-time header lines, then the raw body.
+SHOP = "some-shop.myshopify.com"
+for name, selector, topic, shop, at, body in [
+    ("shop-redact", 1, "shop/redact", SHOP, "2026-12-05T19:40:00Z", {"shop_id": 954889, "shop_domain": SHOP}),
+    ("customers-redact", 3, "customers/redact", SHOP, "2026-12-05T15:00:00.123Z", {"shop_id": 954889, "shop_domain": SHOP, "customer": {"id": 191167}, "orders_to_redact": [299938]}),
+    ("data-request", 2, "customers/data_request", SHOP, "2026-12-05T20:00:00+05:30", {"shop_id": 954889, "shop_domain": SHOP, "orders_requested": [299938], "customer": {"id": 191167}, "data_request": {"id": 9999}}),
+    ("uninstalled", 5, "app/uninstalled", SHOP, "", {"id": 954889, "domain": "shop.example", "myshopify_domain": SHOP}),
+    ("order", 1, "orders/create", SHOP, "2026-12-05T14:46:40Z", {"id": 820982911946154508, "line_items": [{"id": 1}], "customer": {"id": 7}}),
+    ("order-as-redact", 1, "shop/redact", SHOP, "2026-12-05T19:46:40Z", {"id": 820982911946154508, "line_items": []}),
+    ("other-shop", 3, "shop/redact", "other-shop.myshopify.com", "yesterday", {"shop_id": 954889, "shop_domain": SHOP}),
+    ("scopes", 0, "app/scopes_update", SHOP, "2026-12-05T19:51:40Z", {"current": ["read_orders"], "previous": []}),
+]:
+    head = "\n".join([topic, shop, "b54557e4-bdd8-4a4c-9a6d-d1d3e3a6c1f2", at]).encode()
+    put("server", "shopify_webhook_binding", name, bytes([selector]) + head + b"\n" + json.dumps(body).encode())
