@@ -54,7 +54,7 @@ for i, t in enumerate([
 
 batch = {"schema": 1, "agent_id": "0192a5e4-0000-7000-8000-000000000001", "batch_id": "b1",
          "source": {"kind": "mariadb-general", "file_id": "f1", "path": "/var/log/mysql/general.log"},
-         "start_offset": 0, "end_offset": 100,
+         "start_offset": 0, "end_offset": 100, "lines": 4,
          "records": [
              {"type": "sql_aggregate", "minute": "2026-11-28T08:18:00Z", "principal": {"db_user": "magento"}, "query_id": "0123456789ABCDEF", "fingerprint": "select ? from t", "tables": ["t"], "count": 2, "query_time_s": 0.25, "masked": False},
              {"type": "security_event", "kind": "db_dump", "ts": "2026-11-28T08:18:01Z", "principal": {}, "tables": ["t"], "entity_ids": [], "details": {"a": 1}},

@@ -1,9 +1,12 @@
-//! Agent batch upload bodies as the server reads them: the capped zstd decoder and the batch
-//! JSON. Decoded output never exceeds the cap whatever the frame claims; what the agent
-//! compresses decodes to the same bytes; a batch that parses re-serialises to the same batch.
+//! Agent batch upload bodies as the server reads them: one streaming pass of the capped zstd
+//! decoder into the batch parser (`ingest::decode::decode_upload`). A body never decodes past
+//! the cap whatever the frame claims, nor into more than `MAX_RECORDS` records; what the agent
+//! compresses decodes exactly as the same body sent uncompressed; an accepted batch
+//! re-serialises to the same batch; an unsupported encoding is refused.
 #![no_main]
 
-use app_server::ingest::batches::decode;
+use app_server::ingest::IngestError;
+use app_server::ingest::decode::{MAX_RECORDS, Upload, decode_upload};
 use leakguard_domain::agent_wire::Batch;
 use libfuzzer_sys::fuzz_target;
 
@@ -14,38 +17,57 @@ fuzz_target!(|data: &[u8]| {
     let cap = usize::from(selector) * 64;
 
     // The body as received with `Content-Encoding: zstd`.
-    if let Ok(out) = decode(rest, Some("zstd"), cap) {
-        assert!(
-            out.len() <= cap,
-            "decoded {} bytes past the cap of {cap}",
-            out.len()
-        );
-        parse_batch(&out);
+    if let Ok(upload) = decode_upload(rest, Some("zstd"), cap) {
+        check_upload(&upload);
     }
-    // The body as the agent would send it.
+
+    // The body as sent uncompressed, and as the agent would compress it.
+    let plain = decode_upload(rest, None, cap);
+    if let Ok(upload) = &plain {
+        check_upload(upload);
+    }
     let compressed = zstd::encode_all(rest, 1).unwrap_or_default();
-    match decode(&compressed, Some(" ZSTD "), cap) {
-        Ok(out) => assert_eq!(out, rest, "a frame decoded to other bytes"),
-        Err(_) => assert!(rest.len() > cap, "a frame within the cap was refused"),
+    let zstd = decode_upload(&compressed, Some(" ZSTD "), cap);
+    if rest.len() > cap {
+        assert!(
+            matches!(plain, Err(IngestError::TooLarge(_))),
+            "a plain body past the cap was not refused as too large"
+        );
+        assert!(zstd.is_err(), "a frame decoding past the cap was accepted");
+    } else {
+        match (&plain, &zstd) {
+            (Ok(a), Ok(b)) => assert_eq!(a.batch, b.batch, "a frame decoded to another batch"),
+            (Err(a), Err(b)) => assert_eq!(
+                std::mem::discriminant(a),
+                std::mem::discriminant(b),
+                "a frame was refused for another reason than the plain body ({a} / {b})"
+            ),
+            _ => panic!(
+                "a frame and the plain body disagree: plain ok {}, zstd ok {}",
+                plain.is_ok(),
+                zstd.is_ok()
+            ),
+        }
     }
-    assert_eq!(
-        decode(rest, None, cap).ok().as_deref(),
-        Some(rest),
-        "identity changed the body"
-    );
     assert!(
-        decode(rest, Some("gzip"), cap).is_err(),
+        matches!(
+            decode_upload(rest, Some("gzip"), cap),
+            Err(IngestError::UnsupportedEncoding(_))
+        ),
         "an unsupported encoding was accepted"
     );
-    parse_batch(rest);
 });
 
-fn parse_batch(json: &[u8]) {
-    if let Ok(batch) = serde_json::from_slice::<Batch>(json) {
-        let again = serde_json::to_vec(&batch).unwrap_or_default();
-        match serde_json::from_slice::<Batch>(&again) {
-            Ok(back) => assert_eq!(back, batch, "a batch changed on a round trip"),
-            Err(e) => panic!("a parsed batch does not re-parse: {e}"),
-        }
+fn check_upload(upload: &Upload) {
+    let batch = &upload.batch;
+    assert!(
+        batch.records.len() <= MAX_RECORDS,
+        "{} records passed the cap",
+        batch.records.len()
+    );
+    let again = serde_json::to_vec(batch).unwrap_or_default();
+    match serde_json::from_slice::<Batch>(&again) {
+        Ok(back) => assert_eq!(&back, batch, "a batch changed on a round trip"),
+        Err(e) => panic!("a decoded batch does not re-parse: {e}"),
     }
 }
