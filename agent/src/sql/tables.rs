@@ -8,13 +8,17 @@ pub const MAX_STATEMENT_TABLES: usize = 16;
 
 /// Tables named in a fingerprint: identifiers after `from`, `join`, `into`, `update`, `table`
 /// (and comma lists after `from`), every table of `lock tables`, lower-case, backticks
-/// removed, sorted and unique, at most [`MAX_STATEMENT_TABLES`]. The `update` of
+/// removed, sorted and unique, at most [`MAX_STATEMENT_TABLES`]; a name that fails the
+/// masking check or holds a space is left out. The `update` of
 /// `on duplicate key update`, `for update` and `on update` names no table.
 pub fn tables(fingerprint: &[u8]) -> Vec<String> {
     let mut found: Vec<String> = Vec::new();
     let mut add = |name: &[u8]| {
         let name = String::from_utf8_lossy(name).replace('`', "");
-        if !name.is_empty() && !found.contains(&name) && found.len() < MAX_STATEMENT_TABLES {
+        // Joining quoted parts can make what no part was, such as an e-mail shape.
+        let clean = super::passes_mask(name.as_bytes()) && !name.contains(char::is_whitespace);
+        if clean && !name.is_empty() && !found.contains(&name) && found.len() < MAX_STATEMENT_TABLES
+        {
             found.push(name);
         }
     };

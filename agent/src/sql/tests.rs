@@ -121,6 +121,25 @@ fn every_table_of_lock_tables_is_found() {
 }
 
 #[test]
+fn quoted_parts_that_join_into_an_e_mail_shape_name_no_table() {
+    // Found by the agent_sql fuzz target: `d@b`.`sal...` passes the check as a fingerprint,
+    // but the joined name `d@b.sal...` has an e-mail shape.
+    let fingerprint = fp("se8ect * from `d@b`.`salCKC o join* from `db`.`sales_r`");
+    assert!(passes_mask(fingerprint.as_bytes()), "{fingerprint}");
+    let found = tables(fingerprint.as_bytes());
+    assert!(
+        found
+            .iter()
+            .all(|t| passes_mask(t.as_bytes()) && !t.contains(' ')),
+        "{found:?}"
+    );
+    assert_eq!(
+        tables(fp("SELECT * FROM `db`.`sales_order`").as_bytes()),
+        vec!["db.sales_order"]
+    );
+}
+
+#[test]
 fn the_update_of_on_duplicate_key_update_names_no_table() {
     assert_eq!(
         tables(
