@@ -72,7 +72,13 @@ fuzz_target!(|data: &[u8]| {
     for record in out.take_records() {
         assert_record_clean(&record);
         if check_planted {
-            let json = serde_json::to_string(&record).unwrap_or_default();
+            // Query and template ids are hashes: any digits in them are chance, not input.
+            let mut value = serde_json::to_value(&record).unwrap_or_default();
+            if let Some(fields) = value.as_object_mut() {
+                fields.remove("query_id");
+                fields.remove("template_id");
+            }
+            let json = value.to_string();
             assert!(
                 !leaks_planted(&json),
                 "planted personal data left the host: {json}"
