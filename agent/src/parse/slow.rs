@@ -89,6 +89,10 @@ fn header_pairs(line: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
     })
 }
 
+/// Longest query time kept (about 115 days). A larger value is no duration MariaDB wrote, and
+/// bounding it keeps the microsecond-rounded sums exact through the wire's JSON.
+const MAX_QUERY_TIME_S: f64 = 1e7;
+
 fn parse_number<T: std::str::FromStr>(bytes: &[u8]) -> Option<T> {
     std::str::from_utf8(bytes).ok()?.parse().ok()
 }
@@ -136,7 +140,10 @@ impl LineParser for SlowLog {
         if line.starts_with(b"#") && !record.has_statement {
             for (name, value) in header_pairs(line) {
                 match name {
-                    b"Query_time" => record.query_time_s = parse_number(value),
+                    b"Query_time" => {
+                        record.query_time_s = parse_number::<f64>(value)
+                            .filter(|seconds| (0.0..=MAX_QUERY_TIME_S).contains(seconds));
+                    }
                     b"Rows_sent" => record.rows_sent = parse_number(value),
                     b"Rows_examined" => record.rows_examined = parse_number(value),
                     _ => {}

@@ -162,3 +162,20 @@ fn client_hosts_are_addresses_or_single_labels() {
     assert_eq!(client_host_token(b"mailbox.example"), None);
     assert_eq!(client_host_token(b"127.ann.lee@mailbox.example"), None);
 }
+
+#[test]
+fn a_query_time_no_server_writes_is_dropped() {
+    // Found by the agent_log_lines fuzz target: a 100-digit Query_time did not come back from
+    // the wire's JSON as the same number.
+    let huge = "2".repeat(100);
+    let text = SLOW.replacen("0.000267", &huge, 1);
+    let records = run(SourceKind::MariadbSlow, &text);
+    let times: Vec<_> = records
+        .iter()
+        .filter_map(|r| match r {
+            Record::SqlAggregate(a) => Some(a.query_time_s),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(times, [None, Some(0.000095)]);
+}
