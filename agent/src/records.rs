@@ -574,12 +574,19 @@ fn max_option(a: Option<u64>, b: Option<u64>) -> Option<u64> {
 /// fingerprint itself is withheld: an unterminated backtick makes the rest of a statement
 /// (literals included) one "name", and in `FROM jane.doe@example.com` the local part of an
 /// address looks like `db.table`.
+///
+/// A name holding `?` had a literal inside it (the fingerprint masked it), so it is not a table
+/// name; and the local-part check reads the fingerprint without backticks, since quoted parts
+/// (`` `ann`.`lee`@host ``) join into one name.
 fn shippable_table(fingerprint: &[u8], table: &str) -> bool {
-    if !sql::passes_mask(table.as_bytes()) || table.bytes().any(|b| b.is_ascii_whitespace()) {
+    if !sql::passes_mask(table.as_bytes())
+        || table.bytes().any(|b| b.is_ascii_whitespace() || b == b'?')
+    {
         return false;
     }
     let name = table.as_bytes();
-    !fingerprint
+    let unquoted: Vec<u8> = fingerprint.iter().copied().filter(|&b| b != b'`').collect();
+    !unquoted
         .windows(name.len() + 1)
         .any(|w| w.ends_with(b"@") && w[..name.len()].eq_ignore_ascii_case(name))
 }
@@ -588,6 +595,25 @@ fn shippable_table(fingerprint: &[u8], table: &str) -> bool {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_parts_that_end_at_an_address_are_no_table() {
+        // Found by the agent_log_lines fuzz target: backticked parts join into one name that
+        // ends in the local part of an address.
+        assert!(!shippable_table(
+            b"select * from `cus_id?abc?etails?`.`ann.lee`@mailbox.example",
+            "cus_id?abc?etails?.ann.lee"
+        ));
+        assert!(!shippable_table(
+            b"select * from `ann`.`lee`@mailbox.example",
+            "ann.lee"
+        ));
+        assert!(!shippable_table(b"select `a?b` from t", "a?b"));
+        assert!(shippable_table(
+            b"select * from `sales_order` where customer_email = ?",
+            "sales_order"
+        ));
+    }
 
     #[test]
     fn statements_of_one_shape_add_up_per_minute() {
