@@ -3,20 +3,8 @@
 //! the log on the server, and a second run of the agent adds nothing.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::{Child, Command, Output};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
-
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn leakguard(dir: &std::path::Path, args: &[&str]) -> Output {
     Command::new(e2e::binary("leakguard"))
@@ -66,7 +54,7 @@ async fn the_agent_ships_a_general_log_to_the_server_once() {
     let token = token["token"].as_str().unwrap().to_owned();
 
     let port = e2e::free_port().unwrap();
-    let server = Server {
+    let server = e2e::Server {
         child: Command::new(e2e::binary("leakguard"))
             .arg("serve")
             .env_clear()
@@ -184,7 +172,7 @@ async fn the_agent_ships_a_general_log_to_the_server_once() {
     }
 
     // A restart of both: the agent has nothing new to send, and the server stores nothing twice.
-    let server = Server {
+    let server = e2e::Server {
         child: Command::new(e2e::binary("leakguard"))
             .arg("serve")
             .env_clear()

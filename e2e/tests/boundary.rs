@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -15,35 +15,6 @@ const PEAK_LIMIT_KB: u64 = 300 * 1024;
 const CONNECTIONS: usize = 300;
 /// What `/healthz` may take while they are held.
 const PROMPT: Duration = Duration::from_secs(2);
-
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    fn base(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// A line of `/proc/<pid>/status` in kB (`VmRSS`, `VmHWM`).
-    fn memory_kb(&self, field: &str) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .expect("the server is running");
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(&format!("{field}:")))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .expect("a memory figure")
-    }
-}
 
 /// A command under `umask 000`, so any mode the server relies on the umask for shows.
 fn without_umask(args: &[&str], data: &Path) -> Command {
@@ -71,13 +42,13 @@ fn cli(data: &Path, args: &[&str]) -> Output {
     out
 }
 
-async fn serve(data: &Path) -> Server {
+async fn serve(data: &Path) -> e2e::Server {
     assert!(
         e2e::binary("leakguard").exists(),
         "leakguard is not built next to the tests"
     );
     let port = e2e::free_port().unwrap();
-    let server = Server {
+    let server = e2e::Server {
         child: without_umask(&["serve"], data)
             .env("LEAKGUARD_LISTEN", format!("127.0.0.1:{port}"))
             .stdout(Stdio::null())
@@ -126,7 +97,7 @@ async fn held_compressed_webhook_bodies_do_not_inflate_the_server() {
     let server = serve(data.path()).await;
     let client = reqwest::Client::builder().timeout(PROMPT).build().unwrap();
     let healthz = format!("{}/healthz", server.base());
-    let baseline_kb = server.memory_kb("VmRSS");
+    let baseline_kb = server.memory_kb("VmRSS").expect("the server is running");
     let request = held_webhook(server.port);
 
     let mut held = Vec::with_capacity(CONNECTIONS);
@@ -146,7 +117,7 @@ async fn held_compressed_webhook_bodies_do_not_inflate_the_server() {
         let asked = Instant::now();
         let health = client.get(&healthz).send().await;
         slowest = slowest.max(asked.elapsed());
-        let peak_kb = server.memory_kb("VmHWM");
+        let peak_kb = server.memory_kb("VmHWM").expect("the server is running");
         assert!(
             peak_kb < PEAK_LIMIT_KB,
             "{CONNECTIONS} held compressed bodies took the server from {baseline_kb} kB to a \
@@ -161,7 +132,7 @@ async fn held_compressed_webhook_bodies_do_not_inflate_the_server() {
             () = tokio::time::sleep(Duration::from_millis(50)) => {}
         }
     };
-    let peak_kb = server.memory_kb("VmHWM");
+    let peak_kb = server.memory_kb("VmHWM").expect("the server is running");
     println!(
         "baseline {baseline_kb} kB, peak {peak_kb} kB, slowest /healthz {slowest:?} with \
          {CONNECTIONS} held connections"
