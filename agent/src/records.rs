@@ -334,10 +334,12 @@ impl Processor {
         sums.count += 1;
         sums.truncated |= statement.truncated;
         if let Some(rows) = statement.rows_sent {
-            *sums.rows_sent.get_or_insert(0) += rows;
+            let sum = sums.rows_sent.get_or_insert(0);
+            *sum = sum.saturating_add(rows);
         }
         if let Some(rows) = statement.rows_examined {
-            *sums.rows_examined.get_or_insert(0) += rows;
+            let sum = sums.rows_examined.get_or_insert(0);
+            *sum = sum.saturating_add(rows);
         }
         if let Some(seconds) = statement.query_time_s {
             *sums.query_time_s.get_or_insert(0.0) += seconds;
@@ -397,7 +399,7 @@ impl Processor {
         match self.http.get_mut(&key) {
             Some(entry) => {
                 entry.0 += 1;
-                entry.1 += request.bytes;
+                entry.1 = entry.1.saturating_add(request.bytes);
                 entry.2 = max_option(entry.2, request.page_size);
             }
             None => {
@@ -613,6 +615,48 @@ mod tests {
             b"select * from `sales_order` where customer_email = ?",
             "sales_order"
         ));
+    }
+
+    #[test]
+    fn sums_of_huge_figures_saturate_instead_of_overflowing() {
+        // Found by the agent_log_lines fuzz target: two access-log lines with byte counts near
+        // 2^64 overflowed the per-minute sum.
+        let mut processor = Processor::new();
+        for _ in 0..2 {
+            processor.http_request(HttpRequest {
+                ts: Some(1_795_853_881),
+                area: "admin",
+                method: "GET".into(),
+                route: "/admin/sales/order/".into(),
+                ip: "10.0.0.1".into(),
+                status: 200,
+                bytes: u64::MAX - 1,
+                page_size: None,
+                sensitive: false,
+            });
+            processor.statement(&Statement {
+                ts: Some(1_795_853_881),
+                db_user: Some("magento"),
+                query: b"SELECT * FROM sales_order",
+                rows_sent: Some(u64::MAX),
+                rows_examined: Some(u64::MAX),
+                ..Statement::default()
+            });
+        }
+        let records = processor.take_records();
+        let http = records.iter().find_map(|r| match r {
+            Record::HttpAggregate(h) => Some(h),
+            _ => None,
+        });
+        assert_eq!(http.map(|h| (h.count, h.bytes)), Some((2, u64::MAX)));
+        let sql = records.iter().find_map(|r| match r {
+            Record::SqlAggregate(a) => Some(a),
+            _ => None,
+        });
+        assert_eq!(
+            sql.map(|a| (a.count, a.rows_sent, a.rows_examined)),
+            Some((2, Some(u64::MAX), Some(u64::MAX)))
+        );
     }
 
     #[test]
