@@ -87,7 +87,8 @@ pub struct IngestSettings {
     /// tenant never holds more than this many of the `max_in_flight` slots.
     pub per_tenant_in_flight: usize,
     /// Batches decoded, parsed and stored at once (this bounds the memory batches in work
-    /// take; the rest wait their turn).
+    /// take; the rest wait their turn). Defaults to half the CPUs, at least one: decoding is
+    /// CPU work, and the other half keeps answering requests.
     pub processing_slots: usize,
     /// Seconds a batch body may take to arrive; slower ones are answered 408.
     pub body_timeout_secs: u64,
@@ -102,12 +103,17 @@ pub struct IngestSettings {
     pub max_decompressed_bytes: usize,
 }
 
+/// Half the CPUs this process may use, at least one.
+fn default_processing_slots() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
+}
+
 impl Default for IngestSettings {
     fn default() -> Self {
         Self {
             max_in_flight: 8,
             per_tenant_in_flight: 2,
-            processing_slots: 2,
+            processing_slots: default_processing_slots(),
             body_timeout_secs: 30,
             daily_records_per_tenant: 5_000_000,
             retry_after_secs: 5,
