@@ -499,7 +499,62 @@ async fn module_events_and_webhooks_reach_detection(backend: Backend) {
     assert_eq!(list(&app, &m.key, "").await.len(), 1);
 }
 
+async fn a_run_is_bounded_and_odd_lines_are_counted_not_fatal(backend: Backend) {
+    use app_server::alerts::{detect, inputs};
+    use sea_orm::{EntityTrait, TransactionTrait};
+    let app = spawn_app(backend).await;
+    let t = app.create_tenant("alerts-bounded.myshopify.com").await;
+    // More lines than one run reads: broken ones, a line without a time, then an outfile.
+    let mut lines: Vec<String> = (0..detect::BATCH + 500)
+        .map(|i| match i % 3 {
+            0 => "{not json".to_owned(),
+            1 => r#"{"type":"sql_aggregate","principal":{},"query_id":"X","tables":[],"count":1,"masked":true}"#.to_owned(),
+            _ => "[1,2]".to_owned(),
+        })
+        .collect();
+    lines.push(
+        serde_json::to_string(
+            &outfile_batch("agent", 0, "late", "2026-11-28T06:00:00Z").records[0],
+        )
+        .unwrap(),
+    );
+    let txn = app.state.db.begin().await.unwrap();
+    inputs::enqueue(&txn, t.id, inputs::Source::Agent, lines, 1)
+        .await
+        .unwrap();
+    txn.commit().await.unwrap();
+    let now = app_server::db::now_ms();
+    let first = detect::process_tenant(&app.state.db, t.id, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        (first.inputs, first.signals, first.more),
+        (detect::BATCH, 0, true)
+    );
+    assert_eq!(app.count_rows("detection_inputs", t.id).await, 501);
+    let second = detect::process_tenant(&app.state.db, t.id, now)
+        .await
+        .unwrap();
+    assert_eq!((second.inputs, second.signals, second.opened), (501, 1, 1));
+    assert!(!second.more);
+    let idle = detect::process_tenant(&app.state.db, t.id, now)
+        .await
+        .unwrap();
+    assert_eq!(idle, detect::RunOutcome::default());
+    let state = app_server::db::entities::detection_states::Entity::find_by_id(t.id)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(state.malformed, i64::try_from(detect::BATCH + 500).unwrap());
+    assert_eq!(state.signals, 1);
+    let alerts = list(&app, &t.key, "").await;
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0]["principal"]["db_user"], "late");
+}
+
 crate::on_both_backends!(
+    a_run_is_bounded_and_odd_lines_are_counted_not_fatal,
     an_agent_batch_raises_an_alert_that_grows_as_one_episode,
     feedback_moves_an_alert_through_its_states_with_the_real_actor,
     a_second_process_catches_up_without_repeating_an_alert,
