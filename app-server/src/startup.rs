@@ -154,6 +154,7 @@ impl Application {
                 tokio::spawn(crate::alerts::queue::run_worker(
                     self.state.db.clone(),
                     self.state.detection.clone(),
+                    self.state.metrics.clone(),
                     self.shutdown_tx.subscribe(),
                 ))
             })

@@ -20,6 +20,7 @@ use tokio::sync::{Notify, watch};
 use uuid::Uuid;
 
 use crate::db::entities::detection_cursors;
+use crate::metrics::Metrics;
 
 /// Tenants waiting at most; more marks are dropped and found by the sweep.
 pub const CAPACITY: usize = 10_000;
@@ -112,6 +113,11 @@ impl DetectionQueue {
     pub fn dropped(&self) -> u64 {
         self.inner.dropped.load(Ordering::Relaxed)
     }
+
+    /// Marks dropped since the last call (for a counter metric).
+    fn take_dropped(&self) -> u64 {
+        self.inner.dropped.swap(0, Ordering::Relaxed)
+    }
 }
 
 /// Queues every tenant with unprocessed lines; returns how many were found.
@@ -137,6 +143,7 @@ pub async fn sweep(db: &DatabaseConnection, queue: &DetectionQueue) -> anyhow::R
 pub async fn run_worker(
     db: DatabaseConnection,
     queue: DetectionQueue,
+    metrics: Metrics,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut next_sweep = tokio::time::Instant::now();
@@ -152,13 +159,22 @@ pub async fn run_worker(
         }
         while let Some(tenant) = queue.pop() {
             match super::detect::process_tenant(&db, tenant, crate::db::now_ms()).await {
-                Ok(outcome) if outcome.more => queue.mark(tenant),
-                Ok(_) => {}
+                Ok(outcome) => {
+                    metrics.count_detection_run(true, outcome.signals, outcome.opened);
+                    if outcome.more {
+                        queue.mark(tenant);
+                    }
+                }
                 Err(e) => {
                     // Left for the sweep: the inputs stay until a run commits.
+                    metrics.count_detection_run(false, 0, 0);
                     tracing::warn!(tenant_id = %tenant, error = format!("{e:#}"), "Detection run failed.");
                 }
             }
+            metrics
+                .detection_queue_tenants
+                .set(i64::try_from(queue.len()).unwrap_or(i64::MAX));
+            metrics.detection_marks_dropped.inc_by(queue.take_dropped());
             if *shutdown.borrow() {
                 return;
             }
@@ -200,5 +216,7 @@ mod tests {
         queue.mark(Uuid::now_v7());
         assert_eq!(queue.len(), CAPACITY);
         assert_eq!(queue.dropped(), 1);
+        assert_eq!(queue.take_dropped(), 1);
+        assert_eq!(queue.dropped(), 0);
     }
 }

@@ -181,6 +181,24 @@ async fn an_agent_batch_raises_an_alert_that_grows_as_one_episode(backend: Backe
     );
     assert!(!actions(&app, t.id, "detection.processed").await.is_empty());
     assert_eq!(app.count_rows("detection_inputs", t.id).await, 0);
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("leakguard_alerts_opened_total 1\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("leakguard_detection_runs_total{outcome=\"ok\"}"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("leakguard_detection_queue_tenants 0\n"));
 
     // Filters.
     assert_eq!(list(&app, &t.key, "?state=open").await.len(), 1);
