@@ -72,6 +72,24 @@ const SHOPIFY_FIELDS: &[&str] = &[
     "old",
 ];
 
+/// Inner fields the normalizer reads of the objects it looks into; the rest (an actor's name or
+/// e-mail) is left out.
+fn nested(key: &str, value: &Value) -> Value {
+    let keep: &[&str] = match key {
+        "app" | "api_client" | "actor" => &["id", "api_client_id", "app_id"],
+        "bulk_operation" => &["query", "type"],
+        _ => return value.clone(),
+    };
+    match value {
+        Value::Object(inner) => Value::Object(
+            keep.iter()
+                .filter_map(|k| inner.get(*k).map(|v| ((*k).to_owned(), v.clone())))
+                .collect(),
+        ),
+        _ => Value::Null,
+    }
+}
+
 /// The line of an agent record.
 pub fn agent_line(record: &Record) -> Option<String> {
     serde_json::to_string(record).ok()
@@ -88,7 +106,7 @@ pub fn shopify_line(topic: &str, payload: &Value, received_at_ms: i64) -> String
     let kept: serde_json::Map<String, Value> = match payload {
         Value::Object(fields) => SHOPIFY_FIELDS
             .iter()
-            .filter_map(|k| fields.get(*k).map(|v| ((*k).to_owned(), v.clone())))
+            .filter_map(|k| fields.get(*k).map(|v| ((*k).to_owned(), nested(k, v))))
             .collect(),
         _ => serde_json::Map::new(),
     };
@@ -173,6 +191,7 @@ mod tests {
     fn a_shopify_line_keeps_what_detection_reads_and_drops_personal_data() {
         let payload = serde_json::json!({
             "id": 7, "email": "jane@example.com", "first_name": "Jane",
+            "actor": {"id": 3, "email": "staff.jane@example.com"},
             "app_id": "55", "previous": ["read_products"],
             "current": ["read_products", "read_customers"],
         });
