@@ -31,6 +31,8 @@ use crate::tenancy::TenantCtx;
 
 /// Lines one run reads at most; a tenant with more is queued again behind the others.
 pub const BATCH: u64 = 2_000;
+/// Ids of grown alerts named in a run's audit entry at most (the count is always there).
+const AUDITED_IDS: usize = 100;
 /// Tables kept per evidence item.
 const EVIDENCE_TABLES: usize = 8;
 
@@ -355,6 +357,7 @@ pub async fn process_tenant(
         ..RunOutcome::default()
     };
     let mut opened_ids = Vec::new();
+    let mut updated_ids = Vec::new();
     for (alert, still_open) in &changed {
         let cols = columns(alert)?;
         match existing.get(&clamp(alert.id)) {
@@ -386,6 +389,9 @@ pub async fn process_tenant(
                     .exec(&txn)
                     .await?;
                 outcome.updated += 1;
+                if updated_ids.len() < AUDITED_IDS {
+                    updated_ids.push(row.id.to_string());
+                }
                 if !still_open && row.episode_open {
                     record_event(
                         &txn,
@@ -495,6 +501,7 @@ pub async fn process_tenant(
             "malformed": malformed,
             "alerts_opened": opened_ids,
             "alerts_updated": outcome.updated,
+            "alerts_updated_ids": updated_ids,
         }),
     )
     .await?;

@@ -180,6 +180,21 @@ async fn an_agent_batch_raises_an_alert_that_grows_as_one_episode(backend: Backe
         vec![("system".to_owned(), "detection".to_owned())]
     );
     assert!(!actions(&app, t.id, "detection.processed").await.is_empty());
+    // The run that grew the alert names it in its audit entry.
+    {
+        use app_server::db::entities::audit_entries as ae;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let grown = ae::Entity::find()
+            .filter(ae::Column::ChainId.eq(t.id))
+            .filter(ae::Column::Action.eq("detection.processed"))
+            .all(&app.state.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.details.contains(&id))
+            .count();
+        assert_eq!(grown, 2, "opened in one run, grown in the next");
+    }
     assert_eq!(app.count_rows("detection_inputs", t.id).await, 0);
     let metrics = app
         .client
