@@ -75,11 +75,15 @@ pub enum Reason {
     InvalidEventKind,
     /// An incident owner is not an active user of the tenant.
     InvalidOwner,
+    /// An alert feedback action is unknown.
+    InvalidFeedbackAction,
+    /// A false-positive scope is unknown, or too wide for the alert's rule.
+    InvalidSuppressionScope,
 }
 
 impl Reason {
     /// Every reason, for the catalogue of codes (the match in [`Reason::ALL`]'s test keeps it whole).
-    pub const ALL: [Reason; 34] = [
+    pub const ALL: [Reason; 36] = [
         Reason::Other,
         Reason::InvalidJson,
         Reason::UnknownField,
@@ -114,6 +118,8 @@ impl Reason {
         Reason::InvalidIncidentFacts,
         Reason::InvalidEventKind,
         Reason::InvalidOwner,
+        Reason::InvalidFeedbackAction,
+        Reason::InvalidSuppressionScope,
     ];
 }
 
@@ -198,7 +204,9 @@ mod tests {
                 | Reason::InvalidTransition
                 | Reason::InvalidIncidentFacts
                 | Reason::InvalidEventKind
-                | Reason::InvalidOwner => {}
+                | Reason::InvalidOwner
+                | Reason::InvalidFeedbackAction
+                | Reason::InvalidSuppressionScope => {}
             }
         }
         let mut seen = std::collections::HashSet::new();

@@ -1,6 +1,7 @@
 //! The LeakGuard server: a multi-tenant actix-web application for Shopify Plus shops and
 //! Magento installations. See ARCHITECTURE.md for the map and the invariants.
 
+pub mod alerts;
 pub mod api_time;
 pub mod audit_chain;
 pub mod classify_cli;

@@ -8,6 +8,7 @@
 use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use std::fmt::Write as _;
@@ -111,6 +112,13 @@ pub struct RecordFieldLabels {
     pub field: String,
 }
 
+/// Labels of detection run metrics.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DetectionLabels {
+    /// `ok` or `failed`.
+    pub outcome: String,
+}
+
 /// The server's metrics.
 #[derive(Clone)]
 pub struct Metrics {
@@ -125,6 +133,16 @@ pub struct Metrics {
     pub agent_batches: Family<IngestLabels, Counter>,
     /// Agent records refused by the masking check, by field.
     pub agent_records_rejected: Family<RecordFieldLabels, Counter>,
+    /// Detection runs by outcome.
+    pub detection_runs: Family<DetectionLabels, Counter>,
+    /// Signals fed to the detection engine.
+    pub detection_signals: Counter,
+    /// Alerts opened by detection.
+    pub alerts_opened: Counter,
+    /// Tenants waiting for detection in this process.
+    pub detection_queue_tenants: Gauge,
+    /// Marks dropped because the detection queue was full (the sweep finds those tenants).
+    pub detection_marks_dropped: Counter,
 }
 
 impl Default for Metrics {
@@ -165,7 +183,42 @@ impl Metrics {
             "Agent records refused because they carried personal data or a secret, by field",
             agent_records_rejected.clone(),
         );
+        let detection_runs = Family::<DetectionLabels, Counter>::default();
+        registry.register(
+            "detection_runs",
+            "Detection runs by outcome",
+            detection_runs.clone(),
+        );
+        let detection_signals = Counter::default();
+        registry.register(
+            "detection_signals",
+            "Signals fed to the detection engine",
+            detection_signals.clone(),
+        );
+        let alerts_opened = Counter::default();
+        registry.register(
+            "alerts_opened",
+            "Alerts opened by detection",
+            alerts_opened.clone(),
+        );
+        let detection_queue_tenants = Gauge::default();
+        registry.register(
+            "detection_queue_tenants",
+            "Tenants waiting for detection in this process",
+            detection_queue_tenants.clone(),
+        );
+        let detection_marks_dropped = Counter::default();
+        registry.register(
+            "detection_marks_dropped",
+            "Tenants not queued because the detection queue was full (found by the sweep)",
+            detection_marks_dropped.clone(),
+        );
         Self {
+            detection_runs,
+            detection_signals,
+            alerts_opened,
+            detection_queue_tenants,
+            detection_marks_dropped,
             agent_batches,
             agent_records_rejected,
             registry: Arc::new(registry),
@@ -192,6 +245,17 @@ impl Metrics {
                 field: field.into(),
             })
             .inc_by(n);
+    }
+
+    /// Counts a detection run and what it did.
+    pub fn count_detection_run(&self, ok: bool, signals: u64, opened: u64) {
+        self.detection_runs
+            .get_or_create(&DetectionLabels {
+                outcome: if ok { "ok" } else { "failed" }.into(),
+            })
+            .inc();
+        self.detection_signals.inc_by(signals);
+        self.alerts_opened.inc_by(opened);
     }
 
     /// The text exposition.

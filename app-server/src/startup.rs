@@ -39,10 +39,12 @@ impl AppState {
             policy,
         };
         crate::audit_chain::register_signing_key(&db, &checkpointer).await?;
+        let detection = crate::alerts::DetectionQueue::new();
         let shopify = ShopifyAdapter {
             db: db.clone(),
             keyring: keyring.clone(),
             shopify: Arc::new(Shopify::new(&settings)?),
+            detection: detection.clone(),
         };
         Ok(Self {
             permission_sources: AuditSources {
@@ -50,6 +52,7 @@ impl AppState {
                 shopify_settings: settings.shopify.clone(),
             },
             shopify,
+            detection,
             ingest_gate: Arc::new(crate::ingest::gate::IngestGate::new(
                 settings.ingest.max_in_flight,
                 settings.ingest.per_tenant_in_flight,
@@ -144,8 +147,23 @@ impl Application {
         } else {
             None
         };
+        // Streaming detection: a few long-lived workers over the queue of tenants with new
+        // inputs (see `alerts::queue`); they sweep for unprocessed inputs at start.
+        let detection_workers: Vec<_> = (0..crate::alerts::queue::WORKERS)
+            .map(|_| {
+                tokio::spawn(crate::alerts::queue::run_worker(
+                    self.state.db.clone(),
+                    self.state.detection.clone(),
+                    self.state.metrics.clone(),
+                    self.shutdown_tx.subscribe(),
+                ))
+            })
+            .collect();
         let result = self.server.await;
         let _ = self.shutdown_tx.send(true);
+        for worker in detection_workers {
+            let _ = worker.await;
+        }
         if let Some(mut scheduler) = scheduler {
             let _ = scheduler.shutdown().await;
         }

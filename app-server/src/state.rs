@@ -34,4 +34,6 @@ pub struct AppState {
     pub shopify: ShopifyAdapter,
     /// What permission audits read the platforms with.
     pub permission_sources: AuditSources,
+    /// Tenants with new detection inputs (ingest marks them after its commit).
+    pub detection: crate::alerts::DetectionQueue,
 }

@@ -106,6 +106,8 @@ pub fn reason_code(reason: Reason) -> &'static str {
         Reason::InvalidIncidentFacts => "invalid_incident_facts",
         Reason::InvalidEventKind => "invalid_event_kind",
         Reason::InvalidOwner => "invalid_owner",
+        Reason::InvalidFeedbackAction => "invalid_feedback_action",
+        Reason::InvalidSuppressionScope => "invalid_suppression_scope",
     }
 }
 
@@ -544,6 +546,18 @@ impl From<crate::tenants::KeyAuthError> for ApiError {
 impl From<crate::incidents::IncidentError> for ApiError {
     fn from(e: crate::incidents::IncidentError) -> Self {
         use crate::incidents::IncidentError as E;
+        match e {
+            E::Invalid(r) => r.into(),
+            E::NotFound => Self::not_found(),
+            E::Forbidden => Self::forbidden(),
+            E::Unexpected(e) => Self::internal(e),
+        }
+    }
+}
+
+impl From<crate::alerts::AlertError> for ApiError {
+    fn from(e: crate::alerts::AlertError) -> Self {
+        use crate::alerts::AlertError as E;
         match e {
             E::Invalid(r) => r.into(),
             E::NotFound => Self::not_found(),

@@ -97,6 +97,9 @@ use super::routes;
         routes::incidents::update,
         routes::incidents::add_event,
         routes::incidents::obligations,
+        routes::alerts::list,
+        routes::alerts::get,
+        routes::alerts::feedback,
     ),
     modifiers(&Conventions),
     security(("api_key" = []), ("shopify_session" = []), ("console_session" = []))

@@ -317,9 +317,24 @@ pub async fn create_incident(
     new: NewIncident,
 ) -> Result<IncidentDetail, IncidentError> {
     require_writer(ctx)?;
+    let txn = begin_write(db).await?;
+    let id = create_in(&txn, ctx, new, now_ms()).await?;
+    let detail = detail_of(&txn, ctx, id).await?;
+    txn.commit().await?;
+    Ok(detail)
+}
+
+/// Opens an incident inside the caller's transaction (an escalated alert opens its incident in
+/// the transaction that changes the alert). Checks everything before it writes; the caller
+/// checks the role.
+pub(crate) async fn create_in<C: ConnectionTrait>(
+    txn: &C,
+    ctx: &TenantCtx,
+    new: NewIncident,
+    now: i64,
+) -> Result<Uuid, IncidentError> {
     let title = check_title(&new.title)?;
     let severity = parse_severity(&new.severity)?;
-    let now = now_ms();
     let today = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(now) * 1_000_000)
         .map_err(|e| IncidentError::Unexpected(e.into()))?
         .date();
@@ -328,9 +343,8 @@ pub async fn create_incident(
         facts.apply(change)?;
     }
     facts.check(rule_table()?)?;
-    let txn = begin_write(db).await?;
     if let Some(owner) = new.owner_user_id {
-        check_owner(&txn, ctx, owner).await?;
+        check_owner(txn, ctx, owner).await?;
     }
     let id = Uuid::now_v7();
     let mut row = incidents::ActiveModel {
@@ -348,11 +362,11 @@ pub async fn create_incident(
     };
     facts.store(&mut row)?;
     incidents::Entity::insert(row)
-        .exec_without_returning(&txn)
+        .exec_without_returning(txn)
         .await?;
-    let view = IncidentView::of(find(&txn, ctx, id).await?)?;
+    let view = IncidentView::of(find(txn, ctx, id).await?)?;
     append_event(
-        &txn,
+        txn,
         ctx,
         id,
         EventKind::Created,
@@ -361,9 +375,33 @@ pub async fn create_incident(
         serde_json::json!({"severity": severity.as_str(), "status": Status::Triage.as_str()}),
     )
     .await?;
-    let detail = detail_of(&txn, ctx, id).await?;
-    txn.commit().await?;
-    Ok(detail)
+    Ok(id)
+}
+
+/// Notes on an incident's timeline the alert it was escalated from (the alert names the
+/// incident in turn), inside the caller's transaction.
+pub(crate) async fn link_alert<C: ConnectionTrait>(
+    txn: &C,
+    ctx: &TenantCtx,
+    incident: Uuid,
+    alert: Uuid,
+    explanation: &str,
+    now: i64,
+) -> Result<(), IncidentError> {
+    let note: String = format!("Escalated from alert {alert}: {explanation}")
+        .chars()
+        .take(2000)
+        .collect();
+    append_event(
+        txn,
+        ctx,
+        incident,
+        EventKind::Note,
+        now,
+        serde_json::json!({"note": note, "alert_id": alert}),
+        serde_json::json!({"alert_id": alert}),
+    )
+    .await
 }
 
 pub(crate) async fn find<C: ConnectionTrait>(

@@ -8,7 +8,8 @@
 //! Exactly-once effect for at-least-once delivery: the batch row is inserted first under the
 //! unique index `(tenant, agent, file id, start offset)`; a second delivery inserts nothing
 //! and the transaction stores nothing else (concurrent deliveries wait on the index, then see
-//! the first one). Aggregates add into per-key sums, security events become `signals`.
+//! the first one). Aggregates add into per-key sums, security events become `signals`, and
+//! the records detection reads are queued for it (`alerts::inputs`) in the same transaction.
 
 use std::collections::BTreeMap;
 
@@ -399,6 +400,20 @@ pub async fn store(
             );
     }
     update.exec(&txn).await?;
+    let lines = batch
+        .records
+        .iter()
+        .filter(|r| !matches!(r, Record::AppLogAggregate(_)))
+        .filter_map(crate::alerts::inputs::agent_line)
+        .collect();
+    crate::alerts::inputs::enqueue(
+        &txn,
+        tenant,
+        crate::alerts::inputs::Source::Agent,
+        lines,
+        now_ms,
+    )
+    .await?;
     audit_chain::record(
         &txn,
         &agent.tenant,

@@ -1,5 +1,5 @@
 //! Module events (`POST /api/v1/magento/events`): admin-action and web-API log entries,
-//! stored as `signals` for detection.
+//! stored as `signals` and queued for detection (`alerts::inputs`) in the same transaction.
 //!
 //! Idempotent: an event with `source` and `source_id` (the module's log row) is keyed by them,
 //! any other by the SHA-256 of its canonical JSON, and a key already stored is skipped. The
@@ -8,7 +8,9 @@
 
 use leakguard_domain::audit::Subject;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+};
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -165,6 +167,13 @@ pub async fn store(
             payload: Set(p.payload),
         })
         .collect();
+    let ids: Vec<Uuid> = rows
+        .iter()
+        .filter_map(|r| match &r.id {
+            sea_orm::ActiveValue::Set(id) => Some(*id),
+            _ => None,
+        })
+        .collect();
     let txn = begin_write(db).await?;
     let mut stored = 0u64;
     let mut rows = rows.into_iter().peekable();
@@ -191,6 +200,30 @@ pub async fn store(
         oversize,
     };
     if stored > 0 {
+        // The rows this request inserted (a re-delivered event kept its first row's id).
+        let mut lines = Vec::new();
+        for chunk in ids.chunks(500) {
+            let fresh = signals::Entity::find()
+                .filter(signals::Column::TenantId.eq(ctx.tenant_id().as_uuid()))
+                .filter(signals::Column::Id.is_in(chunk.to_vec()))
+                .order_by_asc(signals::Column::Id)
+                .all(&txn)
+                .await?;
+            lines.extend(
+                fresh
+                    .iter()
+                    .filter(|row| !row.payload.contains("\"oversize\":true"))
+                    .filter_map(|row| crate::alerts::inputs::magento_line(&row.payload)),
+            );
+        }
+        crate::alerts::inputs::enqueue(
+            &txn,
+            ctx.tenant_id().as_uuid(),
+            crate::alerts::inputs::Source::MagentoModule,
+            lines,
+            now_ms,
+        )
+        .await?;
         audit_chain::record(
             &txn,
             ctx,

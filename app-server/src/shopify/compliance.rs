@@ -486,7 +486,8 @@ pub async fn shop_redact<C: ConnectionTrait>(
             .filter(findings::Column::TenantId.eq(tenant))
             .exec(txn)
             .await?
-            .rows_affected;
+            .rows_affected
+        + crate::alerts::purge_tenant(txn, tenant).await?;
     let api_keys_deleted = api_keys::Entity::delete_many()
         .filter(api_keys::Column::TenantId.eq(tenant))
         .exec(txn)

@@ -140,6 +140,8 @@ pub struct ShopifyAdapter {
     pub keyring: crate::crypto::Keyring,
     /// The app: configuration, HTTP client, refresh locks.
     pub shopify: Arc<Shopify>,
+    /// Tenants waiting for detection (a processed webhook queues its tenant).
+    pub detection: crate::alerts::DetectionQueue,
 }
 
 /// Webhook deliveries processed at once per process.

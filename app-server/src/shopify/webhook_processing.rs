@@ -261,6 +261,9 @@ async fn run(
         }
     }
     txn.commit().await?;
+    if let (Some(tenant), Outcome::Done) = (tenant, &outcome) {
+        state.detection.mark(tenant);
+    }
     Ok(outcome)
 }
 
@@ -279,6 +282,7 @@ async fn dispatch<C: ConnectionTrait>(
             webhook_topics::app_uninstalled(txn, ctx, row, check, now).await?;
         }
         "app/scopes_update" => {
+            queue_for_detection(txn, ctx, row, payload, now).await?;
             webhook_topics::scopes_update(txn, ctx, row, payload, now).await?;
         }
         "customers/data_request" => {
@@ -293,11 +297,33 @@ async fn dispatch<C: ConnectionTrait>(
                 || topic.starts_with("customers/")
                 || topic.starts_with("orders/") =>
         {
+            queue_for_detection(txn, ctx, row, payload, now).await?;
             webhook_topics::store_signal(txn, ctx, row, payload).await?;
         }
         _ => {}
     }
     Ok(Outcome::Done)
+}
+
+/// Queues the webhook's detection line (the fields detection reads, no personal data) in the
+/// delivery's transaction, before its audit entries.
+async fn queue_for_detection<C: ConnectionTrait>(
+    txn: &C,
+    ctx: &TenantCtx,
+    row: &webhook_deliveries::Model,
+    payload: &Value,
+    now: i64,
+) -> Result<(), ShopifyError> {
+    let line = crate::alerts::inputs::shopify_line(&row.topic, payload, row.received_at);
+    crate::alerts::inputs::enqueue(
+        txn,
+        ctx.tenant_id().as_uuid(),
+        crate::alerts::inputs::Source::Shopify,
+        vec![line],
+        now,
+    )
+    .await?;
+    Ok(())
 }
 
 /// Job: processes every delivery that is due (pending too long, failed and due for retry, or

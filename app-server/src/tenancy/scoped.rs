@@ -78,6 +78,12 @@ tenant_scoped! {
     webhook_deliveries => TenantId,
     incidents => TenantId,
     incident_events => TenantId,
+    alerts => TenantId,
+    alert_events => TenantId,
+    alert_suppressions => TenantId,
+    detection_inputs => TenantId,
+    detection_cursors => TenantId,
+    detection_states => TenantId,
 }
 
 #[cfg(test)]

@@ -142,6 +142,7 @@ async fn an_agent_enrolls_and_its_batches_are_stored_exactly_once(backend: Backe
         json!({"accepted": 2, "duplicate": false, "rejected": 0})
     );
     // Sent again (lost answer): acknowledged as a duplicate, nothing added.
+    app.settle_detection().await;
     let audit = app.audit_count(t.id).await;
     let res = post_batch(&app, &agent.bearer, zstd(&first)).await;
     assert_eq!(

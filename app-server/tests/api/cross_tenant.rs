@@ -22,6 +22,7 @@ struct Objects {
     agent_id: String,
     retention_run_id: String,
     incident_id: String,
+    alert_id: String,
 }
 
 /// The customer tenant B holds a data request about.
@@ -135,6 +136,16 @@ fn probes(b: &Objects) -> Vec<(&'static str, &'static str, String)> {
             "/incidents/{id}/obligations",
             format!("/api/v1/incidents/{}/obligations", b.incident_id),
         ),
+        (
+            "GET",
+            "/alerts/{id}",
+            format!("/api/v1/alerts/{}", b.alert_id),
+        ),
+        (
+            "ALERT_FEEDBACK",
+            "/alerts/{id}/feedback",
+            format!("/api/v1/alerts/{}/feedback", b.alert_id),
+        ),
     ]
 }
 
@@ -187,6 +198,10 @@ async fn call(app: &TestApp, method: &str, path: &str, key: &str) -> reqwest::Re
                 serde_json::json!({"kind": "note", "note": "probe"}),
             )
             .await
+        }
+        "ALERT_FEEDBACK" => {
+            app.post_json(path, key, serde_json::json!({"action": "acknowledge"}))
+                .await
         }
         "REVIEW" => {
             app.post_json(path, key, serde_json::json!({"decision": "acknowledge"}))
@@ -321,6 +336,13 @@ async fn no_tenant_reaches_another_tenants_objects(backend: Backend) {
         .as_str()
         .unwrap()
         .to_owned();
+    // An alert of B's, raised by an outfile in a batch of B's agent.
+    crate::alerts::send_outfile(&app, &b_agent, 0, "intruder", "2026-11-28T02:00:00Z").await;
+    let alert_id = crate::alerts::wait_for_alerts(&app, &b.key, 1).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.settle_detection().await;
     let b_objects = Objects {
         user_id: b.owner.to_string(),
         other_user_id: b_users[1].clone(),
@@ -332,6 +354,7 @@ async fn no_tenant_reaches_another_tenants_objects(backend: Backend) {
         retention_run_id,
         agent_id: b_agent.id,
         incident_id,
+        alert_id,
     };
     assert!(app.audit_count(a.id).await < app.audit_count(b.id).await);
 

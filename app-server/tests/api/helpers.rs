@@ -408,6 +408,30 @@ impl TestApp {
         cli_with(self.dir.path(), &self.db.url, args)
     }
 
+    /// Waits until streaming detection has processed every stored input (the worker's run
+    /// commits the cursor with its alerts and audit entries), at most 60 s.
+    pub async fn settle_detection(&self) {
+        use app_server::db::entities::detection_cursors as dc;
+        use sea_orm::sea_query::{Expr, ExprTrait};
+        use sea_orm::{EntityTrait, PaginatorTrait, QueryFilter};
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let pending = dc::Entity::find()
+                .filter(Expr::col(dc::Column::ProcessedSeq).lt(Expr::col(dc::Column::InputSeq)))
+                .count(&self.state.db)
+                .await
+                .unwrap();
+            if pending == 0 {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "detection did not process its inputs within 60 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     pub async fn audit_count(&self, tenant: uuid::Uuid) -> i64 {
         use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
         app_server::db::entities::audit_entries::Entity::find()

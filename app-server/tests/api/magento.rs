@@ -154,6 +154,7 @@ async fn replays_and_bad_signatures_are_refused_without_a_trace(backend: Backend
     assert_eq!(res.status(), 200);
     let signals = app.count_rows("signals", t.id).await;
     let nonces = app.count_rows("replay_guards", t.id).await;
+    app.settle_detection().await;
     let audit = app.audit_count(t.id).await;
     assert_eq!(signals, 1);
 
@@ -315,6 +316,7 @@ async fn module_events_are_stored_once_as_signals(backend: Backend) {
     assert_eq!(app.count_rows("signals", t.id).await, 3);
 
     // Caps and bad input change nothing.
+    app.settle_detection().await;
     let audit = app.audit_count(t.id).await;
     let too_many = json!({"events": vec![json!({"event": "x"}); 5001]}).to_string();
     let res = app

@@ -6,6 +6,7 @@ mod helpers;
 
 mod agent;
 mod agent_limits;
+mod alerts;
 mod audit_chain;
 mod boundary;
 mod browser;

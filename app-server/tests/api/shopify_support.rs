@@ -309,6 +309,7 @@ impl TestApp {
         )
         .await
         .unwrap();
+        self.settle_detection().await;
     }
 
     pub async fn count_where(&self, table: &str, filter: &str) -> i64 {

@@ -3,14 +3,14 @@
 //! that added the checks keeps the rows written before it.
 
 use app_server::db::entities::{
-    agent_aggregates, findings, incident_events, incidents, job_runs, perm_audit_runs,
-    perm_reviews, replay_guards, retention_runs, shopify_compliance_requests, signals, tenants,
-    users, webhook_deliveries,
+    agent_aggregates, alert_events, alert_suppressions, alerts, detection_inputs, findings,
+    incident_events, incidents, job_runs, perm_audit_runs, perm_reviews, replay_guards,
+    retention_runs, shopify_compliance_requests, signals, tenants, users, webhook_deliveries,
 };
 use app_server::enrollment::TokenKind;
 use app_server::tenancy::Role;
 use leakguard_domain::permissions::{FindingKind, Level};
-use migrations::{INCIDENT_CHECKS, MigratorTrait, TYPED_STATE_CHECKS};
+use migrations::{ALERT_CHECKS, INCIDENT_CHECKS, MigratorTrait, TYPED_STATE_CHECKS};
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ConnectionTrait, Database, DatabaseConnection, DbBackend,
     EntityTrait, Iterable, Set, Statement,
@@ -30,6 +30,7 @@ fn check_of(table: &str, column: &str) -> BTreeSet<String> {
     TYPED_STATE_CHECKS
         .iter()
         .chain(INCIDENT_CHECKS)
+        .chain(ALERT_CHECKS)
         .find(|(t, c, _)| *t == table && *c == column)
         .unwrap_or_else(|| panic!("{table}.{column} has no check"))
         .2
@@ -99,6 +100,20 @@ fn every_typed_column_accepts_exactly_the_values_of_its_rust_enum() {
         ("incidents", "severity", values::<incidents::Severity>()),
         ("incidents", "status", values::<incidents::Status>()),
         ("incident_events", "kind", values::<incident_events::Kind>()),
+        (
+            "detection_inputs",
+            "source",
+            values::<detection_inputs::Source>(),
+        ),
+        ("alerts", "rule", values::<alerts::Rule>()),
+        ("alerts", "severity", values::<alerts::Severity>()),
+        ("alerts", "state", values::<alerts::State>()),
+        ("alert_events", "kind", values::<alert_events::Kind>()),
+        (
+            "alert_suppressions",
+            "scope",
+            values::<alert_suppressions::Scope>(),
+        ),
         (
             "perm_findings",
             "kind",

@@ -699,6 +699,23 @@ impl Engine {
         id
     }
 
+    /// Ends the episode of `alert` if it is still open (an analyst resolved it), so later
+    /// activity opens a new alert instead of growing a handled one. Returns whether it was open.
+    pub fn close_episode(&mut self, alert: &Alert) -> bool {
+        let slot = (alert.key.clone(), alert.rule);
+        if self
+            .state
+            .open
+            .get(&slot)
+            .is_some_and(|open| open.id == alert.id)
+        {
+            self.state.open.remove(&slot);
+            true
+        } else {
+            false
+        }
+    }
+
     /// Revokes a suppression; returns whether it existed and was active.
     pub fn revoke_suppression(&mut self, id: u64) -> bool {
         match self.state.suppressions.iter_mut().find(|s| s.id == id) {

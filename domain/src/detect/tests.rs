@@ -234,6 +234,36 @@ fn outfile_and_logging_off_alert_at_once_and_grow_as_one_episode() {
 }
 
 #[test]
+fn a_closed_episode_does_not_grow_and_later_activity_opens_a_new_alert() {
+    let mut engine = Engine::new(RuleConfig::default());
+    let who = db("magento");
+    engine.ingest(&signal(
+        T0,
+        &who,
+        SignalKind::IntoOutfile,
+        Category::Customer,
+        1,
+    ));
+    let first = engine.open_alerts().next().cloned().unwrap();
+    assert!(engine.close_episode(&first));
+    assert!(
+        !engine.close_episode(&first),
+        "closing twice changes nothing"
+    );
+    engine.ingest(&signal(
+        T0 + 60,
+        &who,
+        SignalKind::IntoOutfile,
+        Category::Customer,
+        1,
+    ));
+    let open: Vec<_> = engine.open_alerts().cloned().collect();
+    assert_eq!(open.len(), 1);
+    assert_ne!(open[0].id, first.id);
+    assert_eq!(open[0].records_estimate, 1);
+}
+
+#[test]
 fn failed_logins_followed_by_a_success_alert_but_one_typo_does_not() {
     let mut engine = Engine::new(RuleConfig::default());
     let mut failure = signal(

@@ -3,11 +3,17 @@
 pub mod agent_aggregates;
 pub mod agent_batches;
 pub mod agents;
+pub mod alert_events;
+pub mod alert_suppressions;
+pub mod alerts;
 pub mod api_keys;
 pub mod audit_checkpoints;
 pub mod audit_entries;
 pub mod audit_heads;
 pub mod console_sessions;
+pub mod detection_cursors;
+pub mod detection_inputs;
+pub mod detection_states;
 pub mod enrollment_tokens;
 pub mod findings;
 pub mod incident_events;

@@ -69,6 +69,9 @@ pub async fn batches(
         },
     });
     let stored = result?;
+    if !stored.ack.duplicate {
+        state.detection.mark(agent.tenant.tenant_id().as_uuid());
+    }
     for (field, n) in &stored.rejections {
         state.metrics.count_records_rejected(field, *n);
     }

@@ -75,6 +75,9 @@ pub async fn events(
     module: MagentoModule,
 ) -> Result<HttpResponse, ApiError> {
     let ack = magento::events::store(&state.db, &module.ctx, &module.body, now_ms()).await?;
+    if ack.stored > 0 {
+        state.detection.mark(module.ctx.tenant_id().as_uuid());
+    }
     Ok(HttpResponse::Ok().json(ack))
 }
 

@@ -1,6 +1,7 @@
 //! Route modules, one per resource. `configure` is the only place routes are registered.
 
 pub mod agent;
+pub mod alerts;
 pub mod api_keys;
 pub mod audit_chain;
 pub mod console;
@@ -148,7 +149,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/incidents/{id}/obligations",
                     web::get().to(incidents::obligations),
-                ),
+                )
+                .route("/alerts", web::get().to(alerts::list))
+                .route("/alerts/{id}", web::get().to(alerts::get))
+                .route("/alerts/{id}/feedback", web::post().to(alerts::feedback)),
         )
         .service(
             web::scope("/console")
