@@ -78,6 +78,7 @@ tenant_scoped! {
     webhook_deliveries => TenantId,
     incidents => TenantId,
     incident_events => TenantId,
+    incident_reminders => TenantId,
 }
 
 #[cfg(test)]

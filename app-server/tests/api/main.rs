@@ -18,6 +18,7 @@ mod error_codes;
 mod fake_shopify;
 mod health;
 mod identity;
+mod incident_reminders;
 mod incidents;
 mod jobs;
 mod magento;

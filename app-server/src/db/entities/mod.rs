@@ -11,6 +11,7 @@ pub mod console_sessions;
 pub mod enrollment_tokens;
 pub mod findings;
 pub mod incident_events;
+pub mod incident_reminders;
 pub mod incidents;
 pub mod ingest_quota_days;
 pub mod job_leases;
