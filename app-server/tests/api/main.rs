@@ -20,6 +20,7 @@ mod health;
 mod identity;
 mod incident_reminders;
 mod incidents;
+mod incidents_browser;
 mod jobs;
 mod magento;
 mod magento_retention_e2e;
