@@ -184,6 +184,11 @@ async fn incident_pages_work_in_a_real_browser(backend: Backend) {
     driver.goto(&app.url("/console/incidents")).await;
     let html = driver.wait_for("Old ticket export").await;
     assert!(html.contains("Customer export on a public share"));
+    assert_eq!(
+        html.matches("1 overdue").count(),
+        1,
+        "only the old incident is flagged in the list"
+    );
     driver
         .screenshot(&shots.join(format!("incidents-1280-{tag}.png")))
         .await;

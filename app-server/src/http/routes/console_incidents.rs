@@ -44,8 +44,18 @@ async fn list_page(
         .await
         .map_err(|e| cc.err(e))?;
     let statuses: Vec<&str> = Status::iter().map(Status::as_str).collect();
+    // Overdue notices are flagged in the list too (one law computation per incident shown).
+    let now = now_ms();
+    let mut overdue = HashMap::new();
+    for incident in &list.incidents {
+        let found = incidents::obligations(&state.db, &cc.ctx, incident.id, now)
+            .await
+            .map_err(|e| cc.err(e))?;
+        overdue.insert(incident.id.to_string(), found.overdue);
+    }
     let values = context! {
         incidents => pages::value(&list.incidents),
+        overdue => pages::value(&overdue),
         filter => filter.unwrap_or_default(),
         statuses => statuses,
         can_write => cc.ctx.role().can_review(),
