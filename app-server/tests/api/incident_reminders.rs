@@ -547,7 +547,103 @@ async fn reminders_are_raised_on_their_simulated_day_exactly_once(backend: Backe
     );
 }
 
+async fn console_page(app: &TestApp, key: &str, id: &str) -> String {
+    let res = app
+        .client
+        .get(app.url(&format!("/console/incidents/{id}")))
+        .bearer_auth(key)
+        .header("Accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    res.text().await.unwrap()
+}
+
+async fn the_console_offers_each_role_its_own_forms(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let t = app
+        .create_tenant("incident-console-roles.myshopify.com")
+        .await;
+    let legal = app.user_key(&t, "legal-1", "legal").await;
+    let viewer = app.user_key(&t, "viewer-1", "viewer").await;
+    let id = open(
+        &app,
+        &t.key,
+        json!({"title": "Roles", "severity": "medium",
+               "facts": {"discovered_at": (today() - Duration::days(3)).to_string(),
+                         "residents": {"CA": 20}, "categories": ["US_SSN", "PERSON"]}}),
+    )
+    .await;
+    let owner_page = console_page(&app, &t.key, &id).await;
+    for form in ["notice-form", "facts-form", "status-form", "event-form"] {
+        assert!(
+            owner_page.contains(&format!("id=\"{form}\"")),
+            "owner sees {form}"
+        );
+    }
+    let legal_page = console_page(&app, &legal, &id).await;
+    assert!(
+        legal_page.contains("id=\"notice-form\""),
+        "legal records notices"
+    );
+    for form in ["facts-form", "status-form", "event-form"] {
+        assert!(
+            !legal_page.contains(&format!("id=\"{form}\"")),
+            "legal has no {form}"
+        );
+    }
+    let viewer_page = console_page(&app, &viewer, &id).await;
+    assert!(!viewer_page.contains("<form method=\"post\" action=\"/console/incidents/"));
+
+    // Legal's notice through the console form is recorded with legal as the actor.
+    let sent_on = today().to_string();
+    let res = app
+        .client
+        .post(app.url(&format!("/console/incidents/{id}/events")))
+        .bearer_auth(&legal)
+        .form(&[
+            ("kind", "notice_sent"),
+            ("jurisdiction", "US-CA"),
+            ("audience", "individuals"),
+            ("recipient", ""),
+            ("date", sent_on.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "the form answers with the page again");
+    let body = obligations(&app, &t.key, &id).await;
+    assert_eq!(find(&body, "US-CA", "individuals")["state"], "sent");
+    let last = timeline(&app, &t.key, &id).await.pop().unwrap();
+    assert_eq!(last["kind"], "notice_sent");
+    assert!(
+        !last["actor"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("user:{}", t.owner))
+    );
+
+    // A viewer's post is refused and changes nothing.
+    let res = app
+        .client
+        .post(app.url(&format!("/console/incidents/{id}/events")))
+        .bearer_auth(&viewer)
+        .form(&[("kind", "note"), ("note", "not mine to add")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert!(
+        timeline(&app, &t.key, &id)
+            .await
+            .iter()
+            .all(|e| e["kind"] != "note")
+    );
+}
+
 crate::on_both_backends!(
+    the_console_offers_each_role_its_own_forms,
     a_notice_sent_dates_the_attorney_general_sample_and_ends_its_countdown,
     a_bad_notice_is_refused_with_a_clear_message_and_changes_nothing,
     reminders_are_raised_on_their_simulated_day_exactly_once,
