@@ -42,6 +42,8 @@ pub struct JobSettings {
     pub prune_cron: String,
     /// Cron expression of the daily retention enforcement (a missed day runs at start).
     pub retention_cron: String,
+    /// Cron expression of the job that raises incident deadline reminders (also run at start).
+    pub incident_reminder_cron: String,
 }
 
 impl Default for JobSettings {
@@ -55,6 +57,7 @@ impl Default for JobSettings {
             permission_audit_default_schedule: "0 0 3 * * *".into(),
             prune_cron: "30 */10 * * * *".into(),
             retention_cron: "0 15 3 * * *".into(),
+            incident_reminder_cron: "0 10 * * * *".into(),
         }
     }
 }
@@ -321,6 +324,10 @@ impl Settings {
                 &self.jobs.audit_checkpoint_cron,
             ),
             ("jobs.retention_cron", &self.jobs.retention_cron),
+            (
+                "jobs.incident_reminder_cron",
+                &self.jobs.incident_reminder_cron,
+            ),
             (
                 "jobs.permission_audit_cron",
                 &self.jobs.permission_audit_cron,

@@ -218,6 +218,13 @@ pub fn jobs(state: &AppState) -> Vec<Job> {
             },
         ),
         Job::new(
+            "incident_reminders",
+            &settings.incident_reminder_cron,
+            db.clone(),
+            |db| async move { crate::incidents::reminder_job(&db, crate::db::now_ms()).await },
+        )
+        .also_at_start(),
+        Job::new(
             "shopify_webhook_retry",
             SHOPIFY_WEBHOOK_RETRY_CRON,
             state.shopify.clone(),

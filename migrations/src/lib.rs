@@ -22,12 +22,16 @@ mod m20261205_000300_typed_states;
 mod m20261206_000100_ingest_quota;
 mod m20261206_000200_incidents;
 mod m20261206_000300_alerts;
+mod m20261206_000400_incident_reminders;
 
 /// Every column restricted to a closed set of values: table, column, values.
 pub use m20261205_000300_typed_states::CHECKS as TYPED_STATE_CHECKS;
 
 /// The closed sets of the incident tables (added with them): table, column, values.
 pub use m20261206_000200_incidents::CHECKS as INCIDENT_CHECKS;
+/// The closed sets of incident notices and reminders; its `incident_events.kind` replaces
+/// the one in [`INCIDENT_CHECKS`].
+pub use m20261206_000400_incident_reminders::CHECKS as INCIDENT_REMINDER_CHECKS;
 
 /// The closed sets of the detection and alert tables (added with them): table, column, values.
 pub use m20261206_000300_alerts::CHECKS as ALERT_CHECKS;
@@ -49,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000100_ingest_quota::Migration),
             Box::new(m20261206_000200_incidents::Migration),
             Box::new(m20261206_000300_alerts::Migration),
+            Box::new(m20261206_000400_incident_reminders::Migration),
         ]
     }
 }

@@ -23,6 +23,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("runs.html", include_str!("templates/runs.html")),
     ("run.html", include_str!("templates/run.html")),
     ("retention.html", include_str!("templates/retention.html")),
+    ("incidents.html", include_str!("templates/incidents.html")),
+    ("incident.html", include_str!("templates/incident.html")),
     ("login.html", include_str!("templates/login.html")),
     ("error.html", include_str!("templates/error.html")),
 ];
@@ -132,6 +134,11 @@ const NAV: &[NavItem] = &[
         id: "retention",
         label: "Retention",
         href: "/console/retention",
+    },
+    NavItem {
+        id: "incidents",
+        label: "Incidents",
+        href: "/console/incidents",
     },
 ];
 

@@ -7,8 +7,37 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use time::Date;
 
+use crate::db::entities::incident_reminders::Audience;
 use crate::db::entities::incidents;
 use crate::invalid_input::{InvalidInput, Reason};
+
+time::serde::format_description!(day_text, Date, "[year]-[month]-[day]");
+
+/// A notice recorded as sent: to one audience (and recipient) of one jurisdiction, on a day.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = IncidentNoticeSent)]
+pub struct NoticeSent {
+    /// `US-CA`, `EU-GDPR`, …
+    pub jurisdiction: String,
+    /// Who was notified.
+    pub audience: Audience,
+    /// The regulator or agency notified (absent for notices to individuals).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<String>,
+    /// The day it was sent (`YYYY-MM-DD`, UTC).
+    #[serde(with = "day_text")]
+    #[schema(value_type = String, format = Date)]
+    pub sent_on: Date,
+}
+
+impl NoticeSent {
+    /// Whether this notice answers the obligation to `audience` / `recipient` of `jurisdiction`.
+    pub fn answers(&self, jurisdiction: &str, audience: Audience, recipient: Option<&str>) -> bool {
+        self.jurisdiction == jurisdiction
+            && self.audience == audience
+            && self.recipient.as_deref() == recipient
+    }
+}
 
 /// The longest law-enforcement delay accepted, in days (as `leakguard rules deadlines`).
 pub const MAX_DELAY_DAYS: i64 = 3650;
@@ -112,6 +141,8 @@ pub struct FactsView {
     pub key_compromised: bool,
     /// Days a law-enforcement agency asked notice to be delayed.
     pub law_enforcement_delay_days: Option<u32>,
+    /// The notices recorded as sent (one per jurisdiction, audience and recipient).
+    pub notices_sent: Vec<NoticeSent>,
 }
 
 /// The facts, typed.
@@ -130,6 +161,7 @@ pub struct Facts {
     pub encrypted: bool,
     pub key_compromised: bool,
     pub law_enforcement_delay_days: Option<u32>,
+    pub notices_sent: Vec<NoticeSent>,
 }
 
 fn refused(message: impl Into<String>) -> InvalidInput {
@@ -200,6 +232,7 @@ impl Facts {
             encrypted: false,
             key_compromised: false,
             law_enforcement_delay_days: None,
+            notices_sent: Vec::new(),
         }
     }
 
@@ -234,6 +267,7 @@ impl Facts {
                 .law_enforcement_delay_days
                 .map(u32::try_from)
                 .transpose()?,
+            notices_sent: serde_json::from_str(&m.notices_sent)?,
         })
     }
 
@@ -293,6 +327,38 @@ impl Facts {
         Ok(())
     }
 
+    /// Records a notice as sent, replacing an earlier record of the same notice.
+    pub fn record_notice(&mut self, notice: NoticeSent) {
+        self.notices_sent.retain(|n| {
+            !n.answers(
+                &notice.jurisdiction,
+                notice.audience,
+                notice.recipient.as_deref(),
+            )
+        });
+        self.notices_sent.push(notice);
+        self.notices_sent.sort_by(|a, b| {
+            (&a.jurisdiction, a.audience, &a.recipient).cmp(&(
+                &b.jurisdiction,
+                b.audience,
+                &b.recipient,
+            ))
+        });
+    }
+
+    /// When the notice to `audience` / `recipient` of `jurisdiction` was sent, if it was.
+    pub fn notice_sent_on(
+        &self,
+        jurisdiction: &str,
+        audience: Audience,
+        recipient: Option<&str>,
+    ) -> Option<Date> {
+        self.notices_sent
+            .iter()
+            .find(|n| n.answers(jurisdiction, audience, recipient))
+            .map(|n| n.sent_on)
+    }
+
     /// Refuses codes the rule table does not know and dates in an impossible order.
     pub fn check(&self, table: &RuleTable) -> Result<(), InvalidInput> {
         if let Some(names) = &self.categories
@@ -317,11 +383,27 @@ impl Facts {
         if self.key_compromised && !self.encrypted {
             return Err(refused("key_compromised needs encrypted"));
         }
+        for notice in &self.notices_sent {
+            if !table.knows_jurisdiction(&notice.jurisdiction) {
+                return Err(law_refused(LawError::UnknownJurisdiction(
+                    notice.jurisdiction.clone(),
+                )));
+            }
+            if notice.sent_on < self.discovered {
+                return Err(refused(format!(
+                    "the {} notice of {} is dated {}, before the discovery date ({})",
+                    notice.audience.as_str(),
+                    notice.jurisdiction,
+                    notice.sent_on,
+                    self.discovered
+                )));
+            }
+        }
         Ok(())
     }
 
-    /// The facts as the law module takes them. The individual notice is not tracked yet, so
-    /// a regulator notice that counts from it is due relative to it.
+    /// The facts as the law module takes them; a notice to individuals recorded as sent dates
+    /// the deadlines that count from it in its jurisdiction.
     pub fn law_facts(&self) -> IncidentFacts {
         let mut facts = IncidentFacts::discovered_on(self.discovered);
         facts.determined = self.determined;
@@ -334,6 +416,12 @@ impl Facts {
             key_compromised: self.key_compromised,
         };
         facts.law_enforcement_delay_days = self.law_enforcement_delay_days.unwrap_or(0);
+        facts.individual_notices_sent = self
+            .notices_sent
+            .iter()
+            .filter(|n| n.audience == Audience::Individuals)
+            .map(|n| (n.jurisdiction.clone(), n.sent_on))
+            .collect();
         facts
     }
 
@@ -354,6 +442,7 @@ impl Facts {
             encrypted: self.encrypted,
             key_compromised: self.key_compromised,
             law_enforcement_delay_days: self.law_enforcement_delay_days,
+            notices_sent: self.notices_sent.clone(),
         }
     }
 
@@ -386,6 +475,7 @@ impl Facts {
             .law_enforcement_delay_days
             .map(i32::try_from)
             .transpose()?);
+        row.notices_sent = Set(serde_json::to_string(&self.notices_sent)?);
         Ok(())
     }
 }

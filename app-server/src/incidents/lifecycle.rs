@@ -12,6 +12,8 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::facts::{Facts, FactsChange};
+use super::notices::{self, NoticeRequest};
+use super::obligations::day_of;
 use super::{
     EventKind, IncidentDetail, IncidentError, IncidentView, Status, append_event, check_owner,
     check_title, detail_of, find_for_update, parse_severity, parse_status, require_writer,
@@ -52,10 +54,11 @@ pub struct IncidentPatch {
 #[serde(deny_unknown_fields)]
 pub struct NewIncidentEvent {
     /// `aware`, `discovered`, `determination`, `containment` (each with `date`),
-    /// `breach_window` (`window_start` and/or `window_end`), `law_enforcement_delay` (`days`)
-    /// or `note` (`note`).
+    /// `breach_window` (`window_start` and/or `window_end`), `law_enforcement_delay` (`days`),
+    /// `note` (`note`) or `notice_sent` (`date`, `jurisdiction`, `audience`, and `recipient`
+    /// when the audience has more than one in that jurisdiction).
     #[schema(
-        pattern = "^(aware|discovered|determination|containment|breach_window|law_enforcement_delay|note)$"
+        pattern = "^(aware|discovered|determination|containment|breach_window|law_enforcement_delay|note|notice_sent)$"
     )]
     pub kind: String,
     /// The day it happened (`YYYY-MM-DD`).
@@ -76,6 +79,17 @@ pub struct NewIncidentEvent {
     /// Free text, up to 2000 characters (required for `note`).
     #[serde(default)]
     pub note: Option<String>,
+    /// `notice_sent`: the jurisdiction notified under (`US-CA`, `EU-GDPR`, …).
+    #[serde(default)]
+    pub jurisdiction: Option<String>,
+    /// `notice_sent`: `individuals`, `regulator`, `consumer_reporting_agencies` or `media`.
+    #[serde(default)]
+    #[schema(pattern = "^(individuals|regulator|consumer_reporting_agencies|media)$")]
+    pub audience: Option<String>,
+    /// `notice_sent`: the regulator or agency, as the obligation names it (may be left out when
+    /// the audience has one recipient in the jurisdiction).
+    #[serde(default)]
+    pub recipient: Option<String>,
 }
 
 fn note_text(field: &str, text: &Option<String>) -> Result<Option<String>, InvalidInput> {
@@ -256,17 +270,23 @@ pub async fn update_incident(
     Ok(detail)
 }
 
-/// The fact change an added event makes, and its timeline detail.
-fn event_change(
-    body: &NewIncidentEvent,
-) -> Result<(EventKind, FactsChange, Map<String, Value>), InvalidInput> {
+/// What an added event changes: its kind, the facts it sets, the notice it records (matched to
+/// an obligation later) and its timeline detail.
+struct EventChange {
+    kind: EventKind,
+    facts: FactsChange,
+    notice: Option<NoticeRequest>,
+    detail: Map<String, Value>,
+}
+
+fn event_change(body: &NewIncidentEvent) -> Result<EventChange, InvalidInput> {
     let kind = EventKind::ADDABLE
         .into_iter()
         .find(|k| k.as_str() == body.kind)
         .ok_or_else(|| {
             InvalidInput::new(
                 Reason::InvalidEventKind,
-                "kind must be aware, discovered, determination, containment, breach_window, law_enforcement_delay or note",
+                "kind must be aware, discovered, determination, containment, breach_window, law_enforcement_delay, note or notice_sent",
             )
         })?;
     let needs = |what: &str| {
@@ -281,7 +301,9 @@ fn event_change(
             | EventKind::Discovered
             | EventKind::Determination
             | EventKind::Containment
+            | EventKind::NoticeSent
     );
+    let noticed = kind == EventKind::NoticeSent;
     let windowed = kind == EventKind::BreachWindow;
     let delayed = kind == EventKind::LawEnforcementDelay;
     for (given, fits, field) in [
@@ -292,6 +314,11 @@ fn event_change(
             "window_start and window_end",
         ),
         (body.days.is_some(), delayed, "days"),
+        (
+            body.jurisdiction.is_some() || body.audience.is_some() || body.recipient.is_some(),
+            noticed,
+            "jurisdiction, audience and recipient",
+        ),
     ] {
         if given && !fits {
             return Err(InvalidInput::new(
@@ -309,9 +336,21 @@ fn event_change(
             EventKind::Aware => change.aware_at = Some(date),
             EventKind::Discovered => change.discovered_at = Some(date),
             EventKind::Determination => change.determined_at = Some(date),
-            _ => change.contained_at = Some(date),
+            EventKind::Containment => change.contained_at = Some(date),
+            _ => {}
         }
     }
+    let notice = if noticed {
+        let date = body.date.as_deref().ok_or_else(|| needs("a date"))?;
+        Some(notices::request(
+            body.jurisdiction.as_deref(),
+            body.audience.as_deref(),
+            body.recipient.as_deref(),
+            date,
+        )?)
+    } else {
+        None
+    };
     if windowed {
         if body.window_start.is_none() && body.window_end.is_none() {
             return Err(needs("window_start or window_end"));
@@ -339,26 +378,52 @@ fn event_change(
     if let Some(note) = note {
         detail.insert("note".into(), Value::String(note));
     }
-    Ok((kind, change, detail))
+    Ok(EventChange {
+        kind,
+        facts: change,
+        notice,
+        detail,
+    })
 }
 
 /// Adds an event to an incident's timeline and sets the fact it reports (owners, admins,
-/// analysts).
+/// analysts; legal too for `notice_sent`). An event kind that is not known is refused before
+/// the role is looked at.
 pub async fn add_event(
     db: &DatabaseConnection,
     ctx: &TenantCtx,
     id: Uuid,
     body: NewIncidentEvent,
 ) -> Result<IncidentDetail, IncidentError> {
-    require_writer(ctx)?;
-    let (kind, change, detail) = event_change(&body)?;
+    let EventChange {
+        kind,
+        facts: change,
+        notice,
+        mut detail,
+    } = event_change(&body)?;
+    if kind == EventKind::NoticeSent {
+        if !super::may_record_notices(ctx) {
+            return Err(IncidentError::Forbidden);
+        }
+    } else {
+        require_writer(ctx)?;
+    }
     let table = rule_table()?;
+    let now = now_ms();
     let txn = begin_write(db).await?;
     let current = find_for_update(&txn, ctx, id).await?;
     let mut facts = Facts::of(&current)?;
     facts.apply(&change)?;
+    if let Some(request) = notice {
+        let notice = notices::resolve(&facts, request, day_of(now)?)?;
+        detail.insert("jurisdiction".into(), json!(notice.jurisdiction));
+        detail.insert("audience".into(), json!(notice.audience));
+        if let Some(recipient) = &notice.recipient {
+            detail.insert("recipient".into(), json!(recipient));
+        }
+        facts.record_notice(notice);
+    }
     facts.check(table)?;
-    let now = now_ms();
     let mut row = changeable(&current, &facts)?;
     row.updated_at = Set(now);
     scoped_update::<incidents::Entity>(ctx)

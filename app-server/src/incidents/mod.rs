@@ -1,21 +1,28 @@
 //! Incidents: a suspected or confirmed breach a tenant works through from triage to closed,
 //! with the facts the breach-notification law decides on ([`facts`]) and an append-only
-//! timeline; [`lifecycle`] holds the changes (status transitions, facts, timeline events).
+//! timeline; [`lifecycle`] holds the changes (status transitions, facts, timeline events),
+//! [`notices`] the recording of a notice as sent, [`obligations`] what is owed and where it
+//! stands on a day, and [`reminders`] the job that raises deadline reminders.
 //!
-//! Rules: owners, admins and analysts change incidents (`can_review`); legal and viewers read
-//! them (legal's sign-off on notices comes later). Every change writes the incident, one
+//! Rules: owners, admins and analysts change incidents (`can_review`); legal records notices as
+//! sent (a notice question is legal's to decide) and otherwise reads; viewers read. Every change writes the incident, one
 //! timeline event and one audit chain entry with the caller as actor in one transaction; bad
 //! input is refused before the transaction writes anything. The obligations are the law
 //! module's answer for the stored facts, with the rule table version used.
 
 pub mod facts;
 pub mod lifecycle;
+pub mod notices;
+pub mod obligations;
+pub mod reminders;
 
-pub use facts::{FactsChange, FactsView};
+pub use facts::{FactsChange, FactsView, NoticeSent};
 pub use lifecycle::{IncidentPatch, NewIncidentEvent, add_event, update_incident};
+pub use obligations::{IncidentObligations, ObligationState, ObligationView, obligations};
+pub use reminders::{ReminderView, reminder_job};
 
 use leakguard_domain::audit::Subject;
-use leakguard_domain::law::{self, RuleTable};
+use leakguard_domain::law::RuleTable;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
     QueryFilter, QueryOrder, QuerySelect,
@@ -209,6 +216,12 @@ pub(crate) fn actor_of(ctx: &TenantCtx) -> String {
     format!("{}:{}", actor.kind, actor.id)
 }
 
+/// Whether the caller may record notices as sent: those who change incidents, and legal, who
+/// decides notice questions.
+pub fn may_record_notices(ctx: &TenantCtx) -> bool {
+    ctx.role().can_review() || ctx.role().can_approve_notices()
+}
+
 pub(crate) fn require_writer(ctx: &TenantCtx) -> Result<(), IncidentError> {
     if ctx.role().can_review() {
         Ok(())
@@ -293,6 +306,8 @@ pub(crate) async fn append_event<C: ConnectionTrait>(
         EventKind::Updated => "incident.updated",
         EventKind::StatusChanged => "incident.status_changed",
         EventKind::Reopened => "incident.reopened",
+        EventKind::NoticeSent => "incident.notice_sent",
+        EventKind::Reminder => "incident.reminder_raised",
         _ => "incident.event_added",
     };
     let mut details = serde_json::json!({"event": kind.as_str()});
@@ -335,9 +350,7 @@ pub(crate) async fn create_in<C: ConnectionTrait>(
 ) -> Result<Uuid, IncidentError> {
     let title = check_title(&new.title)?;
     let severity = parse_severity(&new.severity)?;
-    let today = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(now) * 1_000_000)
-        .map_err(|e| IncidentError::Unexpected(e.into()))?
-        .date();
+    let today = obligations::day_of(now)?;
     let mut facts = Facts::discovered_on(today);
     if let Some(change) = &new.facts {
         facts.apply(change)?;
@@ -492,105 +505,5 @@ pub async fn list_incidents(
             .map(IncidentView::of)
             .collect::<Result<_, _>>()?,
         next_before,
-    })
-}
-
-/// A notice obligation, as `leakguard rules deadlines --json` prints it.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-#[schema(as = IncidentObligation)]
-pub struct ObligationView {
-    /// `US-CA`, `EU-GDPR`, …
-    pub jurisdiction: String,
-    /// `individuals`, `regulator`, `consumer_reporting_agencies` or `media`.
-    pub audience: String,
-    /// Who receives the notice (regulators).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub recipient: Option<String>,
-    /// Whether the notice is owed on these facts.
-    pub triggered: bool,
-    /// Due date (`YYYY-MM-DD`), when it is fixed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>, format = Date)]
-    pub due: Option<String>,
-    /// Due a number of days after an event that has not happened yet.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub due_after: Option<DueAfter>,
-    /// Statute, rule text and deadline reading, then `Why:` the notice is or is not owed.
-    pub basis: String,
-    /// The rule version applied.
-    pub rule_version: String,
-}
-
-/// A due date relative to an event.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-#[schema(as = IncidentDueAfter)]
-pub struct DueAfter {
-    /// The event (`individual_notice_sent`).
-    pub event: String,
-    /// Days after it.
-    pub days: u32,
-}
-
-/// The notice obligations of an incident's stored facts.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct IncidentObligations {
-    /// The incident.
-    pub incident_id: Uuid,
-    /// The rule table version the obligations were computed with.
-    pub rule_table_version: String,
-    /// Earliest first.
-    pub obligations: Vec<ObligationView>,
-    /// California exposure estimate (as `leakguard rules deadlines --json`).
-    #[schema(value_type = Object)]
-    pub exposure: serde_json::Value,
-}
-
-fn text_of(value: impl Serialize) -> Result<String, IncidentError> {
-    Ok(serde_json::to_value(value)?
-        .as_str()
-        .unwrap_or_default()
-        .to_owned())
-}
-
-/// The notice obligations of an incident, from the law module over its stored facts.
-pub async fn obligations(
-    db: &DatabaseConnection,
-    ctx: &TenantCtx,
-    id: Uuid,
-) -> Result<IncidentObligations, IncidentError> {
-    let incident = find(db, ctx, id).await?;
-    let facts = Facts::of(&incident)?.law_facts();
-    let table = rule_table()?;
-    let found = law::obligations(table, &facts)
-        .map_err(|e| InvalidInput::new(Reason::InvalidIncidentFacts, e.to_string()))?;
-    let exposure = law::exposure(table, &facts);
-    let obligations = found
-        .iter()
-        .map(|o| -> Result<ObligationView, IncidentError> {
-            Ok(ObligationView {
-                jurisdiction: o.jurisdiction.clone(),
-                audience: text_of(o.audience)?,
-                recipient: o.recipient.clone(),
-                triggered: o.triggered,
-                due: o.due.map(|d| d.to_string()),
-                due_after: o
-                    .due_after
-                    .map(|r| {
-                        Ok::<_, IncidentError>(DueAfter {
-                            event: text_of(r.event)?,
-                            days: r.days,
-                        })
-                    })
-                    .transpose()?,
-                basis: format!("{} Why: {}.", o.basis, o.reason),
-                rule_version: o.rule_version.clone(),
-            })
-        })
-        .collect::<Result<_, IncidentError>>()?;
-    Ok(IncidentObligations {
-        incident_id: id,
-        rule_table_version: table.table_version.clone(),
-        obligations,
-        exposure: serde_json::to_value(&exposure)?,
     })
 }

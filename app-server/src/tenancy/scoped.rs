@@ -84,6 +84,7 @@ tenant_scoped! {
     detection_inputs => TenantId,
     detection_cursors => TenantId,
     detection_states => TenantId,
+    incident_reminders => TenantId,
 }
 
 #[cfg(test)]

@@ -29,7 +29,7 @@ fn find_binary(names: &[&str]) -> Option<PathBuf> {
 }
 
 /// chromedriver and chromium, or `None` (a failure under `CI=true`).
-fn browser_or_fail() -> Option<(PathBuf, PathBuf)> {
+pub(crate) fn browser_or_fail() -> Option<(PathBuf, PathBuf)> {
     let driver = find_binary(&["chromedriver"]);
     let chromium = find_binary(&["chromium", "chromium-browser", "google-chrome"]);
     match (driver, chromium) {
@@ -48,7 +48,7 @@ fn browser_or_fail() -> Option<(PathBuf, PathBuf)> {
     }
 }
 
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     base: String,
     http: reqwest::Client,
@@ -64,7 +64,7 @@ impl Drop for Driver {
 }
 
 impl Driver {
-    async fn start(driver: &Path, chromium: &Path) -> Self {
+    pub(crate) async fn start(driver: &Path, chromium: &Path) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -123,7 +123,12 @@ impl Driver {
         }
     }
 
-    async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+    pub(crate) async fn cmd(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Value {
         let url = format!("{}/session/{}{}", self.base, self.session, path);
         let mut req = self.http.request(method, url);
         if let Some(body) = body {
@@ -136,24 +141,24 @@ impl Driver {
         res["value"].clone()
     }
 
-    async fn post(&self, path: &str, body: Value) -> Value {
+    pub(crate) async fn post(&self, path: &str, body: Value) -> Value {
         self.cmd(reqwest::Method::POST, path, Some(body)).await
     }
 
-    async fn get(&self, path: &str) -> Value {
+    pub(crate) async fn get(&self, path: &str) -> Value {
         self.cmd(reqwest::Method::GET, path, None).await
     }
 
-    async fn goto(&self, url: &str) {
+    pub(crate) async fn goto(&self, url: &str) {
         self.post("/url", json!({"url": url})).await;
     }
 
-    async fn size(&self, width: u32, height: u32) {
+    pub(crate) async fn size(&self, width: u32, height: u32) {
         self.post("/window/rect", json!({"width": width, "height": height}))
             .await;
     }
 
-    async fn element(&self, css: &str) -> String {
+    pub(crate) async fn element(&self, css: &str) -> String {
         let v = self
             .post("/element", json!({"using": "css selector", "value": css}))
             .await;
@@ -163,28 +168,28 @@ impl Driver {
             .to_owned()
     }
 
-    async fn click(&self, css: &str) {
+    pub(crate) async fn click(&self, css: &str) {
         let id = self.element(css).await;
         self.post(&format!("/element/{id}/click"), json!({})).await;
     }
 
-    async fn type_into(&self, css: &str, text: &str) {
+    pub(crate) async fn type_into(&self, css: &str, text: &str) {
         let id = self.element(css).await;
         self.post(&format!("/element/{id}/value"), json!({"text": text}))
             .await;
     }
 
-    async fn script(&self, script: &str, args: Value) -> Value {
+    pub(crate) async fn script(&self, script: &str, args: Value) -> Value {
         self.post("/execute/sync", json!({"script": script, "args": args}))
             .await
     }
 
-    async fn source(&self) -> String {
+    pub(crate) async fn source(&self) -> String {
         self.get("/source").await.as_str().unwrap().to_owned()
     }
 
     /// The page source once it contains `needle` (pages load after a click asynchronously).
-    async fn wait_for(&self, needle: &str) -> String {
+    pub(crate) async fn wait_for(&self, needle: &str) -> String {
         let mut html = String::new();
         for _ in 0..200 {
             html = self.source().await;
@@ -196,7 +201,7 @@ impl Driver {
         panic!("the page never showed {needle:?}: {html}");
     }
 
-    async fn screenshot(&self, path: &Path) {
+    pub(crate) async fn screenshot(&self, path: &Path) {
         let b64 = self.get("/screenshot").await;
         let png = base64::engine::general_purpose::STANDARD
             .decode(b64.as_str().unwrap())
@@ -206,7 +211,7 @@ impl Driver {
     }
 }
 
-fn screenshot_dir() -> PathBuf {
+pub(crate) fn screenshot_dir() -> PathBuf {
     let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
     let dir = tmp.parent().unwrap_or(tmp).join("console-screenshots");
     std::fs::create_dir_all(&dir).unwrap();

@@ -146,6 +146,26 @@ fn probes(b: &Objects) -> Vec<(&'static str, &'static str, String)> {
             "/alerts/{id}/feedback",
             format!("/api/v1/alerts/{}/feedback", b.alert_id),
         ),
+        (
+            "GET",
+            "/incidents/{incident_id}",
+            format!("/console/incidents/{}", b.incident_id),
+        ),
+        (
+            "INCIDENT_NOTE_FORM",
+            "/incidents/{incident_id}/events",
+            format!("/console/incidents/{}/events", b.incident_id),
+        ),
+        (
+            "INCIDENT_STATUS_FORM",
+            "/incidents/{incident_id}/status",
+            format!("/console/incidents/{}/status", b.incident_id),
+        ),
+        (
+            "INCIDENT_FACTS_FORM",
+            "/incidents/{incident_id}/facts",
+            format!("/console/incidents/{}/facts", b.incident_id),
+        ),
     ]
 }
 
@@ -215,6 +235,20 @@ async fn call(app: &TestApp, method: &str, path: &str, key: &str) -> reqwest::Re
             .send()
             .await
             .unwrap(),
+        "INCIDENT_NOTE_FORM" | "INCIDENT_STATUS_FORM" | "INCIDENT_FACTS_FORM" => {
+            let fields: &[(&str, &str)] = match method {
+                "INCIDENT_NOTE_FORM" => &[("kind", "note"), ("note", "probe")],
+                "INCIDENT_STATUS_FORM" => &[("status", "investigating")],
+                _ => &[("residents", "CA=3")],
+            };
+            app.client
+                .post(app.url(path))
+                .bearer_auth(key)
+                .form(fields)
+                .send()
+                .await
+                .unwrap()
+        }
         other => panic!("add method {other} to the harness"),
     }
 }

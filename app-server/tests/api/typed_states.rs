@@ -4,13 +4,16 @@
 
 use app_server::db::entities::{
     agent_aggregates, alert_events, alert_suppressions, alerts, detection_inputs, findings,
-    incident_events, incidents, job_runs, perm_audit_runs, perm_reviews, replay_guards,
-    retention_runs, shopify_compliance_requests, signals, tenants, users, webhook_deliveries,
+    incident_events, incident_reminders, incidents, job_runs, perm_audit_runs, perm_reviews,
+    replay_guards, retention_runs, shopify_compliance_requests, signals, tenants, users,
+    webhook_deliveries,
 };
 use app_server::enrollment::TokenKind;
 use app_server::tenancy::Role;
 use leakguard_domain::permissions::{FindingKind, Level};
-use migrations::{ALERT_CHECKS, INCIDENT_CHECKS, MigratorTrait, TYPED_STATE_CHECKS};
+use migrations::{
+    ALERT_CHECKS, INCIDENT_CHECKS, INCIDENT_REMINDER_CHECKS, MigratorTrait, TYPED_STATE_CHECKS,
+};
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ConnectionTrait, Database, DatabaseConnection, DbBackend,
     EntityTrait, Iterable, Set, Statement,
@@ -26,12 +29,14 @@ fn values<E: ActiveEnum<Value = String> + Iterable>() -> BTreeSet<String> {
     E::iter().map(|v| v.to_value()).collect()
 }
 
+/// The check in force: a later migration's check of a column replaces an earlier one.
 fn check_of(table: &str, column: &str) -> BTreeSet<String> {
     TYPED_STATE_CHECKS
         .iter()
         .chain(INCIDENT_CHECKS)
         .chain(ALERT_CHECKS)
-        .find(|(t, c, _)| *t == table && *c == column)
+        .chain(INCIDENT_REMINDER_CHECKS)
+        .rfind(|(t, c, _)| *t == table && *c == column)
         .unwrap_or_else(|| panic!("{table}.{column} has no check"))
         .2
         .iter()
@@ -113,6 +118,16 @@ fn every_typed_column_accepts_exactly_the_values_of_its_rust_enum() {
             "alert_suppressions",
             "scope",
             values::<alert_suppressions::Scope>(),
+        ),
+        (
+            "incident_reminders",
+            "kind",
+            values::<incident_reminders::Kind>(),
+        ),
+        (
+            "incident_reminders",
+            "audience",
+            values::<incident_reminders::Audience>(),
         ),
         (
             "perm_findings",
@@ -327,7 +342,11 @@ async fn rows_survive_and_bad_values_are_refused(backend: Backend) {
 
     // Every listed column carries its check.
     let backend = conn.get_database_backend();
-    for (table, column, _) in TYPED_STATE_CHECKS.iter().chain(INCIDENT_CHECKS) {
+    for (table, column, _) in TYPED_STATE_CHECKS
+        .iter()
+        .chain(INCIDENT_CHECKS)
+        .chain(INCIDENT_REMINDER_CHECKS)
+    {
         let (sql, expected) = match backend {
             DbBackend::Postgres => (
                 format!(
@@ -453,6 +472,35 @@ async fn incident_states_refuse_values_outside_their_set(backend: Backend) {
     };
     assert!(!event("exploded").await);
     assert!(event("note").await);
+    assert!(
+        event("reminder").await && event("notice_sent").await,
+        "the widened check takes the kinds added after it"
+    );
+    let reminder = |kind: &'static str, audience: &'static str| {
+        let conn = conn.clone();
+        async move {
+            exec(
+                &conn,
+                "INSERT INTO incident_reminders (tenant_id, id, incident_id, jurisdiction, \
+                 audience, recipient, due, kind, raised_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                vec![
+                    tenant.into(),
+                    Uuid::now_v7().into(),
+                    Uuid::now_v7().into(),
+                    "US-CA".into(),
+                    audience.into(),
+                    "".into(),
+                    "2026-04-01".into(),
+                    kind.into(),
+                    1_i64.into(),
+                ],
+            )
+            .await
+        }
+    };
+    assert!(!reminder("due_in_2_days", "individuals").await);
+    assert!(!reminder("overdue", "press").await);
+    assert!(reminder("overdue", "individuals").await);
 }
 
 crate::on_both_backends!(

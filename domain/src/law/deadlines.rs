@@ -485,7 +485,7 @@ fn agency_obligation(
         start,
         note,
         individual_due,
-        facts.individual_notice_sent,
+        facts.individual_notice_sent_in(&rule.jurisdiction),
     );
     let tolling = if triggered {
         toll(

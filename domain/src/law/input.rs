@@ -40,9 +40,13 @@ pub struct IncidentFacts {
     /// Days a law-enforcement agency asked notice to be delayed.
     #[serde(default)]
     pub law_enforcement_delay_days: u32,
-    /// When notice to individuals was sent, if it was.
+    /// When notice to individuals was sent, if it was (every jurisdiction).
     #[serde(default, with = "iso_date::option")]
     pub individual_notice_sent: Option<Date>,
+    /// When notice to individuals was sent, per jurisdiction (`US-CA`); a jurisdiction listed
+    /// here counts from its own date rather than `individual_notice_sent`.
+    #[serde(default, with = "iso_date_map")]
+    pub individual_notices_sent: BTreeMap<String, Date>,
     /// Whether the business is supervised by the NY Department of Financial Services.
     #[serde(default)]
     pub nydfs_covered_entity: bool,
@@ -61,8 +65,17 @@ impl IncidentFacts {
             encryption: Encryption::default(),
             law_enforcement_delay_days: 0,
             individual_notice_sent: None,
+            individual_notices_sent: BTreeMap::new(),
             nydfs_covered_entity: false,
         }
+    }
+
+    /// When notice to individuals was sent in `jurisdiction`, if it was.
+    pub fn individual_notice_sent_in(&self, jurisdiction: &str) -> Option<Date> {
+        self.individual_notices_sent
+            .get(jurisdiction)
+            .copied()
+            .or(self.individual_notice_sent)
     }
 
     /// Rejects codes the table does not know and dates in an impossible order.
@@ -83,7 +96,18 @@ impl IncidentFacts {
             ("awareness date", self.aware),
             ("individual notice date", self.individual_notice_sent),
         ];
-        for (what, date) in after_discovery {
+        if let Some(name) = self
+            .individual_notices_sent
+            .keys()
+            .find(|j| !table.knows_jurisdiction(j))
+        {
+            return Err(LawError::UnknownJurisdiction(name.clone()));
+        }
+        let per_jurisdiction = self
+            .individual_notices_sent
+            .values()
+            .map(|d| ("individual notice date", Some(*d)));
+        for (what, date) in after_discovery.into_iter().chain(per_jurisdiction) {
             if let Some(date) = date.filter(|d| *d < self.discovered) {
                 return Err(LawError::DatesOutOfOrder {
                     earlier: "discovery date",
@@ -94,6 +118,33 @@ impl IncidentFacts {
             }
         }
         Ok(())
+    }
+}
+
+/// A map of names to `YYYY-MM-DD` dates.
+mod iso_date_map {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::collections::BTreeMap;
+    use time::Date;
+
+    pub fn serialize<S: Serializer>(map: &BTreeMap<String, Date>, s: S) -> Result<S::Ok, S::Error> {
+        map.iter()
+            .map(|(k, d)| (k.clone(), d.to_string()))
+            .collect::<BTreeMap<_, _>>()
+            .serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<String, Date>, D::Error> {
+        BTreeMap::<String, String>::deserialize(d)?
+            .into_iter()
+            .map(|(k, text)| {
+                super::parse_date(&text)
+                    .map(|date| (k, date))
+                    .map_err(serde::de::Error::custom)
+            })
+            .collect()
     }
 }
 

@@ -42,6 +42,9 @@ pub enum LawError {
     /// A US state or territory code the table does not know.
     #[error("unknown US state code {0:?} (use the two-letter postal code, e.g. CA)")]
     UnknownState(String),
+    /// A jurisdiction (`US-CA`, `EU-GDPR`) the table has neither a rule nor an entry for.
+    #[error("unknown jurisdiction {0:?} (use one the rule table lists, e.g. US-CA or EU-GDPR)")]
+    UnknownJurisdiction(String),
     /// A country code no rule in the table covers.
     #[error("unknown or unsupported country code {0:?} (supported: {1})")]
     UnknownCountry(String, String),

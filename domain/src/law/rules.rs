@@ -453,6 +453,15 @@ impl RuleTable {
         out
     }
 
+    /// Whether `jurisdiction` (e.g. `US-CA`, `EU-GDPR`) has a rule or an unconfirmed entry.
+    pub fn knows_jurisdiction(&self, jurisdiction: &str) -> bool {
+        self.rules.iter().any(|r| r.jurisdiction == jurisdiction)
+            || self
+                .unconfirmed
+                .iter()
+                .any(|u| u.jurisdiction == jurisdiction)
+    }
+
     /// Whether `code` (e.g. `CA`) is a US state or territory the table knows.
     pub fn knows_state(&self, code: &str) -> bool {
         let id = format!("US-{code}");

@@ -199,6 +199,48 @@ fn the_california_ag_sample_is_due_fifteen_days_after_consumer_notice() {
 }
 
 #[test]
+fn a_notice_date_of_one_jurisdiction_dates_only_that_jurisdictions_relative_deadlines() {
+    let mut f = facts(date!(2026 - 03 - 02), &[("CA", 501), ("TX", 300)]);
+    f.individual_notices_sent
+        .insert("US-TX".to_owned(), date!(2026 - 03 - 10));
+    let ag = find(&run(&f), "US-CA", Audience::Regulator, None).clone();
+    assert_eq!(
+        ag.due, None,
+        "Texas's notice does not start California's clock"
+    );
+    assert!(ag.due_after.is_some());
+
+    f.individual_notices_sent
+        .insert("US-CA".to_owned(), date!(2026 - 03 - 20));
+    let ag = find(&run(&f), "US-CA", Audience::Regulator, None).clone();
+    assert_eq!(ag.due, Some(date!(2026 - 04 - 04)));
+    assert_eq!(ag.due_after, None);
+
+    let json = serde_json::to_value(&f).unwrap();
+    assert_eq!(json["individual_notices_sent"]["US-CA"], "2026-03-20");
+    let back: IncidentFacts = serde_json::from_value(json).unwrap();
+    assert_eq!(back, f);
+}
+
+#[test]
+fn a_notice_date_for_an_unknown_jurisdiction_or_before_discovery_is_refused() {
+    let mut f = facts(date!(2026 - 03 - 02), &[("CA", 10)]);
+    f.individual_notices_sent
+        .insert("US-ZZ".to_owned(), date!(2026 - 03 - 10));
+    assert_eq!(
+        f.validate(table()),
+        Err(LawError::UnknownJurisdiction("US-ZZ".to_owned()))
+    );
+    f.individual_notices_sent.clear();
+    f.individual_notices_sent
+        .insert("US-CA".to_owned(), date!(2026 - 03 - 01));
+    assert!(matches!(
+        f.validate(table()),
+        Err(LawError::DatesOutOfOrder { .. })
+    ));
+}
+
+#[test]
 fn consumer_reporting_agency_thresholds() {
     let cases: [(&str, u64, bool); 8] = [
         ("NY", 5000, false),

@@ -86,11 +86,19 @@ pub enum Kind {
     #[sea_orm(string_value = "note")]
     #[serde(rename = "note")]
     Note,
+    /// A notice was sent to one audience of one jurisdiction (sets it in `notices_sent`).
+    #[sea_orm(string_value = "notice_sent")]
+    #[serde(rename = "notice_sent")]
+    NoticeSent,
+    /// The reminder job raised a deadline reminder (actor `system:reminders`).
+    #[sea_orm(string_value = "reminder")]
+    #[serde(rename = "reminder")]
+    Reminder,
 }
 
 impl Kind {
     /// The kinds a caller may add with `POST /api/v1/incidents/{id}/events`.
-    pub const ADDABLE: [Kind; 7] = [
+    pub const ADDABLE: [Kind; 8] = [
         Kind::Aware,
         Kind::Discovered,
         Kind::Determination,
@@ -98,6 +106,7 @@ impl Kind {
         Kind::BreachWindow,
         Kind::LawEnforcementDelay,
         Kind::Note,
+        Kind::NoticeSent,
     ];
 
     /// The stored and serialized form.
@@ -114,6 +123,8 @@ impl Kind {
             Self::BreachWindow => "breach_window",
             Self::LawEnforcementDelay => "law_enforcement_delay",
             Self::Note => "note",
+            Self::NoticeSent => "notice_sent",
+            Self::Reminder => "reminder",
         }
     }
 }

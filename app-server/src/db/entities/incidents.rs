@@ -34,6 +34,9 @@ pub struct Model {
     pub encrypted: bool,
     pub key_compromised: bool,
     pub law_enforcement_delay_days: Option<i32>,
+    /// JSON array of `{jurisdiction, audience, recipient, sent_on}`: the notices sent.
+    #[sea_orm(column_type = "Text")]
+    pub notices_sent: String,
     pub created_by: String,
     pub created_at: i64,
     pub updated_at: i64,

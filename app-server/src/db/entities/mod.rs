@@ -17,6 +17,7 @@ pub mod detection_states;
 pub mod enrollment_tokens;
 pub mod findings;
 pub mod incident_events;
+pub mod incident_reminders;
 pub mod incidents;
 pub mod ingest_quota_days;
 pub mod job_leases;

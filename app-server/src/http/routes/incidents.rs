@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use uuid::Uuid;
 
+use crate::db::now_ms;
 use crate::http::error::ApiError;
 use crate::incidents::{IncidentPatch, NewIncident, NewIncidentEvent};
 use crate::invalid_input::Reason;
@@ -92,7 +93,8 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(incident))
 }
 
-/// Adds a timeline event, which also sets the fact it reports (owners, admins, analysts).
+/// Adds a timeline event, which also sets the fact it reports (owners, admins, analysts);
+/// `notice_sent` records a notice as sent, which dates the deadlines that count from it.
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/events", tag = "incidents",
     params(("id" = Uuid, Path)), request_body = NewIncidentEvent,
     responses((status = 201, body = crate::incidents::IncidentDetail), (status = 403)))]
@@ -106,7 +108,8 @@ pub async fn add_event(
     Ok(HttpResponse::Created().json(incident))
 }
 
-/// The notice obligations of the incident's stored facts, with the rule table version used.
+/// The notice obligations of the incident's stored facts (with the rule table version used),
+/// where each stands today (sent, days left, overdue), and the deadline reminders raised.
 #[utoipa::path(get, path = "/api/v1/incidents/{id}/obligations", tag = "incidents",
     params(("id" = Uuid, Path)),
     responses((status = 200, body = crate::incidents::IncidentObligations)))]
@@ -115,5 +118,6 @@ pub async fn obligations(
     ctx: TenantCtx,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(crate::incidents::obligations(&state.db, &ctx, *id).await?))
+    let found = crate::incidents::obligations(&state.db, &ctx, *id, now_ms()).await?;
+    Ok(HttpResponse::Ok().json(found))
 }

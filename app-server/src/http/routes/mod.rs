@@ -5,6 +5,7 @@ pub mod alerts;
 pub mod api_keys;
 pub mod audit_chain;
 pub mod console;
+pub mod console_incidents;
 pub mod console_pages;
 pub mod console_retention;
 pub mod health;
@@ -169,6 +170,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::post().to(console_retention::save_policy),
                 )
                 .route("/retention/runs", web::post().to(console_retention::run))
+                .route("/incidents", web::get().to(console_incidents::list))
+                .route("/incidents", web::post().to(console_incidents::open))
+                .route(
+                    "/incidents/{incident_id}",
+                    web::get().to(console_incidents::incident),
+                )
+                .route(
+                    "/incidents/{incident_id}/events",
+                    web::post().to(console_incidents::add_event),
+                )
+                .route(
+                    "/incidents/{incident_id}/status",
+                    web::post().to(console_incidents::change_status),
+                )
+                .route(
+                    "/incidents/{incident_id}/facts",
+                    web::post().to(console_incidents::change_facts),
+                )
                 .route("/permissions", web::get().to(console_pages::overview))
                 .route(
                     "/permissions/principals",
