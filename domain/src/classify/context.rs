@@ -191,8 +191,18 @@ fn compute_field_hint(key: &str, parent: Option<&str>) -> Option<Hint> {
     {
         return Some(Hint::Username);
     }
-    if has("ssn") || has("social") {
+    if has("ssn")
+        || has("social")
+        || has("ssno")
+        || has("ssnum")
+        || has("socsec")
+        || (has("soc") && has("sec"))
+        || (has("ss") && (has("no") || has("num") || has("number") || has("nbr")))
+    {
         return Some(Hint::Ssn);
+    }
+    if let Some(hint) = licence_field_hint(&words) {
+        return Some(hint);
     }
     if has("itin")
         || has("tin")
@@ -242,15 +252,6 @@ fn compute_field_hint(key: &str, parent: Option<&str>) -> Option<Hint> {
             return Some(Hint::NotPersonal);
         }
         return Some(Hint::BankAccount);
-    }
-    if has("driver")
-        || has("drivers")
-        || has("license")
-        || has("licence")
-        || has("dl")
-        || has("dln")
-    {
-        return Some(Hint::DriverLicense);
     }
     if has("passport") {
         return Some(Hint::Passport);
@@ -418,6 +419,60 @@ fn compute_field_hint(key: &str, parent: Option<&str>) -> Option<Hint> {
     None
 }
 
+/// Driver's licence and state ID fields (`dl_number`, `DriversLicenceNo`, `stateIdNumber`,
+/// `id_card_number`), and the licence fields that hold something else (plates, keys, dates).
+fn licence_field_hint(words: &[String]) -> Option<Hint> {
+    let has = |w: &str| words.iter().any(|x| x == w);
+    let numbered = has("no") || has("nr") || has("num") || has("number") || has("nbr");
+    let licence = has("license")
+        || has("licence")
+        || has("lic")
+        || has("dl")
+        || has("dln")
+        || has("cdl")
+        || has("driverslicense")
+        || has("driverlicense")
+        || ((has("driver") || has("drivers")) && numbered);
+    let state_id = (has("state") && has("id") && !has("region"))
+        || has("stateid")
+        || has("idcard")
+        || (has("id") && has("card"))
+        || (has("identification") && (has("card") || has("state")));
+    if !licence && !state_id {
+        return None;
+    }
+    const OTHER: &[&str] = &[
+        "plate",
+        "key",
+        "business",
+        "software",
+        "class",
+        "type",
+        "exp",
+        "expiry",
+        "expiration",
+        "expires",
+        "issued",
+        "issue",
+        "date",
+        "status",
+        "restrictions",
+        "endorsements",
+        "count",
+        "seats",
+        "vehicle",
+        "url",
+        "file",
+        "image",
+        "photo",
+        "scan",
+    ];
+    if OTHER.iter().any(|w| has(w)) {
+        return Some(Hint::NotPersonal);
+    }
+    Some(Hint::DriverLicense)
+}
+
 /// A keyword found in free text, with the hint it gives.
 #[derive(Debug, Clone, Copy)]
 pub struct KeywordHit {
@@ -442,8 +497,24 @@ const KEYWORDS: &[(&str, Hint)] = &[
     ("social security", Hint::Ssn),
     ("social", Hint::Ssn),
     ("ss#", Hint::Ssn),
+    ("ss #", Hint::Ssn),
+    ("ss no", Hint::Ssn),
+    ("ss no.", Hint::Ssn),
+    ("ss num", Hint::Ssn),
+    ("ssno", Hint::Ssn),
+    ("s.s.n", Hint::Ssn),
+    ("s.s.n.", Hint::Ssn),
+    ("soc sec", Hint::Ssn),
+    ("soc. sec.", Hint::Ssn),
+    ("social sec", Hint::Ssn),
+    ("social sec.", Hint::Ssn),
+    ("seguro social", Hint::Ssn),
+    ("securite sociale", Hint::Ssn),
+    ("sécurité sociale", Hint::Ssn),
     ("itin", Hint::TaxId),
     ("taxpayer", Hint::TaxId),
+    ("taxpayer id", Hint::TaxId),
+    ("tax id number", Hint::TaxId),
     ("tax id", Hint::TaxId),
     ("tax_id", Hint::TaxId),
     ("taxvat", Hint::TaxId),
@@ -477,16 +548,58 @@ const KEYWORDS: &[(&str, Hint)] = &[
     ("checking", Hint::BankAccount),
     ("savings", Hint::BankAccount),
     ("iban", Hint::Iban),
-    ("driver", Hint::DriverLicense),
     ("driver's license", Hint::DriverLicense),
     ("drivers license", Hint::DriverLicense),
     ("driver license", Hint::DriverLicense),
+    ("driver's licence", Hint::DriverLicense),
+    ("drivers licence", Hint::DriverLicense),
+    ("driver licence", Hint::DriverLicense),
     ("driving licence", Hint::DriverLicense),
+    ("driving license", Hint::DriverLicense),
+    ("driver's lic", Hint::DriverLicense),
+    ("drivers lic", Hint::DriverLicense),
+    ("driver lic", Hint::DriverLicense),
+    ("drv lic", Hint::DriverLicense),
     ("license", Hint::DriverLicense),
     ("licence", Hint::DriverLicense),
+    ("lic", Hint::DriverLicense),
+    ("lic.", Hint::DriverLicense),
     ("dl", Hint::DriverLicense),
+    ("d/l", Hint::DriverLicense),
+    ("d.l.", Hint::DriverLicense),
     ("dln", Hint::DriverLicense),
+    ("cdl", Hint::DriverLicense),
+    ("state id", Hint::DriverLicense),
+    ("stateid", Hint::DriverLicense),
+    ("state_id", Hint::DriverLicense),
+    ("idcard", Hint::DriverLicense),
+    ("id_card", Hint::DriverLicense),
+    ("state identification", Hint::DriverLicense),
+    ("id card", Hint::DriverLicense),
+    ("identification card", Hint::DriverLicense),
+    ("operator license", Hint::DriverLicense),
+    ("operator's license", Hint::DriverLicense),
+    ("operators license", Hint::DriverLicense),
+    ("learner's permit", Hint::DriverLicense),
+    ("learners permit", Hint::DriverLicense),
+    ("instruction permit", Hint::DriverLicense),
+    ("licencia", Hint::DriverLicense),
+    ("licencia de conducir", Hint::DriverLicense),
+    ("permis de conduire", Hint::DriverLicense),
+    ("führerschein", Hint::DriverLicense),
+    ("license plate", Hint::NotPersonal),
+    ("licence plate", Hint::NotPersonal),
+    ("plate", Hint::NotPersonal),
+    ("license key", Hint::NotPersonal),
+    ("licence key", Hint::NotPersonal),
+    ("product key", Hint::NotPersonal),
+    ("serial", Hint::NotPersonal),
+    ("business license", Hint::NotPersonal),
+    ("software license", Hint::NotPersonal),
+    ("driver id", Hint::NotPersonal),
     ("passport", Hint::Passport),
+    ("pasaporte", Hint::Passport),
+    ("passeport", Hint::Passport),
     ("ip", Hint::Ip),
     ("dob", Hint::Dob),
     ("d.o.b", Hint::Dob),
@@ -611,10 +724,16 @@ pub fn keyword_hits(text: &str) -> Vec<KeywordHit> {
     let mut hits = Vec::new();
     for found in matcher.find_iter(text) {
         let (start, end) = (found.start(), found.end());
-        if start > 0 && is_word_byte(bytes[start - 1]) {
+        // camelCase keys count as separate words: `driverLicense=`, `customerSsn`.
+        let camel_start =
+            start > 0 && bytes[start - 1].is_ascii_lowercase() && bytes[start].is_ascii_uppercase();
+        let camel_end = end < bytes.len()
+            && bytes[end].is_ascii_uppercase()
+            && bytes[end - 1].is_ascii_lowercase();
+        if start > 0 && is_word_byte(bytes[start - 1]) && !camel_start {
             continue;
         }
-        if end < bytes.len() && is_word_byte(bytes[end]) {
+        if end < bytes.len() && is_word_byte(bytes[end]) && !camel_end {
             // Allow a plural or a digit suffix on longer keywords ("phones", "address1" is listed).
             let plural = bytes[end] == b's'
                 && (end + 1 == bytes.len() || !is_word_byte(bytes[end + 1]))

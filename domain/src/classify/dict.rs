@@ -2,7 +2,7 @@
 //! codes. Built once on first use; lookups are case-insensitive and never allocate for ASCII
 //! words of normal length.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 const GIVEN_NAMES: &str = include_str!("../../data/given_names.txt");
@@ -15,7 +15,8 @@ struct Dictionaries {
     surnames: HashSet<String>,
     street_suffixes: HashSet<String>,
     state_codes: HashSet<String>,
-    state_names: HashSet<String>,
+    /// Lower-case state name → USPS code.
+    state_names: HashMap<String, &'static str>,
 }
 
 fn lines(text: &str) -> impl Iterator<Item = &str> {
@@ -29,11 +30,11 @@ fn dictionaries() -> &'static Dictionaries {
     DICTS.get_or_init(|| {
         let lower = |word: &str| word.to_ascii_lowercase();
         let mut state_codes = HashSet::new();
-        let mut state_names = HashSet::new();
+        let mut state_names = HashMap::new();
         for line in lines(US_STATES) {
             if let Some((code, name)) = line.split_once('\t') {
                 state_codes.insert(code.to_owned());
-                state_names.insert(lower(name));
+                state_names.insert(lower(name), code);
             }
         }
         Dictionaries {
@@ -86,7 +87,12 @@ pub fn is_state_code(word: &str) -> bool {
 
 /// A state name (any case), e.g. "New York".
 pub fn is_state_name(words: &str) -> bool {
-    with_lower(words, |w| dictionaries().state_names.contains(w))
+    with_lower(words, |w| dictionaries().state_names.contains_key(w))
+}
+
+/// The USPS code of a state name (any case): "new york" → `NY`.
+pub fn state_code_of_name(words: &str) -> Option<&'static str> {
+    with_lower(words, |w| dictionaries().state_names.get(w).copied())
 }
 
 #[cfg(test)]
@@ -107,5 +113,7 @@ mod tests {
         assert!(is_state_code("CA"));
         assert!(!is_state_code("ca"));
         assert!(is_state_name("New Mexico"));
+        assert_eq!(state_code_of_name("new york"), Some("NY"));
+        assert_eq!(state_code_of_name("Narnia"), None);
     }
 }

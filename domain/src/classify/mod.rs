@@ -15,6 +15,7 @@ mod ccpa;
 mod context;
 mod dict;
 mod jsonl;
+mod license_formats;
 mod scan;
 pub mod validate;
 

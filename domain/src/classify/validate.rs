@@ -363,43 +363,11 @@ pub fn birth_date(year: u32, month: u32, day: u32) -> bool {
     day <= days
 }
 
-/// Whether a driver's license number fits the format of the issuing state, for the states whose
-/// formats are well known; `None` when the state is not in the table. `value` is upper case
-/// with dashes and spaces removed.
+/// Whether a driver's license or state ID number fits the formats of the issuing state (all 50
+/// states and DC); `None` when `state` is not one of them. `value` is upper case with dashes and
+/// spaces removed.
 pub fn driver_license(state: &str, value: &str) -> Option<bool> {
-    let letters = |s: &str| s.bytes().all(|b| b.is_ascii_uppercase());
-    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    let letter_then_digits = |n_digits: usize| {
-        value.len() == n_digits + 1
-            && value.get(..1).is_some_and(letters)
-            && value.get(1..).is_some_and(digits)
-    };
-    let all_digits = |lens: &[usize]| digits(value) && lens.contains(&value.len());
-    let valid = match state {
-        "CA" => letter_then_digits(7),
-        "NY" => all_digits(&[8, 9, 16]) || letter_then_digits(7) || letter_then_digits(18),
-        "TX" => all_digits(&[7, 8]),
-        "FL" => letter_then_digits(12),
-        "IL" => letter_then_digits(11) || letter_then_digits(12),
-        "PA" => all_digits(&[8]),
-        "OH" => {
-            all_digits(&[8])
-                || value.len() == 8
-                    && value.get(..2).is_some_and(letters)
-                    && value.get(2..).is_some_and(digits)
-        }
-        "WA" => {
-            value.len() == 12
-                && value
-                    .bytes()
-                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'*')
-        }
-        "NJ" => letter_then_digits(14),
-        "MI" => letter_then_digits(10) || letter_then_digits(12),
-        "GA" => all_digits(&[7, 8, 9]),
-        _ => return None,
-    };
-    Some(valid)
+    super::license_formats::fits_state(state, value)
 }
 
 /// The scheme of a stored password hash, when the value is one (a plain password gives `None`).
@@ -560,7 +528,8 @@ mod tests {
         assert_eq!(driver_license("TX", "A1234567"), Some(false));
         assert_eq!(driver_license("WA", "WDLUZLQJY595"), Some(true));
         assert_eq!(driver_license("OH", "KR910351"), Some(true));
-        assert_eq!(driver_license("VT", "12345678"), None);
+        assert_eq!(driver_license("VT", "12345678"), Some(true));
+        assert_eq!(driver_license("PR", "12345678"), None);
     }
 
     #[test]

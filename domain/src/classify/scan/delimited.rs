@@ -61,8 +61,15 @@ pub(super) fn scan_delimited(text: &str) -> Option<Vec<Found>> {
             !c.is_empty()
                 && c.len() <= 64
                 && c.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
-                && c.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b' ' | b'-' | b'.'))
+                && c.bytes().filter(|&b| b == b' ').count() <= 4
+                && !c.contains(". ")
+                && c.bytes().all(|b| {
+                    b.is_ascii_alphanumeric()
+                        || matches!(
+                            b,
+                            b'_' | b' ' | b'-' | b'.' | b'#' | b'\'' | b'/' | b'(' | b')'
+                        )
+                })
         });
     if !names_ok {
         return None;

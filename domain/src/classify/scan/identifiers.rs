@@ -1,11 +1,11 @@
 //! Identifiers found by their own shape: email addresses, IBANs (cut at the country's length and
-//! checksummed), IPv6 addresses, and letter-prefixed driver's licence and passport numbers (only
-//! next to their keyword, and fitting the named state's format).
+//! checksummed), IPv6 addresses, and letter-prefixed passport numbers (only next to their
+//! keyword).
 
 use super::{Context, Found, Patterns, is_word_byte, standalone};
 use crate::classify::EntityType;
 use crate::classify::context::Hint;
-use crate::classify::{dict, validate};
+use crate::classify::validate;
 use std::net::Ipv6Addr;
 
 const FILE_EXTENSIONS: &[&str] = &[
@@ -79,8 +79,8 @@ pub(super) fn scan_ipv6(text: &str, patterns: &Patterns, found: &mut Vec<Found>)
     }
 }
 
-/// Letter-prefixed ids: state driver's licences (CA `A1234567`, FL `A123-456-78-901-0`, WA
-/// `WDL…`) and passports (`A12345678`), only next to their keyword.
+/// Letter-prefixed passport numbers (`A12345678`), only next to their keyword. Driver's licence
+/// numbers have their own scanner ([`super::licenses`]).
 pub(super) fn scan_alnum_ids(
     text: &str,
     patterns: &Patterns,
@@ -93,45 +93,13 @@ pub(super) fn scan_alnum_ids(
         }
         let value = m.as_str().trim_end_matches('-');
         let n_digits = value.bytes().filter(u8::is_ascii_digit).count();
-        match ctx.at(m.start()) {
-            Some(Hint::Passport) if n_digits == 8 && value.len() == 9 => {
-                found.push(Found::new(
-                    m.start(),
-                    m.start() + value.len(),
-                    EntityType::UsPassport,
-                    0.85,
-                ));
-            }
-            Some(Hint::DriverLicense)
-                if (n_digits >= 4 || value.starts_with("WDL"))
-                    && value.len() <= 17
-                    && state_allows_license(text, m.start(), &value.replace('-', "")) =>
-            {
-                found.push(Found::new(
-                    m.start(),
-                    m.start() + value.len(),
-                    EntityType::UsDriverLicense,
-                    0.85,
-                ));
-            }
-            _ => {}
+        if ctx.at(m.start()) == Some(Hint::Passport) && n_digits == 8 && value.len() == 9 {
+            found.push(Found::new(
+                m.start(),
+                m.start() + value.len(),
+                EntityType::UsPassport,
+                0.85,
+            ));
         }
-    }
-}
-
-/// A state code written shortly before a licence number ("CA driver's license", "DL (WA)"), if
-/// any; when one is found and its format is known, the number must fit it.
-pub(super) fn state_allows_license(text: &str, start: usize, compact: &str) -> bool {
-    let mut from = start.saturating_sub(32);
-    while from > 0 && !text.is_char_boundary(from) {
-        from -= 1;
-    }
-    let window = text.get(from..start).unwrap_or("");
-    let state = window
-        .split(|c: char| !c.is_ascii_alphabetic())
-        .rfind(|w| w.len() == 2 && dict::is_state_code(w));
-    match state {
-        Some(state) => validate::driver_license(state, compact).unwrap_or(true),
-        None => true,
     }
 }

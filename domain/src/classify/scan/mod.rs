@@ -6,12 +6,14 @@
 //!
 //! The scanners for each kind of entity live in the submodules: [`whole_values`] (a value whose
 //! field or key says what it is), [`identifiers`] (emails, IBANs, IPv6, letter-prefixed ids),
-//! [`numbers`] (digit runs and dates), [`streets`], [`names`]; [`delimited`] splits CSV/TSV
+//! [`numbers`] (digit runs and dates), [`licenses`] (driver's licence and state ID numbers),
+//! [`streets`], [`names`]; [`delimited`] splits CSV/TSV
 //! exports into cells. This module holds what they share: [`Found`], the regexes, the keyword
 //! [`Context`] and the order in which the scanners run.
 
 mod delimited;
 mod identifiers;
+mod licenses;
 mod names;
 mod numbers;
 mod streets;
@@ -21,6 +23,7 @@ use super::EntityType;
 use super::context::{Hint, KeywordHit, keyword_hits};
 use delimited::scan_delimited;
 use identifiers::{scan_alnum_ids, scan_emails, scan_ibans, scan_ipv6};
+use licenses::scan_licenses;
 use names::scan_names;
 use numbers::{scan_digit_runs, scan_month_dates, scan_phones};
 use regex::Regex;
@@ -97,7 +100,7 @@ fn patterns() -> Option<&'static Patterns> {
                 phone: re(r"(?:\+1[ .\-]?|1[ .\-])?\([0-9]{3}\) ?[0-9]{3}[ .\-][0-9]{4}|\+1[ .\-]?[0-9]{3}[ .\-]?[0-9]{3}[ .\-]?[0-9]{4}")?,
                 iban: re(r"[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{1,4}){3,9}")?,
                 ipv6: re(r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:[0-9]{1,3}(?:\.[0-9]{1,3}){3})?")?,
-                alnum_id: re(r"WDL[A-Z0-9*]{9}|[A-Z]{1,3}[0-9*][A-Z0-9*\-]{3,16}")?,
+                alnum_id: re(r"[A-Z][0-9]{8}")?,
                 month_date: re(r"(?i)\b(?:(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? ([0-9]{1,2})(?:st|nd|rd|th)?,? ([0-9]{4})|([0-9]{1,2}) (jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,? ([0-9]{4}))\b")?,
                 name_word: re(r"\p{Lu}(?:'\p{Lu})?\p{Ll}+(?:\p{Lu}\p{Ll}+)?(?:-\p{Lu}\p{Ll}+)?|\p{Lu}\.")?,
                 street_start: re(r"[0-9]{1,6}[A-Za-z]?(?:-[0-9]{1,4})? ")?,
@@ -140,7 +143,7 @@ impl Context<'_> {
                 // Another `key=` between the keyword and the value: the keyword was part of a
                 // different field (`page=/products/savings-jar variant=3056…`).
                 if let Some(eq) = gap.find('=')
-                    && gap[..eq].contains([' ', '&', ','])
+                    && gap[..eq].trim().contains([' ', '&', ','])
                 {
                     return None;
                 }
@@ -245,8 +248,11 @@ fn scan_one(text: &str, field: Option<Hint>) -> Vec<Found> {
         if text.contains(':') {
             scan_ipv6(text, patterns, &mut found);
         }
-        if ctx.anywhere(&[Hint::DriverLicense, Hint::Passport]) {
+        if ctx.anywhere(&[Hint::Passport]) {
             scan_alnum_ids(text, patterns, &ctx, &mut found);
+        }
+        if ctx.anywhere(&[Hint::DriverLicense]) {
+            scan_licenses(text, &ctx, &mut found);
         }
         if ctx.anywhere(&[Hint::Dob]) {
             scan_month_dates(text, patterns, &ctx, &mut found);
@@ -286,5 +292,7 @@ fn resolve_overlaps(mut found: Vec<Found>) -> Vec<Found> {
     kept
 }
 
+#[cfg(test)]
+mod identity_tests;
 #[cfg(test)]
 mod tests;

@@ -2,7 +2,6 @@
 //! routing and account numbers, IPv4 addresses, numeric licences and passports, dates written
 //! with digits), and dates written with month names. Most need a keyword or field to count.
 
-use super::identifiers::state_allows_license;
 use super::{Context, Found, Patterns, is_word_byte, standalone};
 use crate::classify::EntityType;
 use crate::classify::context::Hint;
@@ -203,7 +202,12 @@ fn classify_groups(run: &Run, from: usize, to: usize, ctx: &Context) -> Option<(
         return (hint == Some(Hint::Dob)).then_some((EntityType::DateOfBirth, 0.9));
     }
     let dotted_phone = count == 3 && lens == [3, 3, 4] && seps == [b'.', b'.'];
-    if seps.contains(&b'/') || seps.contains(&b'.') && !dotted_phone {
+    // `536.22.5478` is an SSN only where a keyword or field says so.
+    let dotted_ssn = count == 3
+        && lens == [3, 2, 4]
+        && seps == [b'.', b'.']
+        && matches!(hint, Some(Hint::Ssn | Hint::TaxId));
+    if seps.contains(&b'/') || seps.contains(&b'.') && !dotted_phone && !dotted_ssn {
         return None;
     }
     let dashed_ssn_shape = count == 3 && lens == [3, 2, 4] && same_sep;
@@ -240,13 +244,6 @@ fn classify_groups(run: &Run, from: usize, to: usize, ctx: &Context) -> Option<(
         }
         Some(Hint::Passport) if single && (8..=9).contains(&n) => {
             return Some((EntityType::UsPassport, 0.85));
-        }
-        Some(Hint::DriverLicense)
-            if (5..=13).contains(&n)
-                && (single || same_sep && seps[0] != b' ')
-                && state_allows_license(run.text, start, &digits) =>
-        {
-            return Some((EntityType::UsDriverLicense, 0.85));
         }
         Some(Hint::Phone) => {
             let national = if n == 11 {
@@ -295,6 +292,10 @@ fn classify_groups(run: &Run, from: usize, to: usize, ctx: &Context) -> Option<(
         }
         if validate::ssn(&digits) && seps[0] == b'-' {
             return Some((EntityType::UsSsn, 0.7));
+        }
+        // `536 22 5478` standing alone (not the start of a longer run of groups).
+        if validate::ssn(&digits) && seps[0] == b' ' && run.groups.len() == 3 {
+            return Some((EntityType::UsSsn, 0.6));
         }
     }
     if count == 3 && lens == [3, 3, 4] && same_sep && validate::nanp_phone(&digits) {

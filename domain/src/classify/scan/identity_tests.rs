@@ -1,0 +1,248 @@
+//! Table-driven tests of the identifiers that decide breach notice: driver's licence and state ID
+//! numbers of every state in their printed layouts, SSNs in their written forms, and the
+//! PII-free look-alikes (order numbers, SKUs, tracking numbers, phones, plates, keys) that must
+//! stay silent.
+
+use super::*;
+use crate::classify::context::field_hint;
+
+fn found(text: &str, hint: Option<Hint>) -> Vec<(EntityType, &str)> {
+    scan(text, hint)
+        .into_iter()
+        .map(|f| (f.entity_type, &text[f.start..f.end]))
+        .collect()
+}
+
+/// One licence per state and DC as it is printed or typed.
+const LICENCES: &[(&str, &str)] = &[
+    ("AL", "7654321"),
+    ("AK", "1234567"),
+    ("AZ", "D08954796"),
+    ("AR", "912345678"),
+    ("CA", "D1234567"),
+    ("CO", "12-345-6789"),
+    ("CT", "990123456"),
+    ("DE", "1234567"),
+    ("DC", "1234567"),
+    ("FL", "S530-460-56-789-0"),
+    ("GA", "123456789"),
+    ("HI", "H12345678"),
+    ("ID", "AB123456C"),
+    ("IL", "S530-4605-6789"),
+    ("IN", "1234-56-7890"),
+    ("IA", "123AB4567"),
+    ("KS", "K12345678"),
+    ("KY", "K12345678"),
+    ("LA", "123456789"),
+    ("ME", "1234567X"),
+    ("MD", "M-123-456-789-012"),
+    ("MA", "S12345678"),
+    ("MI", "M 123 456 789 012"),
+    ("MN", "M123456789012"),
+    ("MS", "801234567"),
+    ("MO", "A123456R"),
+    ("MT", "0123456789012"),
+    ("NE", "A1234567"),
+    ("NV", "X12345678"),
+    ("NH", "12ABC34567"),
+    ("NJ", "A1234 56789 01234"),
+    ("NM", "123456789"),
+    ("NY", "123 456 789"),
+    ("NC", "000012345678"),
+    ("ND", "ABC123456"),
+    ("OH", "AB123456"),
+    ("OK", "A123456789"),
+    ("OR", "A123456"),
+    ("PA", "12 345 678"),
+    ("RI", "V123456"),
+    ("SC", "102345678"),
+    ("SD", "01234567"),
+    ("TN", "123456789"),
+    ("TX", "12345678"),
+    ("UT", "123456789"),
+    ("VT", "1234567A"),
+    ("VA", "T12-34-5678"),
+    ("WA", "WDLAB12CD34E"),
+    ("WV", "AB12345"),
+    ("WI", "S530-4605-6789-01"),
+    ("WY", "123456-789"),
+];
+
+#[test]
+fn every_state_licence_is_found_after_its_keywords() {
+    assert_eq!(LICENCES.len(), 51);
+    for (state, number) in LICENCES {
+        for text in [
+            format!("{state} driver's license {number}"),
+            format!("DL# {number}, verified"),
+            format!("Driver License ({state}): {number}"),
+            format!("Lic. No. {number}"),
+            format!("state ID card number {state} {number} on file"),
+            format!("D/L {number}"),
+        ] {
+            assert_eq!(
+                found(&text, None),
+                [(EntityType::UsDriverLicense, *number)],
+                "{text}"
+            );
+        }
+        let field = format!("{state} {number}");
+        assert_eq!(
+            found(&field, Some(Hint::DriverLicense)),
+            [(EntityType::UsDriverLicense, *number)],
+            "{field}"
+        );
+    }
+}
+
+#[test]
+fn a_named_state_rejects_other_states_shapes() {
+    for text in [
+        "CA driver's license 1234567890",
+        "TX DL# A1234567",
+        "Florida driver license D1234567",
+        "New York DL 1234567",
+    ] {
+        assert!(found(text, None).is_empty(), "{text}");
+    }
+    assert_eq!(
+        found("New York DL 123 456 789", None),
+        [(EntityType::UsDriverLicense, "123 456 789")]
+    );
+}
+
+#[test]
+fn licence_keywords_in_many_wordings() {
+    for (text, number) in [
+        ("drivers lic # D1234567", "D1234567"),
+        ("operator license: 123456789", "123456789"),
+        ("licencia de conducir A1234567", "A1234567"),
+        ("ID card no. 123456789", "123456789"),
+        ("CDL K12345678 (class A)", "K12345678"),
+        ("driving licence number S530-4605-6789", "S530-4605-6789"),
+        ("dl_number=D1234567 ts=1700000000", "D1234567"),
+        (r#"{"dl_number": "D1234567"}"#, "D1234567"),
+        ("DLN: WDLAB12CD34E", "WDLAB12CD34E"),
+        ("Driver's License (verified) D1234567", "D1234567"),
+    ] {
+        assert_eq!(
+            found(text, None),
+            [(EntityType::UsDriverLicense, number)],
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn licence_and_state_id_field_names() {
+    for key in [
+        "dl_number",
+        "DriversLicenceNo",
+        "stateIdNumber",
+        "id_card_number",
+        "operator_lic",
+        "DLN",
+        "lic_no",
+        "driver_lic_num",
+        "drivers_license",
+    ] {
+        assert_eq!(field_hint(key, None), Some(Hint::DriverLicense), "{key}");
+    }
+    for key in [
+        "license_plate",
+        "license_key",
+        "dl_expiration_date",
+        "license_class",
+        "driver_id",
+        "business_license",
+    ] {
+        assert_ne!(field_hint(key, None), Some(Hint::DriverLicense), "{key}");
+    }
+}
+
+#[test]
+fn ssns_in_their_written_forms() {
+    for (text, ssn) in [
+        ("SSN 536-22-5478", "536-22-5478"),
+        ("SS# 536225478", "536225478"),
+        ("soc sec no 536 22 5478", "536 22 5478"),
+        ("Social Sec. #: 536-22-5478", "536-22-5478"),
+        ("S.S.N. 536.22.5478", "536.22.5478"),
+        ("Soc. Sec. No. 536225478", "536225478"),
+        ("número de seguro social 536-22-5478", "536-22-5478"),
+        ("ssn = 536225478", "536225478"),
+        ("on file: 536 22 5478 thanks", "536 22 5478"),
+        ("SSN (verified) 536225478", "536225478"),
+    ] {
+        assert_eq!(found(text, None), [(EntityType::UsSsn, ssn)], "{text}");
+    }
+    for (key, value) in [
+        ("ss_number", "536225478"),
+        ("SocSecNo", "536.22.5478"),
+        ("ssn", "536 22 5478"),
+    ] {
+        let hint = field_hint(key, None);
+        assert_eq!(
+            found(value, hint),
+            [(EntityType::UsSsn, value)],
+            "{key}={value}"
+        );
+    }
+}
+
+#[test]
+fn invalid_ssns_are_not_reported() {
+    for text in [
+        "SSN 000-22-5478",
+        "SSN 666-22-5478",
+        "SSN 536-00-5478",
+        "SSN 536-22-0000",
+        "ssn 53622547",
+        "536 22 5478 1234 5678",
+        "code 536.22.5478",
+    ] {
+        assert!(
+            !found(text, None)
+                .iter()
+                .any(|(t, _)| *t == EntityType::UsSsn),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn pii_free_look_alikes_stay_silent() {
+    for text in [
+        "Order #123456789 shipped",
+        "order 536225478 shipped",
+        "SKU DL-2000-XL in stock",
+        "model DL-2000 dehumidifier",
+        "tracking 1Z999AA10123456784",
+        "USPS 9400111899223344556677",
+        "FedEx 123456789012",
+        "support line (415) 555-2671",
+        "at 2026-03-01T12:00:00Z",
+        "ts=1700000000",
+        "zip 94107-1234",
+        "Invoice INV-2024-000123",
+        "invoice 536-22-5478",
+        "license plate 7ABC123",
+        "License key: 1234-ABCD-5678-EFGH",
+        "driver 582113 assigned to route 7",
+        "Delivery driver ID D123456",
+        "business license #12345678",
+        "MIT License 2.0",
+        "software license renewal fee 12500",
+        "license expires 2027-05-31",
+        "DL issued 2019-03-02",
+        "https://example.com/file.zip?dl=1",
+        "id card printer model ID-4411",
+        "batch 536225478",
+    ] {
+        let ids: Vec<_> = found(text, None)
+            .into_iter()
+            .filter(|(t, _)| *t != EntityType::Phone)
+            .collect();
+        assert!(ids.is_empty(), "{text}: {ids:?}");
+    }
+}
