@@ -5,9 +5,10 @@
 //! uses the hint to accept values that cannot be recognised on their own (a bare 9-digit number is
 //! an SSN only when something says so) and to reject look-alikes (a 10-digit order number).
 
+use super::fast_hash::FastMap;
+use super::keywords::KEYWORDS;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 /// What the surrounding context says a value is.
@@ -114,9 +115,9 @@ const PRODUCT_PARENTS: &[&str] = &[
 /// customer's `name` from a line item's `name`.
 pub fn field_hint(key: &str, parent: Option<&str>) -> Option<Hint> {
     // Field names repeat across records, so answers are memoised per thread (bounded).
-    type Cache = HashMap<Box<str>, HashMap<Box<str>, Option<Hint>>>;
+    type Cache = FastMap<Box<str>, FastMap<Box<str>, Option<Hint>>>;
     thread_local! {
-        static CACHE: RefCell<Cache> = RefCell::new(HashMap::new());
+        static CACHE: RefCell<Cache> = RefCell::new(FastMap::default());
     }
     const MAX_CACHED_PARENTS: usize = 1024;
     const MAX_CACHED_KEYS: usize = 1024;
@@ -473,6 +474,79 @@ fn licence_field_hint(words: &[String]) -> Option<Hint> {
     Some(Hint::DriverLicense)
 }
 
+/// The kind of identity document a record's `type`/`id_type`/`document_type` field names
+/// (`"DL"`, `"drivers_license"`, `"state ID"`, `"passport"`, `"SSN"`, `"ITIN"`), if any.
+pub fn document_type_hint(map: &serde_json::Map<String, serde_json::Value>) -> Option<Hint> {
+    // This runs on every object of every record: only objects with a number-like key are read.
+    if !map.keys().any(|k| maybe_document_number_key(k)) {
+        return None;
+    }
+    map.iter().find_map(|(key, value)| {
+        let value = value.as_str().filter(|v| v.len() <= 40)?;
+        if !(ends_with_ignore_case(key, "type")
+            || ends_with_ignore_case(key, "kind")
+            || starts_with_ignore_case(key, "doc"))
+        {
+            return None;
+        }
+        let words = field_words(value);
+        let has = |w: &str| words.iter().any(|x| x == w);
+        let joined = words.concat();
+        if has("passport") {
+            Some(Hint::Passport)
+        } else if has("ssn") || has("social") {
+            Some(Hint::Ssn)
+        } else if has("itin") || has("tin") || has("taxpayer") {
+            Some(Hint::TaxId)
+        } else if has("dl")
+            || has("cdl")
+            || joined.contains("license")
+            || joined.contains("licence")
+            || joined.contains("stateid")
+            || joined.contains("idcard")
+        {
+            Some(Hint::DriverLicense)
+        } else {
+            None
+        }
+    })
+}
+
+fn ends_with_ignore_case(text: &str, suffix: &str) -> bool {
+    text.len() >= suffix.len()
+        && text.as_bytes()[text.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
+}
+
+fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {
+    text.len() >= prefix.len()
+        && text.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+}
+
+/// A cheap first test for [`is_document_number_key`].
+fn maybe_document_number_key(key: &str) -> bool {
+    ["number", "no", "num", "nr", "nbr", "value"]
+        .iter()
+        .any(|suffix| ends_with_ignore_case(key, suffix))
+}
+
+/// A key that holds a document's number: `number`, `id_number`, `document_no`, `value`, ….
+pub fn is_document_number_key(key: &str) -> bool {
+    if !maybe_document_number_key(key) {
+        return false;
+    }
+    let words = field_words(key);
+    !words.is_empty()
+        && words.iter().all(|w| {
+            matches!(
+                w.as_str(),
+                "number" | "no" | "num" | "nr" | "nbr" | "value" | "id" | "document" | "doc"
+            )
+        })
+        && words
+            .iter()
+            .any(|w| w != "id" && w != "document" && w != "doc")
+}
+
 /// A keyword found in free text, with the hint it gives.
 #[derive(Debug, Clone, Copy)]
 pub struct KeywordHit {
@@ -480,222 +554,6 @@ pub struct KeywordHit {
     pub end: usize,
     pub hint: Hint,
 }
-
-const KEYWORDS: &[(&str, Hint)] = &[
-    ("email", Hint::Email),
-    ("e-mail", Hint::Email),
-    ("phone", Hint::Phone),
-    ("telephone", Hint::Phone),
-    ("tel", Hint::Phone),
-    ("mobile", Hint::Phone),
-    ("cell", Hint::Phone),
-    ("call", Hint::Phone),
-    ("fax", Hint::Phone),
-    ("text me", Hint::Phone),
-    ("reach me", Hint::Phone),
-    ("ssn", Hint::Ssn),
-    ("social security", Hint::Ssn),
-    ("social", Hint::Ssn),
-    ("ss#", Hint::Ssn),
-    ("ss #", Hint::Ssn),
-    ("ss no", Hint::Ssn),
-    ("ss no.", Hint::Ssn),
-    ("ss num", Hint::Ssn),
-    ("ssno", Hint::Ssn),
-    ("s.s.n", Hint::Ssn),
-    ("s.s.n.", Hint::Ssn),
-    ("soc sec", Hint::Ssn),
-    ("soc. sec.", Hint::Ssn),
-    ("social sec", Hint::Ssn),
-    ("social sec.", Hint::Ssn),
-    ("seguro social", Hint::Ssn),
-    ("securite sociale", Hint::Ssn),
-    ("sécurité sociale", Hint::Ssn),
-    ("itin", Hint::TaxId),
-    ("taxpayer", Hint::TaxId),
-    ("taxpayer id", Hint::TaxId),
-    ("tax id number", Hint::TaxId),
-    ("tax id", Hint::TaxId),
-    ("tax_id", Hint::TaxId),
-    ("taxvat", Hint::TaxId),
-    ("tin", Hint::TaxId),
-    ("card", Hint::Card),
-    ("credit card", Hint::Card),
-    ("debit card", Hint::Card),
-    ("card number", Hint::Card),
-    ("cc", Hint::Card),
-    ("cc_number", Hint::Card),
-    ("pan", Hint::Card),
-    ("visa", Hint::Card),
-    ("mastercard", Hint::Card),
-    ("amex", Hint::Card),
-    ("discover", Hint::Card),
-    ("cvv", Hint::Cvv),
-    ("cvv2", Hint::Cvv),
-    ("cvc", Hint::Cvv),
-    ("cid", Hint::Cvv),
-    ("cc_cid", Hint::Cvv),
-    ("csc", Hint::Cvv),
-    ("security code", Hint::Cvv),
-    ("card code", Hint::Cvv),
-    ("routing", Hint::Routing),
-    ("aba", Hint::Routing),
-    ("rtn", Hint::Routing),
-    ("transit", Hint::Routing),
-    ("account", Hint::BankAccount),
-    ("acct", Hint::BankAccount),
-    ("a/c", Hint::BankAccount),
-    ("checking", Hint::BankAccount),
-    ("savings", Hint::BankAccount),
-    ("iban", Hint::Iban),
-    ("driver's license", Hint::DriverLicense),
-    ("drivers license", Hint::DriverLicense),
-    ("driver license", Hint::DriverLicense),
-    ("driver's licence", Hint::DriverLicense),
-    ("drivers licence", Hint::DriverLicense),
-    ("driver licence", Hint::DriverLicense),
-    ("driving licence", Hint::DriverLicense),
-    ("driving license", Hint::DriverLicense),
-    ("driver's lic", Hint::DriverLicense),
-    ("drivers lic", Hint::DriverLicense),
-    ("driver lic", Hint::DriverLicense),
-    ("drv lic", Hint::DriverLicense),
-    ("license", Hint::DriverLicense),
-    ("licence", Hint::DriverLicense),
-    ("lic", Hint::DriverLicense),
-    ("lic.", Hint::DriverLicense),
-    ("dl", Hint::DriverLicense),
-    ("d/l", Hint::DriverLicense),
-    ("d.l.", Hint::DriverLicense),
-    ("dln", Hint::DriverLicense),
-    ("cdl", Hint::DriverLicense),
-    ("state id", Hint::DriverLicense),
-    ("stateid", Hint::DriverLicense),
-    ("state_id", Hint::DriverLicense),
-    ("idcard", Hint::DriverLicense),
-    ("id_card", Hint::DriverLicense),
-    ("state identification", Hint::DriverLicense),
-    ("id card", Hint::DriverLicense),
-    ("identification card", Hint::DriverLicense),
-    ("operator license", Hint::DriverLicense),
-    ("operator's license", Hint::DriverLicense),
-    ("operators license", Hint::DriverLicense),
-    ("learner's permit", Hint::DriverLicense),
-    ("learners permit", Hint::DriverLicense),
-    ("instruction permit", Hint::DriverLicense),
-    ("licencia", Hint::DriverLicense),
-    ("licencia de conducir", Hint::DriverLicense),
-    ("permis de conduire", Hint::DriverLicense),
-    ("führerschein", Hint::DriverLicense),
-    ("license plate", Hint::NotPersonal),
-    ("licence plate", Hint::NotPersonal),
-    ("plate", Hint::NotPersonal),
-    ("license key", Hint::NotPersonal),
-    ("licence key", Hint::NotPersonal),
-    ("product key", Hint::NotPersonal),
-    ("serial", Hint::NotPersonal),
-    ("business license", Hint::NotPersonal),
-    ("software license", Hint::NotPersonal),
-    ("driver id", Hint::NotPersonal),
-    ("passport", Hint::Passport),
-    ("pasaporte", Hint::Passport),
-    ("passeport", Hint::Passport),
-    ("ip", Hint::Ip),
-    ("dob", Hint::Dob),
-    ("d.o.b", Hint::Dob),
-    ("birth", Hint::Dob),
-    ("birthday", Hint::Dob),
-    ("birthdate", Hint::Dob),
-    ("date of birth", Hint::Dob),
-    ("born", Hint::Dob),
-    ("bday", Hint::Dob),
-    ("username", Hint::Username),
-    ("user name", Hint::Username),
-    ("user_name", Hint::Username),
-    ("user", Hint::Username),
-    ("login", Hint::Username),
-    ("password", Hint::Password),
-    ("passwd", Hint::Password),
-    ("pwd", Hint::Password),
-    ("passcode", Hint::Password),
-    ("pass", Hint::Password),
-    ("pw", Hint::Password),
-    ("first_name", Hint::GivenName),
-    ("firstname", Hint::GivenName),
-    ("first name", Hint::GivenName),
-    ("last_name", Hint::FamilyName),
-    ("lastname", Hint::FamilyName),
-    ("last name", Hint::FamilyName),
-    ("surname", Hint::FamilyName),
-    ("full_name", Hint::FullName),
-    ("fullname", Hint::FullName),
-    ("full name", Hint::FullName),
-    ("customer_name", Hint::FullName),
-    ("cardholder", Hint::FullName),
-    ("name", Hint::MaybeName),
-    ("street", Hint::Street),
-    ("address1", Hint::Street),
-    ("address", Hint::Street),
-    ("address2", Hint::StreetUnit),
-    ("customer", Hint::FullName),
-    ("my name is", Hint::FullName),
-    ("i'm", Hint::FullName),
-    ("i am", Hint::FullName),
-    ("this is", Hint::FullName),
-    ("signed", Hint::FullName),
-    ("best", Hint::Greeting),
-    ("cheers", Hint::Greeting),
-    ("dear", Hint::Greeting),
-    ("hi", Hint::Greeting),
-    ("hello", Hint::Greeting),
-    ("thanks", Hint::Greeting),
-    ("regards", Hint::Greeting),
-    ("sincerely", Hint::Greeting),
-    ("order", Hint::NotPersonal),
-    ("order_id", Hint::NotPersonal),
-    ("order #", Hint::NotPersonal),
-    ("sku", Hint::NotPersonal),
-    ("tracking", Hint::NotPersonal),
-    ("invoice", Hint::NotPersonal),
-    ("gift card", Hint::NotPersonal),
-    ("giftcard", Hint::NotPersonal),
-    ("gift_card", Hint::NotPersonal),
-    ("barcode", Hint::NotPersonal),
-    ("upc", Hint::NotPersonal),
-    ("confirmation", Hint::NotPersonal),
-    ("reference", Hint::NotPersonal),
-    ("ref", Hint::NotPersonal),
-    ("ticket", Hint::NotPersonal),
-    ("transaction", Hint::NotPersonal),
-    ("txn", Hint::NotPersonal),
-    ("trace", Hint::NotPersonal),
-    ("shipment", Hint::NotPersonal),
-    ("ups", Hint::NotPersonal),
-    ("fedex", Hint::NotPersonal),
-    ("usps", Hint::NotPersonal),
-    ("total", Hint::NotPersonal),
-    ("price", Hint::NotPersonal),
-    ("amount", Hint::NotPersonal),
-    ("qty", Hint::NotPersonal),
-    ("last4", Hint::NotPersonal),
-    ("last_4", Hint::NotPersonal),
-    ("ending in", Hint::NotPersonal),
-    ("customer_id", Hint::NotPersonal),
-    ("product_id", Hint::NotPersonal),
-    ("variant_id", Hint::NotPersonal),
-    ("request_id", Hint::NotPersonal),
-    ("trace_id", Hint::NotPersonal),
-    ("id", Hint::NotPersonal),
-    ("created", Hint::NotPersonal),
-    ("updated", Hint::NotPersonal),
-    ("shipped", Hint::NotPersonal),
-    ("delivered", Hint::NotPersonal),
-    ("timestamp", Hint::NotPersonal),
-    ("expires", Hint::NotPersonal),
-    ("exp", Hint::NotPersonal),
-    ("expiry", Hint::NotPersonal),
-    ("placed", Hint::NotPersonal),
-];
 
 fn matcher() -> Option<&'static AhoCorasick> {
     static MATCHER: OnceLock<Option<AhoCorasick>> = OnceLock::new();

@@ -2,7 +2,7 @@
 //! codes. Built once on first use; lookups are case-insensitive and never allocate for ASCII
 //! words of normal length.
 
-use std::collections::{HashMap, HashSet};
+use super::fast_hash::{FastMap, FastSet};
 use std::sync::OnceLock;
 
 const GIVEN_NAMES: &str = include_str!("../../data/given_names.txt");
@@ -11,12 +11,12 @@ const STREET_SUFFIXES: &str = include_str!("../../data/street_suffixes.txt");
 const US_STATES: &str = include_str!("../../data/us_states.txt");
 
 struct Dictionaries {
-    given: HashSet<String>,
-    surnames: HashSet<String>,
-    street_suffixes: HashSet<String>,
-    state_codes: HashSet<String>,
+    given: FastSet<String>,
+    surnames: FastSet<String>,
+    street_suffixes: FastSet<String>,
+    state_codes: FastSet<String>,
     /// Lower-case state name → USPS code.
-    state_names: HashMap<String, &'static str>,
+    state_names: FastMap<String, &'static str>,
 }
 
 fn lines(text: &str) -> impl Iterator<Item = &str> {
@@ -29,8 +29,8 @@ fn dictionaries() -> &'static Dictionaries {
     static DICTS: OnceLock<Dictionaries> = OnceLock::new();
     DICTS.get_or_init(|| {
         let lower = |word: &str| word.to_ascii_lowercase();
-        let mut state_codes = HashSet::new();
-        let mut state_names = HashMap::new();
+        let mut state_codes = FastSet::default();
+        let mut state_names = FastMap::default();
         for line in lines(US_STATES) {
             if let Some((code, name)) = line.split_once('\t') {
                 state_codes.insert(code.to_owned());

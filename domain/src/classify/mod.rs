@@ -14,7 +14,9 @@
 mod ccpa;
 mod context;
 mod dict;
+mod fast_hash;
 mod jsonl;
+mod keywords;
 mod license_formats;
 mod scan;
 pub mod validate;
@@ -285,6 +287,8 @@ fn push_pointer_token(pointer: &mut String, key: &str) {
 /// fields that hold a finding.
 struct RecordWalk {
     pointer: String,
+    /// The hint a sibling `type` field gives the value being visited.
+    document: Option<context::Hint>,
     entities: Vec<Entity>,
     diagnostics: Vec<Diagnostic>,
 }
@@ -310,10 +314,14 @@ impl RecordWalk {
                 if self.too_deep(depth) {
                     return;
                 }
+                // `{"id_type": "DL", "id_number": "…"}`: the type names the number beside it.
+                let document = context::document_type_hint(map);
                 for (child_key, child) in map {
                     let len = self.pointer.len();
                     push_pointer_token(&mut self.pointer, child_key);
+                    self.document = document.filter(|_| context::is_document_number_key(child_key));
                     self.visit(Some(child_key.as_str()), key, child, depth + 1);
+                    self.document = None;
                     self.pointer.truncate(len);
                 }
             }
@@ -335,6 +343,7 @@ impl RecordWalk {
                     text,
                     key,
                     parent,
+                    self.document,
                     &self.pointer,
                     &mut self.entities,
                     &mut self.diagnostics,
@@ -346,6 +355,7 @@ impl RecordWalk {
                     &text,
                     key,
                     parent,
+                    self.document,
                     &self.pointer,
                     &mut self.entities,
                     &mut self.diagnostics,
@@ -361,6 +371,7 @@ impl RecordWalk {
 pub fn classify_record(record: &Value) -> Classification {
     let mut walk = RecordWalk {
         pointer: String::new(),
+        document: None,
         entities: Vec::new(),
         diagnostics: Vec::new(),
     };
@@ -372,6 +383,7 @@ fn classify_field(
     text: &str,
     key: Option<&str>,
     parent: Option<&str>,
+    document: Option<context::Hint>,
     pointer: &str,
     entities: &mut Vec<Entity>,
     diagnostics: &mut Vec<Diagnostic>,
@@ -387,7 +399,7 @@ fn classify_field(
             field: Some(pointer.to_owned()),
         });
     }
-    let hint = key.and_then(|k| context::field_hint(k, parent));
+    let hint = document.or_else(|| key.and_then(|k| context::field_hint(k, parent)));
     let found = scan::scan(scanned, hint);
     if found.is_empty()
         && let Some(expected) = hint.and_then(validated_type)
@@ -563,6 +575,31 @@ mod tests {
         let c = classify_text("Customer Maria Garcia, SSN 536-22-5478, called about her refund.");
         assert!(c.notice_trigger.met, "{c:?}");
         assert!(c.notice_trigger.reason.contains("Social Security number"));
+    }
+
+    #[test]
+    fn a_document_type_field_names_the_number_beside_it() {
+        for (kind, value, expected) in [
+            ("DL", "D1234567", EntityType::UsDriverLicense),
+            (
+                "drivers_license",
+                "123 456 789",
+                EntityType::UsDriverLicense,
+            ),
+            ("State ID", "S530-4605-6789", EntityType::UsDriverLicense),
+            ("passport", "123456789", EntityType::UsPassport),
+            ("SSN", "536225478", EntityType::UsSsn),
+        ] {
+            let record = json!({"customer": {"id": 42, "id_type": kind, "id_number": value}});
+            let c = classify_record(&record);
+            assert_eq!(
+                found(&c),
+                [(expected, Some("/customer/id_number"))],
+                "{kind}"
+            );
+        }
+        let order = json!({"type": "order", "number": "123456789"});
+        assert!(classify_record(&order).entities.is_empty());
     }
 
     #[test]

@@ -234,6 +234,8 @@ fn skip_filler(text: &str, from: usize, limit: usize, weak: bool) -> Option<(usi
             b' ' | b'\t' | b'#' | b':' | b'=' | b'-' | b'_' | b'(' | b')' | b'[' | b']' | b'"'
             | b'\'' | b'/' => idx += 1,
             b'.' if prev_filler || bytes.get(idx + 1) != Some(&b' ') => idx += 1,
+            // "DL, number: …", not after the bare "license".
+            b',' if !weak => idx += 1,
             _ => return None,
         }
     }
