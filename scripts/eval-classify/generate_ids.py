@@ -83,6 +83,17 @@ PHRASES = {
         "ABA_ROUTING": ["ABA ", "routing # ", "RTN "],
     },
 }
+PHRASES["fresh"] = {
+    "US_SSN": ["SSN#: ", "Soc Sec # ", "social security nbr ", "SSN No. ", "ss # ", "Social-Security: ",
+               "n.º seguro social ", "ssn:", "SSN -> ", "the customer's social security number is "],
+    "US_DRIVER_LICENSE": ["DL num ", "Driver’s License: ", "drivers-license=", "license no. {st}-", "{name} DL# ",
+                          "DL ({st}) ", "ID card: ", "state-issued ID ", "Drivers Lic No ", "driver license nbr ",
+                          "permiso de conducir ", "learner's permit ", "lic# ", "DL/ID# "],
+    "US_PASSPORT": ["passport: ", "Passport Number ", "passport id "],
+    "US_ITIN": ["ITIN#", "tax ID ", "Tax Identification No. "],
+    "US_BANK_ACCOUNT": ["acct no ", "account # "],
+    "ABA_ROUTING": ["routing no ", "ABA# "],
+}
 FIELDS = {
     "tune": {
         "US_SSN": ["ssn", "social_security_number", "customer_ssn"],
@@ -102,9 +113,18 @@ FIELDS = {
         "ABA_ROUTING": ["aba_number", "routingNo"],
     },
 }
+FIELDS["fresh"] = {
+    "US_SSN": ["SSN_Number", "socialSecurityNo", "ss_no", "SSNum"],
+    "US_DRIVER_LICENSE": ["DriverLicenseNumber", "dl_no", "license", "StateIDNo", "dlNum", "drivers_lic"],
+    "US_PASSPORT": ["PassportNumber", "passport_no"],
+    "US_ITIN": ["TaxID", "itin_number"],
+    "US_BANK_ACCOUNT": ["AccountNo", "bank_acct"],
+    "ABA_ROUTING": ["ABARouting", "routing"],
+}
 CSV_HEADERS = {
     "tune": {"US_SSN": "ssn", "US_DRIVER_LICENSE": "dl_number", "US_PASSPORT": "passport_number"},
     "heldout": {"US_SSN": "Social Security #", "US_DRIVER_LICENSE": "Driver's License #", "US_PASSPORT": "Passport No."},
+    "fresh": {"US_SSN": "SSN", "US_DRIVER_LICENSE": "DL Number", "US_PASSPORT": "Passport"},
 }
 SCORED = ["US_SSN", "US_ITIN", "US_DRIVER_LICENSE", "US_PASSPORT", "US_BANK_ACCOUNT", "ABA_ROUTING"]
 
@@ -144,6 +164,8 @@ class Gen:
         a, g, s = self.ssn_parts()
         if self.split == "tune":
             return self.r.choice([f"{a}-{g}-{s}", f"{a}{g}{s}"])
+        if self.split == "fresh":
+            return self.r.choice([f"{a} {g} {s}", f"{a}-{g}-{s}", f"{a}{g}{s}", f"{a}-{g}-{s}", f"{a}–{g}–{s}"])
         return self.r.choice([f"{a} {g} {s}", f"{a}.{g}.{s}", f"{a}-{g}-{s}", f"{a}{g}{s}"])
 
     def itin(self):
@@ -177,6 +199,17 @@ class Gen:
                 return f"{v[0]}{v[1:4]}-{v[4:7]}-{v[7:9]}-{v[9:12]}-{v[12:]}"
             if st == "IL" and roll < 0.6:
                 return f"{v[:4]}-{v[4:8]}-{v[8:]}"
+            return v
+        if self.split == "fresh":
+            if roll < 0.3:
+                return v
+            if roll < 0.45:
+                return v.lower()
+            if v[0].isalpha() and v[1:].isdigit() and len(v) >= 9:
+                body = v[1:]
+                return v[0] + "-" + "-".join(body[i:i + 4] for i in range(0, len(body), 4))
+            if v.isdigit() and len(v) >= 7:
+                return " ".join(v[i:i + 3] for i in range(0, len(v), 3))
             return v
         if roll < 0.35:
             return v
@@ -260,6 +293,15 @@ class Gen:
             lambda: f"qty {r.randint(1, 9)} @ ${r.randint(1, 999)}.{self.digits(2)}",
             lambda: f"business license #{self.digits(8)}",
             lambda: f"id card printer model ID-{self.digits(4)}",
+            lambda: f"PO# {self.digits(9)}",
+            lambda: f"ref {self.digits(3)}-{self.digits(2)}-{self.digits(4)}",
+            lambda: f"Part No. DL-{self.digits(5)}",
+            lambda: f"driver's seat cover {self.digits(6)}",
+            lambda: "license: MIT",
+            lambda: f"Route ID {self.digits(8)}",
+            lambda: f"Store #{self.digits(4)}",
+            lambda: f"UPC {self.digits(12)}",
+            lambda: f"Lot {self.digits(9)}",
         ]
         return r.choice(options)()
 
@@ -273,6 +315,7 @@ def pick_types(g):
 def ticket(g):
     t = Text()
     opener = {"tune": ["Customer {n} writes: ", "Ticket from {n}. ", "Hello, this is {n}. "],
+              "fresh": ["RE: account update for {n}\n", "Agent notes ({n}): ", "Bonjour, je suis {n}. "],
               "heldout": ["Chat transcript ({n}): ", "Caller {n} verified identity. ", "Hola, soy {n}. ",
                           "Note from agent re {n} — "]}
     t.add(g.r.choice(opener[g.split]).format(n=g.name()))
@@ -312,8 +355,10 @@ def json_record(g):
         if etype == "US_DRIVER_LICENSE":
             st, v = g.dl()
             if g.r.random() < 0.4:
-                nest = {"tune": "drivers_license", "heldout": "stateId"}[g.split]
+                nest = {"tune": "drivers_license", "heldout": "stateId", "fresh": "identification"}[g.split]
                 rec[nest] = {"state": st, "number": v}
+                if g.split == "fresh":
+                    rec[nest]["type"] = g.r.choice(["driver_license", "DL", "State ID"])
                 labels.append({"type": etype, "start": 0, "end": len(v), "field": f"/{nest}/number"})
                 continue
             rec[key] = v
@@ -358,7 +403,7 @@ KINDS = [(ticket, 0.3), (log_line, 0.2), (json_record, 0.2), (csv_export, 0.1), 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--split", choices=["tune", "heldout"], required=True)
+    parser.add_argument("--split", choices=["tune", "heldout", "fresh"], required=True)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--count", type=int, default=4000)
     args = parser.parse_args()

@@ -67,15 +67,22 @@ pub fn field_words(key: &str) -> Vec<String> {
     let mut words = Vec::new();
     let mut current = String::new();
     let mut prev_lower = false;
-    for ch in key.chars() {
+    let mut prev_upper = false;
+    let mut chars = key.chars().peekable();
+    while let Some(ch) = chars.next() {
         if ch.is_alphanumeric() {
-            if ch.is_uppercase() && prev_lower && !current.is_empty() {
+            // `billingTelephone` splits before `T`; `ABARouting` and `StateIDNo` split before the
+            // last capital of an acronym that runs into a word.
+            let acronym_end = prev_upper && chars.peek().is_some_and(|next| next.is_lowercase());
+            if ch.is_uppercase() && (prev_lower || acronym_end) && !current.is_empty() {
                 words.push(std::mem::take(&mut current));
             }
             prev_lower = ch.is_lowercase() || ch.is_ascii_digit();
+            prev_upper = ch.is_uppercase();
             current.extend(ch.to_lowercase());
         } else {
             prev_lower = false;
+            prev_upper = false;
             if !current.is_empty() {
                 words.push(std::mem::take(&mut current));
             }
@@ -568,8 +575,58 @@ fn matcher() -> Option<&'static AhoCorasick> {
         .as_ref()
 }
 
+/// For each keyword, the longest other keyword it starts with ("taxpayer" for "taxpayer id",
+/// "dl" for "dln"): when the longer one runs into a word ("taxpayer identification", `dlNum`),
+/// the shorter one is tried in its place.
+fn shorter_keywords() -> &'static [Option<usize>] {
+    static SHORTER: OnceLock<Vec<Option<usize>>> = OnceLock::new();
+    SHORTER.get_or_init(|| {
+        KEYWORDS
+            .iter()
+            .map(|(long, _)| {
+                KEYWORDS
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, (short, _))| {
+                        short.len() < long.len()
+                            && long.as_bytes()[..short.len()].eq_ignore_ascii_case(short.as_bytes())
+                    })
+                    .max_by_key(|(_, (short, _))| short.len())
+                    .map(|(idx, _)| idx)
+            })
+            .collect()
+    })
+}
+
 fn is_word_byte(byte: u8) -> bool {
     byte.is_ascii_alphanumeric()
+}
+
+/// Whether a keyword found at `start..end` stands as a word of its own.
+fn stands_alone(bytes: &[u8], start: usize, end: usize) -> bool {
+    // camelCase keys count as separate words: `driverLicense=`, `customerSsn`.
+    // An acronym followed by a word splits before the word's capital: `ABARouting`, `StateIDNo`.
+    let acronym_then_word = |at: usize| {
+        bytes[at].is_ascii_uppercase()
+            && bytes[at - 1].is_ascii_uppercase()
+            && bytes.get(at + 1).is_some_and(u8::is_ascii_lowercase)
+    };
+    let camel_start = start > 0
+        && (bytes[start - 1].is_ascii_lowercase() && bytes[start].is_ascii_uppercase()
+            || acronym_then_word(start));
+    let camel_end = end < bytes.len()
+        && (bytes[end].is_ascii_uppercase() && bytes[end - 1].is_ascii_lowercase()
+            || acronym_then_word(end));
+    if start > 0 && is_word_byte(bytes[start - 1]) && !camel_start {
+        return false;
+    }
+    if end < bytes.len() && is_word_byte(bytes[end]) && !camel_end {
+        // Allow a plural or a digit suffix on longer keywords ("phones", "address1" is listed).
+        return bytes[end] == b's'
+            && (end + 1 == bytes.len() || !is_word_byte(bytes[end + 1]))
+            && end - start >= 4;
+    }
+    true
 }
 
 /// Keywords in `text` that stand as words (underscores and punctuation count as separators, so
@@ -579,29 +636,23 @@ pub fn keyword_hits(text: &str) -> Vec<KeywordHit> {
         return Vec::new();
     };
     let bytes = text.as_bytes();
+    let shorter = shorter_keywords();
     let mut hits = Vec::new();
     for found in matcher.find_iter(text) {
-        let (start, end) = (found.start(), found.end());
-        // camelCase keys count as separate words: `driverLicense=`, `customerSsn`.
-        let camel_start =
-            start > 0 && bytes[start - 1].is_ascii_lowercase() && bytes[start].is_ascii_uppercase();
-        let camel_end = end < bytes.len()
-            && bytes[end].is_ascii_uppercase()
-            && bytes[end - 1].is_ascii_lowercase();
-        if start > 0 && is_word_byte(bytes[start - 1]) && !camel_start {
-            continue;
-        }
-        if end < bytes.len() && is_word_byte(bytes[end]) && !camel_end {
-            // Allow a plural or a digit suffix on longer keywords ("phones", "address1" is listed).
-            let plural = bytes[end] == b's'
-                && (end + 1 == bytes.len() || !is_word_byte(bytes[end + 1]))
-                && end - start >= 4;
-            if !plural {
-                continue;
+        let start = found.start();
+        let mut pattern = Some(found.pattern().as_usize());
+        while let Some(idx) = pattern {
+            let end = start + KEYWORDS[idx].0.len();
+            if stands_alone(bytes, start, end) {
+                hits.push(KeywordHit {
+                    start,
+                    end,
+                    hint: KEYWORDS[idx].1,
+                });
+                break;
             }
+            pattern = shorter.get(idx).copied().flatten();
         }
-        let (_, hint) = KEYWORDS[found.pattern().as_usize()];
-        hits.push(KeywordHit { start, end, hint });
     }
     hits
 }
@@ -614,6 +665,9 @@ mod tests {
     fn field_words_split_snake_and_camel_case() {
         assert_eq!(field_words("billingTelephone"), ["billing", "telephone"]);
         assert_eq!(field_words("cc_last_4"), ["cc", "last", "4"]);
+        assert_eq!(field_words("ABARouting"), ["aba", "routing"]);
+        assert_eq!(field_words("StateIDNo"), ["state", "id", "no"]);
+        assert_eq!(field_words("SSNum"), ["ss", "num"]);
         assert_eq!(
             field_words("default_address.address1"),
             ["default", "address", "address1"]
@@ -675,6 +729,25 @@ mod tests {
         assert_eq!(field_hint("order_number", None), Some(Hint::NotPersonal));
         assert_eq!(field_hint("tracking_number", None), Some(Hint::NotPersonal));
         assert_eq!(field_hint("note", None), None);
+    }
+
+    #[test]
+    fn a_longer_keyword_that_runs_into_a_word_gives_way_to_a_shorter_one() {
+        let hits = keyword_hits("taxpayer identification number; state identity");
+        let hints: Vec<Hint> = hits.iter().map(|h| h.hint).collect();
+        assert_eq!(hints, [Hint::TaxId]);
+        let hits = keyword_hits("customerSsn=1 driverLicense=2 ABARouting=3");
+        let hints: Vec<Hint> = hits.iter().map(|h| h.hint).collect();
+        assert_eq!(
+            hints,
+            [
+                Hint::FullName,
+                Hint::Ssn,
+                Hint::DriverLicense,
+                Hint::Routing,
+                Hint::Routing
+            ]
+        );
     }
 
     #[test]

@@ -124,6 +124,11 @@ fn licence_keywords_in_many_wordings() {
         (r#"{"dl_number": "D1234567"}"#, "D1234567"),
         ("DLN: WDLAB12CD34E", "WDLAB12CD34E"),
         ("Driver's License (verified) D1234567", "D1234567"),
+        ("DL/ID# 706871333R", "706871333R"),
+        ("Driver’s License: f-0652-1058-6337", "f-0652-1058-6337"),
+        ("permiso de conducir 840 060 990", "840 060 990"),
+        ("dlNum=F-8393-2654-8658", "F-8393-2654-8658"),
+        ("StateIDNo=896601673", "896601673"),
     ] {
         assert_eq!(
             found(text, None),
@@ -173,6 +178,10 @@ fn ssns_in_their_written_forms() {
         ("ssn = 536225478", "536225478"),
         ("on file: 536 22 5478 thanks", "536 22 5478"),
         ("SSN (verified) 536225478", "536225478"),
+        ("social security number is 536–22–5478", "536–22–5478"),
+        ("SSNum=536225478", "536225478"),
+        ("ss_number=536225478", "536225478"),
+        ("SocSecNo=536.22.5478", "536.22.5478"),
     ] {
         assert_eq!(found(text, None), [(EntityType::UsSsn, ssn)], "{text}");
     }
@@ -244,5 +253,27 @@ fn pii_free_look_alikes_stay_silent() {
             .filter(|(t, _)| *t != EntityType::Phone)
             .collect();
         assert!(ids.is_empty(), "{text}: {ids:?}");
+    }
+}
+
+#[test]
+fn tax_ids_routing_numbers_and_passports_in_other_wordings() {
+    for (text, entity_type, value) in [
+        (
+            "taxpayer identification number 994956200",
+            EntityType::UsItin,
+            "994956200",
+        ),
+        ("taxpayer_id=907-53-0941", EntityType::UsItin, "907-53-0941"),
+        ("TaxID=992-81-8589", EntityType::UsItin, "992-81-8589"),
+        (
+            "Tax Identification No. 935928331",
+            EntityType::UsItin,
+            "935928331",
+        ),
+        ("ABARouting=113500303", EntityType::AbaRouting, "113500303"),
+        ("pasaporte K89712963", EntityType::UsPassport, "K89712963"),
+    ] {
+        assert_eq!(found(text, None), [(entity_type, value)], "{text}");
     }
 }

@@ -200,7 +200,10 @@ fn skip_filler(text: &str, from: usize, limit: usize, weak: bool) -> Option<(usi
             {
                 return Some((idx, state));
             }
-            if word.len() == 2 && dict::is_state_code(word) {
+            // "ID" next to a licence keyword means identification ("DL/ID#"), not Idaho.
+            if word.eq_ignore_ascii_case("id") {
+                prev_filler = true;
+            } else if word.len() == 2 && dict::is_state_code(word) {
                 state = STATE_CODES.iter().copied().find(|c| *c == word);
                 prev_filler = true;
             } else if FILLER.iter().any(|f| f.eq_ignore_ascii_case(word)) {

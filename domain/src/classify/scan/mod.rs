@@ -127,7 +127,7 @@ impl Context<'_> {
     fn near(&self, pos: usize, window: usize) -> Option<Hint> {
         let idx = self.hits.partition_point(|hit| hit.end <= pos);
         if idx > 0 {
-            let hit = self.hits[idx - 1];
+            let hit = self.glued_identity(idx - 1);
             if pos - hit.end <= window {
                 // A keyword speaks for the next value only: not across another number, a
                 // sentence end or a field separator.
@@ -165,6 +165,34 @@ impl Context<'_> {
             }
         }
         self.field
+    }
+
+    /// `taxpayer_id=`, `passport-id`: a generic "id" glued to an identity keyword speaks for
+    /// that keyword.
+    fn glued_identity(&self, idx: usize) -> KeywordHit {
+        let hit = self.hits[idx];
+        if hit.hint != Hint::NotPersonal || idx == 0 {
+            return hit;
+        }
+        let prev = self.hits[idx - 1];
+        let glued = prev.end + 1 == hit.start
+            && matches!(self.text.as_bytes().get(prev.end), Some(b'_' | b'-' | b' '))
+            && self
+                .text
+                .get(hit.start..hit.end)
+                .is_some_and(|w| w.eq_ignore_ascii_case("id"));
+        let identity = matches!(
+            prev.hint,
+            Hint::Ssn | Hint::TaxId | Hint::DriverLicense | Hint::Passport
+        );
+        if glued && identity {
+            KeywordHit {
+                hint: prev.hint,
+                ..hit
+            }
+        } else {
+            hit
+        }
     }
 
     fn anywhere(&self, wanted: &[Hint]) -> bool {

@@ -8,6 +8,9 @@ use crate::classify::context::Hint;
 use crate::classify::validate;
 use std::net::Ipv4Addr;
 
+/// U+2013 EN DASH in UTF-8.
+const EN_DASH: &[u8] = "\u{2013}".as_bytes();
+
 fn digits_of(text: &str) -> String {
     text.bytes()
         .filter(u8::is_ascii_digit)
@@ -40,10 +43,14 @@ struct Run<'t> {
 }
 
 impl Run<'_> {
+    /// The separator before each group after the first; an en dash counts as `-`.
     fn separators(&self, from: usize, to: usize) -> Vec<u8> {
         let bytes = self.text.as_bytes();
         (from + 1..to)
-            .map(|g| bytes[self.groups[g].0 - 1])
+            .map(|g| match bytes[self.groups[g].0 - 1] {
+                0x80.. => b'-',
+                sep => sep,
+            })
             .collect()
     }
 
@@ -90,6 +97,14 @@ pub(super) fn scan_digit_runs(text: &str, ctx: &Context, found: &mut Vec<Found>)
                 && bytes[idx + 1].is_ascii_digit()
             {
                 idx += 1;
+                group_start = idx;
+                continue;
+            }
+            // An en dash, as word processors write `536–22–5478`.
+            if bytes.get(idx..idx + 3) == Some(EN_DASH)
+                && bytes.get(idx + 3).is_some_and(u8::is_ascii_digit)
+            {
+                idx += 3;
                 group_start = idx;
                 continue;
             }
