@@ -94,6 +94,17 @@ PHRASES["fresh"] = {
     "US_BANK_ACCOUNT": ["acct no ", "account # "],
     "ABA_ROUTING": ["routing no ", "ABA# "],
 }
+PHRASES["final"] = {
+    "US_SSN": ["Social Security Number (SSN): ", "SSN/TIN: ", "ssn#", "S.S. No. ", "SocSec: ", "soc.sec.no. ",
+               "my social is ", "número de seguro social (SSN): ", "Social Security: "],
+    "US_DRIVER_LICENSE": ["DL #: ", "Drivers License No.: ", "Lic #", "driver's license # {st} ", "{st} DL No. ",
+                          "DMV license no ", "driver lic. ", "dl-number: ", "identification (driver license): ",
+                          "license#", "Operator's License Number ", "{name} ID card ", "DL / {st} / "],
+    "US_PASSPORT": ["passport#", "Passport (US): ", "passport no: "],
+    "US_ITIN": ["ITIN no. ", "TIN ", "Tax ID#: "],
+    "US_BANK_ACCOUNT": ["Acct#", "account no. "],
+    "ABA_ROUTING": ["ABA routing ", "RTN# "],
+}
 FIELDS = {
     "tune": {
         "US_SSN": ["ssn", "social_security_number", "customer_ssn"],
@@ -121,10 +132,19 @@ FIELDS["fresh"] = {
     "US_BANK_ACCOUNT": ["AccountNo", "bank_acct"],
     "ABA_ROUTING": ["ABARouting", "routing"],
 }
+FIELDS["final"] = {
+    "US_SSN": ["Ssn", "SOCIAL_SECURITY_NO", "applicant_ssn", "ssnNumber"],
+    "US_DRIVER_LICENSE": ["DRIVERS_LICENSE_NO", "dlNumber", "DriverLicense", "dl_num", "StateIdCard", "license_no"],
+    "US_PASSPORT": ["PASSPORT_NO", "passportId"],
+    "US_ITIN": ["ITIN_NUMBER", "tax_identification_number"],
+    "US_BANK_ACCOUNT": ["ACCOUNT_NO"],
+    "ABA_ROUTING": ["ROUTING_NO"],
+}
 CSV_HEADERS = {
     "tune": {"US_SSN": "ssn", "US_DRIVER_LICENSE": "dl_number", "US_PASSPORT": "passport_number"},
     "heldout": {"US_SSN": "Social Security #", "US_DRIVER_LICENSE": "Driver's License #", "US_PASSPORT": "Passport No."},
     "fresh": {"US_SSN": "SSN", "US_DRIVER_LICENSE": "DL Number", "US_PASSPORT": "Passport"},
+    "final": {"US_SSN": "Social Security Number", "US_DRIVER_LICENSE": "Drivers License", "US_PASSPORT": "Passport #"},
 }
 SCORED = ["US_SSN", "US_ITIN", "US_DRIVER_LICENSE", "US_PASSPORT", "US_BANK_ACCOUNT", "ABA_ROUTING"]
 
@@ -164,6 +184,8 @@ class Gen:
         a, g, s = self.ssn_parts()
         if self.split == "tune":
             return self.r.choice([f"{a}-{g}-{s}", f"{a}{g}{s}"])
+        if self.split == "final":
+            return self.r.choice([f"{a}-{g}-{s}", f"{a} {g} {s}", f"{a}{g}{s}"])
         if self.split == "fresh":
             return self.r.choice([f"{a} {g} {s}", f"{a}-{g}-{s}", f"{a}{g}{s}", f"{a}-{g}-{s}", f"{a}–{g}–{s}"])
         return self.r.choice([f"{a} {g} {s}", f"{a}.{g}.{s}", f"{a}-{g}-{s}", f"{a}{g}{s}"])
@@ -199,6 +221,14 @@ class Gen:
                 return f"{v[0]}{v[1:4]}-{v[4:7]}-{v[7:9]}-{v[9:12]}-{v[12:]}"
             if st == "IL" and roll < 0.6:
                 return f"{v[:4]}-{v[4:8]}-{v[8:]}"
+            return v
+        if self.split == "final":
+            if roll < 0.4:
+                return v
+            if roll < 0.5:
+                return v.lower()
+            if len(v) >= 8:
+                return " ".join(v[i:i + 4] for i in range(0, len(v), 4))
             return v
         if self.split == "fresh":
             if roll < 0.3:
@@ -302,6 +332,14 @@ class Gen:
             lambda: f"Store #{self.digits(4)}",
             lambda: f"UPC {self.digits(12)}",
             lambda: f"Lot {self.digits(9)}",
+            lambda: f"Order No. {self.digits(9)}",
+            lambda: f"PO 45000{self.digits(5)}",
+            lambda: f"1Z {self.digits(3)} AA1 {self.digits(2)} {self.digits(4)} {self.digits(4)}",
+            lambda: f"tel. {r.randint(201, 989)}.{r.randint(201, 989)}.{self.digits(4)}",
+            lambda: f"2026-11-02 10:{self.digits(2)[0]}0:00",
+            lambda: f"ZIP+4 {r.randint(10000, 99999)}-{self.digits(4)}",
+            lambda: f"Inv# 2024-{self.digits(5)}",
+            lambda: f"download https://cdn.example.com/dl/{self.digits(8)}",
         ]
         return r.choice(options)()
 
@@ -316,6 +354,7 @@ def ticket(g):
     t = Text()
     opener = {"tune": ["Customer {n} writes: ", "Ticket from {n}. ", "Hello, this is {n}. "],
               "fresh": ["RE: account update for {n}\n", "Agent notes ({n}): ", "Bonjour, je suis {n}. "],
+              "final": ["Escalation - {n} - ", "From: {n}\nSubject: identity check\n\n", "Olá, sou {n}. "],
               "heldout": ["Chat transcript ({n}): ", "Caller {n} verified identity. ", "Hola, soy {n}. ",
                           "Note from agent re {n} — "]}
     t.add(g.r.choice(opener[g.split]).format(n=g.name()))
@@ -355,7 +394,7 @@ def json_record(g):
         if etype == "US_DRIVER_LICENSE":
             st, v = g.dl()
             if g.r.random() < 0.4:
-                nest = {"tune": "drivers_license", "heldout": "stateId", "fresh": "identification"}[g.split]
+                nest = {"tune": "drivers_license", "heldout": "stateId", "fresh": "identification", "final": "license"}[g.split]
                 rec[nest] = {"state": st, "number": v}
                 if g.split == "fresh":
                     rec[nest]["type"] = g.r.choice(["driver_license", "DL", "State ID"])
@@ -403,7 +442,7 @@ KINDS = [(ticket, 0.3), (log_line, 0.2), (json_record, 0.2), (csv_export, 0.1), 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--split", choices=["tune", "heldout", "fresh"], required=True)
+    parser.add_argument("--split", choices=["tune", "heldout", "fresh", "final"], required=True)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--count", type=int, default=4000)
     args = parser.parse_args()

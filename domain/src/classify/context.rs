@@ -6,7 +6,7 @@
 //! an SSN only when something says so) and to reject look-alikes (a 10-digit order number).
 
 use super::fast_hash::FastMap;
-use super::keywords::KEYWORDS;
+use super::keywords::keyword_table;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use std::cell::RefCell;
 use std::sync::OnceLock;
@@ -569,7 +569,7 @@ fn matcher() -> Option<&'static AhoCorasick> {
             AhoCorasickBuilder::new()
                 .ascii_case_insensitive(true)
                 .match_kind(MatchKind::LeftmostLongest)
-                .build(KEYWORDS.iter().map(|(word, _)| word))
+                .build(keyword_table().iter().map(|(word, _)| word))
                 .ok()
         })
         .as_ref()
@@ -581,10 +581,11 @@ fn matcher() -> Option<&'static AhoCorasick> {
 fn shorter_keywords() -> &'static [Option<usize>] {
     static SHORTER: OnceLock<Vec<Option<usize>>> = OnceLock::new();
     SHORTER.get_or_init(|| {
-        KEYWORDS
+        let table = keyword_table();
+        table
             .iter()
             .map(|(long, _)| {
-                KEYWORDS
+                table
                     .iter()
                     .enumerate()
                     .filter(|(_, (short, _))| {
@@ -637,17 +638,18 @@ pub fn keyword_hits(text: &str) -> Vec<KeywordHit> {
     };
     let bytes = text.as_bytes();
     let shorter = shorter_keywords();
+    let table = keyword_table();
     let mut hits = Vec::new();
     for found in matcher.find_iter(text) {
         let start = found.start();
         let mut pattern = Some(found.pattern().as_usize());
         while let Some(idx) = pattern {
-            let end = start + KEYWORDS[idx].0.len();
+            let end = start + table[idx].0.len();
             if stands_alone(bytes, start, end) {
                 hits.push(KeywordHit {
                     start,
                     end,
-                    hint: KEYWORDS[idx].1,
+                    hint: table[idx].1,
                 });
                 break;
             }

@@ -3,8 +3,33 @@
 //! phrases overlap the longest wins ("license plate" over "license").
 
 use super::context::Hint;
+use std::sync::OnceLock;
 
-pub(super) const KEYWORDS: &[(&str, Hint)] = &[
+/// [`KEYWORDS`] with each phrase also written with `_` and `-` between its words, as in keys
+/// (`tax_identification_number=`, `social-security`).
+pub(super) fn keyword_table() -> &'static [(String, Hint)] {
+    static TABLE: OnceLock<Vec<(String, Hint)>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut table: Vec<(String, Hint)> = Vec::with_capacity(KEYWORDS.len() * 2);
+        let mut push = |word: String, hint: Hint| {
+            if !table.iter().any(|(w, _)| w.eq_ignore_ascii_case(&word)) {
+                table.push((word, hint));
+            }
+        };
+        for (word, hint) in KEYWORDS {
+            push((*word).to_owned(), *hint);
+        }
+        for (word, hint) in KEYWORDS {
+            if word.contains(' ') {
+                push(word.replace(' ', "_"), *hint);
+                push(word.replace(' ', "-"), *hint);
+            }
+        }
+        table
+    })
+}
+
+const KEYWORDS: &[(&str, Hint)] = &[
     ("email", Hint::Email),
     ("e-mail", Hint::Email),
     ("phone", Hint::Phone),
@@ -37,6 +62,14 @@ pub(super) const KEYWORDS: &[(&str, Hint)] = &[
     ("ssno", Hint::Ssn),
     ("s.s.n", Hint::Ssn),
     ("s.s.n.", Hint::Ssn),
+    ("s.s. no", Hint::Ssn),
+    ("s.s. no.", Hint::Ssn),
+    ("s.s.#", Hint::Ssn),
+    ("s.s. #", Hint::Ssn),
+    ("soc.sec", Hint::Ssn),
+    ("soc.sec.", Hint::Ssn),
+    ("soc.sec.no", Hint::Ssn),
+    ("soc.sec.no.", Hint::Ssn),
     ("soc sec", Hint::Ssn),
     ("soc. sec.", Hint::Ssn),
     ("social sec", Hint::Ssn),

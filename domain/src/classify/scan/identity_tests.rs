@@ -129,6 +129,7 @@ fn licence_keywords_in_many_wordings() {
         ("permiso de conducir 840 060 990", "840 060 990"),
         ("dlNum=F-8393-2654-8658", "F-8393-2654-8658"),
         ("StateIDNo=896601673", "896601673"),
+        ("dl-number: I560260", "I560260"),
     ] {
         assert_eq!(
             found(text, None),
@@ -136,6 +137,16 @@ fn licence_keywords_in_many_wordings() {
             "{text}"
         );
     }
+}
+
+#[test]
+fn a_two_word_state_name_is_not_read_as_its_last_word() {
+    // "West Virginia" issues seven-digit numbers; Virginia does not.
+    let licences: Vec<_> = found("West Virginia ID card 1888868", None)
+        .into_iter()
+        .filter(|(t, _)| *t == EntityType::UsDriverLicense)
+        .collect();
+    assert_eq!(licences, [(EntityType::UsDriverLicense, "1888868")]);
 }
 
 #[test]
@@ -182,6 +193,8 @@ fn ssns_in_their_written_forms() {
         ("SSNum=536225478", "536225478"),
         ("ss_number=536225478", "536225478"),
         ("SocSecNo=536.22.5478", "536.22.5478"),
+        ("S.S. No. 536225478", "536225478"),
+        ("soc.sec.no. 536225478", "536225478"),
     ] {
         assert_eq!(found(text, None), [(EntityType::UsSsn, ssn)], "{text}");
     }
@@ -247,6 +260,8 @@ fn pii_free_look_alikes_stay_silent() {
         "https://example.com/file.zip?dl=1",
         "id card printer model ID-4411",
         "batch 536225478",
+        "download https://cdn.example.com/dl/51390956",
+        "Part No. DL-12345",
     ] {
         let ids: Vec<_> = found(text, None)
             .into_iter()
@@ -273,6 +288,17 @@ fn tax_ids_routing_numbers_and_passports_in_other_wordings() {
         ),
         ("ABARouting=113500303", EntityType::AbaRouting, "113500303"),
         ("pasaporte K89712963", EntityType::UsPassport, "K89712963"),
+        ("passportId=E29323622", EntityType::UsPassport, "E29323622"),
+        (
+            "ACCOUNT_NO=13845099435 1Z_842_AA1",
+            EntityType::UsBankAccount,
+            "13845099435",
+        ),
+        (
+            "tax_identification_number=992637543",
+            EntityType::UsItin,
+            "992637543",
+        ),
     ] {
         assert_eq!(found(text, None), [(entity_type, value)], "{text}");
     }

@@ -139,11 +139,11 @@ fn state_ending_at(text: &str, end: usize) -> Option<&'static str> {
     if !last.starts_with(|c: char| c.is_ascii_uppercase()) {
         return None;
     }
-    if let Some(code) = dict::state_code_of_name(last) {
-        return Some(code);
-    }
-    let previous = words.next()?;
-    dict::state_code_of_name(&format!("{previous} {last}"))
+    // Two-word names first: "West Virginia" is not Virginia.
+    let two_words = words
+        .next()
+        .and_then(|previous| dict::state_code_of_name(&format!("{previous} {last}")));
+    two_words.or_else(|| dict::state_code_of_name(last))
 }
 
 /// A state named right before a keyword ("CA DL#", "New York driver's license", "(TX) DL").
@@ -245,6 +245,16 @@ fn skip_filler(text: &str, from: usize, limit: usize, weak: bool) -> Option<(usi
     None
 }
 
+/// Whether `pos` lies inside a URL (the whitespace-delimited token holds `://` or `www.`).
+fn in_url(text: &str, pos: usize) -> bool {
+    let before = text.get(..pos).unwrap_or("");
+    let token_start = before
+        .rfind(|c: char| c.is_whitespace() || c == '"')
+        .map_or(0, |i| i + 1);
+    let token = &before[token_start..];
+    token.contains("://") || token.starts_with("www.")
+}
+
 /// "business license", "software_license", "liquor licence": a licence, but not a driver's.
 fn other_licence(text: &str, keyword_start: usize) -> bool {
     const KINDS: &[&str] = &[
@@ -307,7 +317,17 @@ fn after_keywords(text: &str, hits: &[KeywordHit], found: &mut Vec<Found>) {
             continue;
         }
         // `DL-2000`: a model number, not a licence.
-        if keyword.eq_ignore_ascii_case("dl") && text.as_bytes().get(hit.end) == Some(&b'-') {
+        if keyword.eq_ignore_ascii_case("dl")
+            && text.as_bytes().get(hit.end) == Some(&b'-')
+            && text
+                .as_bytes()
+                .get(hit.end + 1)
+                .is_some_and(u8::is_ascii_digit)
+        {
+            continue;
+        }
+        // `https://cdn.example.com/dl/51390956`: a path, not a licence.
+        if in_url(text, hit.start) {
             continue;
         }
         let limit = (hit.end + WINDOW).min(text.len()).min(next_hit);

@@ -167,7 +167,7 @@ impl Context<'_> {
         self.field
     }
 
-    /// `taxpayer_id=`, `passport-id`: a generic "id" glued to an identity keyword speaks for
+    /// `taxpayer_id=`, `passportId`: a generic "id" glued to an identity keyword speaks for
     /// that keyword.
     fn glued_identity(&self, idx: usize) -> KeywordHit {
         let hit = self.hits[idx];
@@ -175,8 +175,9 @@ impl Context<'_> {
             return hit;
         }
         let prev = self.hits[idx - 1];
-        let glued = prev.end + 1 == hit.start
-            && matches!(self.text.as_bytes().get(prev.end), Some(b'_' | b'-' | b' '))
+        let glued = (prev.end == hit.start
+            || prev.end + 1 == hit.start
+                && matches!(self.text.as_bytes().get(prev.end), Some(b'_' | b'-' | b' ')))
             && self
                 .text
                 .get(hit.start..hit.end)

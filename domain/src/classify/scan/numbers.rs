@@ -110,7 +110,16 @@ pub(super) fn scan_digit_runs(text: &str, ctx: &Context, found: &mut Vec<Found>)
             }
             break;
         }
-        let end = idx;
+        let mut end = idx;
+        // `13845099435 1Z…`: the last group after a space starts the next token.
+        if end < bytes.len()
+            && is_word_byte(bytes[end])
+            && groups.len() > 1
+            && bytes[groups[groups.len() - 1].0 - 1] == b' '
+        {
+            groups.pop();
+            end = groups[groups.len() - 1].1;
+        }
         let before = start.checked_sub(1).map(|i| bytes[i]);
         if before.is_some_and(|b| is_word_byte(b) || matches!(b, b'$' | b'-' | b'.' | b'/')) {
             continue;
