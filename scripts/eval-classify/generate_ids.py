@@ -4,16 +4,25 @@ state ID numbers (all 50 states and DC), passports, bank account and routing num
 PII-free distractors (order numbers, SKUs, tracking numbers, phone numbers, timestamps, zip+4,
 invoice ids, licence plates and keys, delivery driver ids).
 
-Two splits with disjoint wording and layouts, so the classifier can be tuned on one and scored on
-the other:
+Four splits with disjoint wording and layouts, written one after the other:
 
   --split tune      phrasings, field names, CSV headers and number layouts used while tuning
   --split heldout   other phrasings (abbreviations, Spanish/French words, "state ID", "D/L", …),
-                    other field names and headers, spaced/dotted layouts; scored, never tuned on
+                    other field names and headers, spaced/dotted layouts
+  --split fresh     more wordings ("DL/ID#", "permiso de conducir", curly apostrophes), acronym
+                    keys (`ABARouting`, `StateIDNo`), lower-case and regrouped numbers, en-dash
+                    SSNs, records with a document `type` beside the number
+  --split final     yet other wordings ("S.S. No.", "soc.sec.no.", "DMV license no",
+                    "Operator's License Number"), UPPER_SNAKE keys, numbers in groups of four,
+                    download URLs with `/dl/` in them
+
+Each later split was scored once, before any change it prompted (BENCHMARKS.md has those
+first-run numbers); after that it served as one more development set.
 
 Only the standard library is used. Usage:
   generate_ids.py --split tune --seed 11 --count 4000 > ids-tune.jsonl
   generate_ids.py --split heldout --seed 12 --count 4000 > ids-heldout.jsonl
+  (fresh: seed 13, final: seed 14)
 Score with `evaluate_ids.py`.
 """
 import argparse
