@@ -12,6 +12,7 @@ Four splits with disjoint wording and layouts, written one after the other:
   --split fresh     more wordings ("DL/ID#", "permiso de conducir", curly apostrophes), acronym
                     keys (`ABARouting`, `StateIDNo`), lower-case and regrouped numbers, en-dash
                     SSNs, records with a document `type` beside the number
+  --split last      written after every change, scored once (seed 15)
   --split final     yet other wordings ("S.S. No.", "soc.sec.no.", "DMV license no",
                     "Operator's License Number"), UPPER_SNAKE keys, numbers in groups of four,
                     download URLs with `/dl/` in them
@@ -114,6 +115,17 @@ PHRASES["final"] = {
     "US_BANK_ACCOUNT": ["Acct#", "account no. "],
     "ABA_ROUTING": ["ABA routing ", "RTN# "],
 }
+PHRASES["last"] = {
+    "US_SSN": ["SSN ending none, full SSN ", "Social Security No: ", "SSN provided: ", "S/S# ", "soc. security # ",
+               "SSN - ", "ss#:", "social security number of the account holder: "],
+    "US_DRIVER_LICENSE": ["Driver License #: ", "DL ID ", "drivers license number is ", "DL No.: {st} ",
+                          "{st} license # ", "Lic No: ", "driver's lic #: ", "state identification number ",
+                          "Driver's License ({name}): ", "DL: {st}-", "photo ID (driver's license) "],
+    "US_PASSPORT": ["US Passport #: ", "passport no ", "passport number is "],
+    "US_ITIN": ["ITIN: ", "Individual Taxpayer ID ", "TIN/ITIN "],
+    "US_BANK_ACCOUNT": ["acct#: ", "bank acct no. "],
+    "ABA_ROUTING": ["routing#: ", "ABA/RTN "],
+}
 FIELDS = {
     "tune": {
         "US_SSN": ["ssn", "social_security_number", "customer_ssn"],
@@ -149,10 +161,19 @@ FIELDS["final"] = {
     "US_BANK_ACCOUNT": ["ACCOUNT_NO"],
     "ABA_ROUTING": ["ROUTING_NO"],
 }
+FIELDS["last"] = {
+    "US_SSN": ["ssn_number", "SocialSecurityNumber", "ssn_value", "customer.ssn"],
+    "US_DRIVER_LICENSE": ["driversLicenseNumber", "dl_id", "license_num", "DLNumber", "state_id_number"],
+    "US_PASSPORT": ["passport_no", "PassportNo"],
+    "US_ITIN": ["itin_no", "TaxpayerId"],
+    "US_BANK_ACCOUNT": ["account_num"],
+    "ABA_ROUTING": ["aba_routing"],
+}
 CSV_HEADERS = {
     "tune": {"US_SSN": "ssn", "US_DRIVER_LICENSE": "dl_number", "US_PASSPORT": "passport_number"},
     "heldout": {"US_SSN": "Social Security #", "US_DRIVER_LICENSE": "Driver's License #", "US_PASSPORT": "Passport No."},
     "fresh": {"US_SSN": "SSN", "US_DRIVER_LICENSE": "DL Number", "US_PASSPORT": "Passport"},
+    "last": {"US_SSN": "SSN#", "US_DRIVER_LICENSE": "License No", "US_PASSPORT": "Passport No"},
     "final": {"US_SSN": "Social Security Number", "US_DRIVER_LICENSE": "Drivers License", "US_PASSPORT": "Passport #"},
 }
 SCORED = ["US_SSN", "US_ITIN", "US_DRIVER_LICENSE", "US_PASSPORT", "US_BANK_ACCOUNT", "ABA_ROUTING"]
@@ -193,7 +214,7 @@ class Gen:
         a, g, s = self.ssn_parts()
         if self.split == "tune":
             return self.r.choice([f"{a}-{g}-{s}", f"{a}{g}{s}"])
-        if self.split == "final":
+        if self.split in ("final", "last"):
             return self.r.choice([f"{a}-{g}-{s}", f"{a} {g} {s}", f"{a}{g}{s}"])
         if self.split == "fresh":
             return self.r.choice([f"{a} {g} {s}", f"{a}-{g}-{s}", f"{a}{g}{s}", f"{a}-{g}-{s}", f"{a}–{g}–{s}"])
@@ -231,6 +252,14 @@ class Gen:
             if st == "IL" and roll < 0.6:
                 return f"{v[:4]}-{v[4:8]}-{v[8:]}"
             return v
+        if self.split == "last":
+            if roll < 0.5:
+                return v
+            if v[0].isalpha() and len(v) >= 8:
+                return v[0] + " " + v[1:]
+            if v.isdigit() and len(v) >= 8:
+                return f"{v[:2]}-{v[2:5]}-{v[5:]}"
+            return v.lower()
         if self.split == "final":
             if roll < 0.4:
                 return v
@@ -349,6 +378,11 @@ class Gen:
             lambda: f"ZIP+4 {r.randint(10000, 99999)}-{self.digits(4)}",
             lambda: f"Inv# 2024-{self.digits(5)}",
             lambda: f"download https://cdn.example.com/dl/{self.digits(8)}",
+            lambda: f"Customer ID {self.digits(9)}",
+            lambda: f"case {self.digits(8)} opened",
+            lambda: f"RMA# {self.digits(9)}",
+            lambda: f"license count: {r.randint(1, 50)} seats",
+            lambda: f"call us at 1-800-{r.randint(200, 999)}-{self.digits(4)}",
         ]
         return r.choice(options)()
 
@@ -363,10 +397,11 @@ def ticket(g):
     t = Text()
     opener = {"tune": ["Customer {n} writes: ", "Ticket from {n}. ", "Hello, this is {n}. "],
               "fresh": ["RE: account update for {n}\n", "Agent notes ({n}): ", "Bonjour, je suis {n}. "],
+              "last": ["Ticket #{t}: {n} writes\n", "[chat] {n}: ", "Hallo, ich bin {n}. "],
               "final": ["Escalation - {n} - ", "From: {n}\nSubject: identity check\n\n", "Olá, sou {n}. "],
               "heldout": ["Chat transcript ({n}): ", "Caller {n} verified identity. ", "Hola, soy {n}. ",
                           "Note from agent re {n} — "]}
-    t.add(g.r.choice(opener[g.split]).format(n=g.name()))
+    t.add(g.r.choice(opener[g.split]).format(n=g.name(), t=g.r.randint(1000, 99999)))
     for etype in pick_types(g):
         if etype == "US_DRIVER_LICENSE":
             st, v = g.dl()
@@ -403,7 +438,7 @@ def json_record(g):
         if etype == "US_DRIVER_LICENSE":
             st, v = g.dl()
             if g.r.random() < 0.4:
-                nest = {"tune": "drivers_license", "heldout": "stateId", "fresh": "identification", "final": "license"}[g.split]
+                nest = {"tune": "drivers_license", "heldout": "stateId", "fresh": "identification", "final": "license", "last": "dl"}[g.split]
                 rec[nest] = {"state": st, "number": v}
                 if g.split == "fresh":
                     rec[nest]["type"] = g.r.choice(["driver_license", "DL", "State ID"])
@@ -451,7 +486,7 @@ KINDS = [(ticket, 0.3), (log_line, 0.2), (json_record, 0.2), (csv_export, 0.1), 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--split", choices=["tune", "heldout", "fresh", "final"], required=True)
+    parser.add_argument("--split", choices=["tune", "heldout", "fresh", "final", "last"], required=True)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--count", type=int, default=4000)
     args = parser.parse_args()

@@ -130,6 +130,12 @@ fn licence_keywords_in_many_wordings() {
         ("dlNum=F-8393-2654-8658", "F-8393-2654-8658"),
         ("StateIDNo=896601673", "896601673"),
         ("dl-number: I560260", "I560260"),
+        ("photo ID (driver's license) 1332937010", "1332937010"),
+        (
+            "drivers license number is Z 97231296754163",
+            "Z 97231296754163",
+        ),
+        ("state identification number O XYUGPS836U8", "O XYUGPS836U8"),
     ] {
         assert_eq!(
             found(text, None),
@@ -195,6 +201,12 @@ fn ssns_in_their_written_forms() {
         ("SocSecNo=536.22.5478", "536.22.5478"),
         ("S.S. No. 536225478", "536225478"),
         ("soc.sec.no. 536225478", "536225478"),
+        ("soc. security # 536225478", "536225478"),
+        ("S/S# 536225478", "536225478"),
+        (
+            "social security number of the account holder: 536225478",
+            "536225478",
+        ),
     ] {
         assert_eq!(found(text, None), [(EntityType::UsSsn, ssn)], "{text}");
     }
@@ -302,4 +314,24 @@ fn tax_ids_routing_numbers_and_passports_in_other_wordings() {
     ] {
         assert_eq!(found(text, None), [(entity_type, value)], "{text}");
     }
+}
+
+#[test]
+fn csv_headers_with_punctuation_name_their_columns() {
+    let text = "name,Driver's License #,Social Security #,order_id\n\
+                Ana Silva,D1234567,536-22-5478,100234\n";
+    let ids: Vec<_> = found(text, None)
+        .into_iter()
+        .filter(|(t, _)| *t != EntityType::Person)
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            (EntityType::UsDriverLicense, "D1234567"),
+            (EntityType::UsSsn, "536-22-5478")
+        ]
+    );
+    // A first line of prose with a comma is not a header.
+    let prose = "Hello, this is Pedro. SSN 214-75-3982\nRouting: 129729796";
+    assert!(found(prose, None).contains(&(EntityType::UsSsn, "214-75-3982")));
 }

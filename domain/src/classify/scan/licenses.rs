@@ -78,6 +78,9 @@ fn read_number(text: &str, start: usize, accept: impl Fn(&str) -> bool) -> Optio
         if idx == group_start {
             break;
         }
+        // A lone prefix letter may stand apart from the rest (`A 123456789`).
+        let lone_letter =
+            ends.is_empty() && idx - group_start == 1 && bytes[group_start].is_ascii_alphabetic();
         spaced_ok &= idx - group_start <= MAX_SPACED_GROUP;
         ends.push(idx);
         if ends.len() == 8 || idx - start > license_formats::MAX_LEN * 2 {
@@ -91,7 +94,7 @@ fn read_number(text: &str, start: usize, accept: impl Fn(&str) -> bool) -> Optio
             .count();
         let joins = match sep {
             b'-' => next_is_group,
-            b' ' => next_is_group && spaced_ok && next_len <= MAX_SPACED_GROUP,
+            b' ' => next_is_group && (lone_letter || spaced_ok && next_len <= MAX_SPACED_GROUP),
             _ => false,
         };
         if !joins {
@@ -153,7 +156,8 @@ fn state_before(text: &str, pos: usize) -> Option<&'static str> {
     if before.len() - trimmed.len() > 3 {
         return None;
     }
-    state_ending_at(text, trimmed.len())
+    // "photo ID (driver's license)": identification, not Idaho.
+    state_ending_at(text, trimmed.len()).filter(|code| *code != "ID")
 }
 
 const STATE_CODES: &[&str] = &[
@@ -193,10 +197,16 @@ fn skip_filler(text: &str, from: usize, limit: usize, weak: bool) -> Option<(usi
             }
             let next = bytes.get(word_end).copied();
             // A word that runs into digits or dashes is the number itself (`D1234567`).
+            let following = text
+                .get(word_end + 1..)
+                .unwrap_or("")
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .next()
+                .unwrap_or("");
             if next.is_some_and(|n| n.is_ascii_digit() || n == b'*')
                 || word.len() == 1
                     && matches!(next, Some(b' ' | b'-'))
-                    && bytes.get(word_end + 1).is_some_and(u8::is_ascii_digit)
+                    && following.bytes().any(|b| b.is_ascii_digit())
             {
                 return Some((idx, state));
             }

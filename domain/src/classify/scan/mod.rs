@@ -124,6 +124,30 @@ impl Context<'_> {
         self.near(pos, CONTEXT_WINDOW)
     }
 
+    /// The context of a number: as [`Context::at`], but words about people ("the account
+    /// holder", "customer") between a keyword and the number do not hide the keyword.
+    fn for_number(&self, pos: usize) -> Option<Hint> {
+        let idx = self.hits.partition_point(|hit| hit.end <= pos);
+        let mut keyword = idx;
+        while keyword > 0 && is_person_hint(self.hits[keyword - 1].hint) {
+            keyword -= 1;
+        }
+        if keyword == idx || keyword == 0 {
+            return self.at(pos);
+        }
+        let hit = self.hits[keyword - 1];
+        let gap = self.text.get(hit.end..pos).unwrap_or("");
+        let crossed = gap.len() > CONTEXT_WINDOW
+            || gap
+                .bytes()
+                .any(|b| b.is_ascii_digit() || matches!(b, b'\n' | b';' | b'|' | b'&' | b'='))
+            || gap.contains(". ");
+        if crossed || is_person_hint(hit.hint) {
+            return self.at(pos);
+        }
+        Some(hit.hint)
+    }
+
     fn near(&self, pos: usize, window: usize) -> Option<Hint> {
         let idx = self.hits.partition_point(|hit| hit.end <= pos);
         if idx > 0 {
@@ -200,6 +224,13 @@ impl Context<'_> {
         self.field.is_some_and(|h| wanted.contains(&h))
             || self.hits.iter().any(|hit| wanted.contains(&hit.hint))
     }
+}
+
+fn is_person_hint(hint: Hint) -> bool {
+    matches!(
+        hint,
+        Hint::FullName | Hint::GivenName | Hint::FamilyName | Hint::MaybeName | Hint::Greeting
+    )
 }
 
 fn is_word_byte(byte: u8) -> bool {

@@ -206,7 +206,7 @@ fn digit_date(run: &Run, from: usize, to: usize) -> Option<(u32, u32, u32)> {
 
 fn classify_groups(run: &Run, from: usize, to: usize, ctx: &Context) -> Option<(EntityType, f32)> {
     let start = run.groups[from].0;
-    let hint = ctx.at(start);
+    let hint = ctx.for_number(start);
     let count = to - from;
     let seps = run.separators(from, to);
     let same_sep = seps.windows(2).all(|w| w[0] == w[1]);
