@@ -335,3 +335,14 @@ fn csv_headers_with_punctuation_name_their_columns() {
     let prose = "Hello, this is Pedro. SSN 214-75-3982\nRouting: 129729796";
     assert!(found(prose, None).contains(&(EntityType::UsSsn, "214-75-3982")));
 }
+
+#[test]
+fn a_keyword_does_not_reach_across_another_key() {
+    // "cell" in a product slug says nothing about the variant id in the next field.
+    let text = "page=/products/nice-money-cell variant=49153100272211 qty=1";
+    assert!(found(text, None).is_empty());
+    assert_eq!(
+        found("ssn = 536225478", None),
+        [(EntityType::UsSsn, "536225478")]
+    );
+}

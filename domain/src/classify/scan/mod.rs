@@ -167,7 +167,7 @@ impl Context<'_> {
                 // Another `key=` between the keyword and the value: the keyword was part of a
                 // different field (`page=/products/savings-jar variant=3056…`).
                 if let Some(eq) = gap.find('=')
-                    && gap[..eq].trim().contains([' ', '&', ','])
+                    && gap[..eq].trim_end().contains([' ', '&', ','])
                 {
                     return None;
                 }
