@@ -9,7 +9,9 @@
 //! whatever one tenant does. Decoding, parsing and storing run under a separate FIFO semaphore
 //! of `ingest.processing_slots`, which bounds the memory all batches in work take together to
 //! `processing_slots` times what one batch at the caps takes (its records and their rows),
-//! however many tenants send at once.
+//! however many tenants send at once. A tenant queues for that semaphore with one batch at a
+//! time (its turn), so another tenant's batch waits behind at most one of its batches per
+//! processing slot, never behind all of them.
 //!
 //! Cardinality: one map entry per tenant with a batch in flight, removed when its last slot is
 //! released.
@@ -34,14 +36,27 @@ pub struct IngestGate {
     global: Arc<Semaphore>,
     processing: Arc<Semaphore>,
     per_tenant_max: usize,
-    in_flight: Arc<Mutex<HashMap<Uuid, usize>>>,
+    in_flight: Arc<Mutex<HashMap<Uuid, TenantSlots>>>,
+}
+
+/// One tenant's batches in flight and its turn at the processing slots.
+struct TenantSlots {
+    held: usize,
+    turn: Arc<Semaphore>,
 }
 
 /// A batch's admission: holds one tenant slot and one process slot until dropped.
 pub struct Admission {
     _global: OwnedSemaphorePermit,
     tenant: Uuid,
-    in_flight: Arc<Mutex<HashMap<Uuid, usize>>>,
+    turn: Arc<Semaphore>,
+    in_flight: Arc<Mutex<HashMap<Uuid, TenantSlots>>>,
+}
+
+/// A processing slot and the tenant's turn, held while a batch is decoded and stored.
+pub struct ProcessingSlot {
+    _slot: OwnedSemaphorePermit,
+    _turn: OwnedSemaphorePermit,
 }
 
 impl Drop for Admission {
@@ -50,9 +65,9 @@ impl Drop for Admission {
             .in_flight
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        if let Some(n) = map.get_mut(&self.tenant) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
+        if let Some(slots) = map.get_mut(&self.tenant) {
+            slots.held = slots.held.saturating_sub(1);
+            if slots.held == 0 {
                 map.remove(&self.tenant);
             }
         }
@@ -77,7 +92,7 @@ impl IngestGate {
             .in_flight
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        let held = map.get(&tenant).copied().unwrap_or(0);
+        let held = map.get(&tenant).map_or(0, |slots| slots.held);
         if held >= self.per_tenant_max {
             return Err(Refusal::TenantBusy);
         }
@@ -86,19 +101,29 @@ impl IngestGate {
             .clone()
             .try_acquire_owned()
             .map_err(|_| Refusal::ServerBusy)?;
-        map.insert(tenant, held + 1);
+        let slots = map.entry(tenant).or_insert_with(|| TenantSlots {
+            held: 0,
+            turn: Arc::new(Semaphore::new(1)),
+        });
+        slots.held += 1;
         Ok(Admission {
             _global: global,
             tenant,
+            turn: slots.turn.clone(),
             in_flight: self.in_flight.clone(),
         })
     }
 
-    /// Waits (first come, first served) for a processing slot. Holders work on input that is
-    /// already read and capped, so the wait is bounded; the caller holds its admission
-    /// meanwhile.
-    pub async fn processing_slot(&self) -> Option<OwnedSemaphorePermit> {
-        self.processing.clone().acquire_owned().await.ok()
+    /// Waits for the tenant's turn, then (first come, first served among tenants) for a
+    /// processing slot. Holders work on input that is already read and capped, so the wait is
+    /// bounded; the caller holds its admission meanwhile.
+    pub async fn processing_slot(&self, admission: &Admission) -> Option<ProcessingSlot> {
+        let turn = admission.turn.clone().acquire_owned().await.ok()?;
+        let slot = self.processing.clone().acquire_owned().await.ok()?;
+        Some(ProcessingSlot {
+            _slot: slot,
+            _turn: turn,
+        })
     }
 
     /// Tenants with a batch in flight (for tests and metrics).
@@ -143,6 +168,33 @@ mod tests {
         assert_eq!(gate.tenants_in_flight(), 1);
         drop(held);
         assert_eq!(gate.tenants_in_flight(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_tenant_queues_for_processing_with_one_batch_at_a_time() {
+        let gate = IngestGate::new(8, 2, 1);
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let (a1, a2, b1) = (
+            gate.admit(a).unwrap(),
+            gate.admit(a).unwrap(),
+            gate.admit(b).unwrap(),
+        );
+        let working = gate.processing_slot(&a1).await.unwrap();
+        // The tenant's second batch waits for its turn, not in the processing queue, so the
+        // other tenant's batch is next when the slot frees.
+        let second = gate.processing_slot(&a2);
+        let other = gate.processing_slot(&b1);
+        tokio::pin!(second, other);
+        assert!(futures::poll!(&mut second).is_pending());
+        assert!(futures::poll!(&mut other).is_pending());
+        drop(working);
+        assert!(futures::poll!(&mut second).is_pending());
+        let other_slot = match futures::poll!(&mut other) {
+            std::task::Poll::Ready(slot) => slot.unwrap(),
+            std::task::Poll::Pending => panic!("the other tenant waited behind a second batch"),
+        };
+        drop(other_slot);
+        assert!(second.await.is_some());
     }
 
     #[test]

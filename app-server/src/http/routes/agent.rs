@@ -85,7 +85,7 @@ async fn ingest_batch(
     payload: web::Payload,
 ) -> Result<ingest::batches::Stored, ApiError> {
     let settings = &state.settings.ingest;
-    let _admission = state
+    let admission = state
         .ingest_gate
         .admit(agent.tenant.tenant_id().as_uuid())
         .map_err(|refusal| match refusal {
@@ -120,7 +120,7 @@ async fn ingest_batch(
         )
     })??;
     let cap = settings.max_decompressed_bytes;
-    let _slot = state.ingest_gate.processing_slot().await;
+    let _slot = state.ingest_gate.processing_slot(&admission).await;
     let upload = web::block(move || ingest::decode::decode_upload(&body, encoding.as_deref(), cap))
         .await
         .map_err(ApiError::internal)??;
