@@ -6,6 +6,7 @@ mod helpers;
 
 mod agent;
 mod agent_limits;
+mod alert_to_incident;
 mod alerts;
 mod audit_chain;
 mod boundary;
