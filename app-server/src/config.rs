@@ -147,6 +147,42 @@ impl Default for ConsoleSettings {
     }
 }
 
+/// Outbound delivery to the tenants' destinations (the outbox worker).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutboundSettings {
+    /// Let destinations resolve to loopback, private, link-local or cloud-metadata addresses
+    /// (self-hosted installs and tests). Off: such a destination is refused, at creation and
+    /// again on every connection.
+    pub allow_private_networks: bool,
+    /// Cron expression of the delivery job (six fields, UTC).
+    pub delivery_cron: String,
+    /// Attempts before an entry becomes a dead letter.
+    pub max_attempts: u32,
+    /// Delay after the first failed attempt, seconds; doubles per attempt, with jitter.
+    pub backoff_base_secs: u64,
+    /// Longest delay between two attempts, seconds.
+    pub backoff_max_secs: u64,
+    /// Time one delivery (connect, TLS, request, answer) may take, seconds.
+    pub request_timeout_secs: u64,
+    /// Most entries sent to one destination per pass (one syslog connection carries them all).
+    pub batch_size: u64,
+}
+
+impl Default for OutboundSettings {
+    fn default() -> Self {
+        Self {
+            allow_private_networks: false,
+            delivery_cron: "*/5 * * * * *".into(),
+            max_attempts: 12,
+            backoff_base_secs: 10,
+            backoff_max_secs: 3600,
+            request_timeout_secs: 10,
+            batch_size: 500,
+        }
+    }
+}
+
 /// The server's settings.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -185,6 +221,8 @@ pub struct Settings {
     pub ingest: IngestSettings,
     /// Console sessions and enrollment tokens.
     pub console: ConsoleSettings,
+    /// Outbound delivery.
+    pub outbound: OutboundSettings,
 }
 
 impl Default for Settings {
@@ -207,6 +245,7 @@ impl Default for Settings {
             shopify: ShopifySettings::default(),
             ingest: IngestSettings::default(),
             console: ConsoleSettings::default(),
+            outbound: OutboundSettings::default(),
         }
     }
 }
@@ -315,6 +354,29 @@ impl Settings {
                 "must be at least 5",
             ));
         }
+        if self.outbound.max_attempts == 0 {
+            return Err(ConfigError::new(
+                "outbound.max_attempts",
+                "must be at least 1",
+            ));
+        }
+        if self.outbound.backoff_base_secs == 0
+            || self.outbound.backoff_max_secs < self.outbound.backoff_base_secs
+        {
+            return Err(ConfigError::new(
+                "outbound.backoff_base_secs",
+                "must be at least 1 and at most outbound.backoff_max_secs",
+            ));
+        }
+        if !(1..=60).contains(&self.outbound.request_timeout_secs) {
+            return Err(ConfigError::new(
+                "outbound.request_timeout_secs",
+                "must be 1 to 60",
+            ));
+        }
+        if !(1..=5000).contains(&self.outbound.batch_size) {
+            return Err(ConfigError::new("outbound.batch_size", "must be 1 to 5000"));
+        }
         if self.max_body_bytes < 1024 {
             return Err(ConfigError::new("max_body_bytes", "must be at least 1024"));
         }
@@ -332,6 +394,7 @@ impl Settings {
                 "jobs.permission_audit_cron",
                 &self.jobs.permission_audit_cron,
             ),
+            ("outbound.delivery_cron", &self.outbound.delivery_cron),
         ] {
             if let Err(e) =
                 tokio_cron_scheduler::Job::new_async(cron.as_str(), |_, _| Box::pin(async {}))

@@ -79,11 +79,16 @@ pub enum Reason {
     InvalidFeedbackAction,
     /// A false-positive scope is unknown, or too wide for the alert's rule.
     InvalidSuppressionScope,
+    /// A destination's kind, name, configuration or secret is not acceptable.
+    InvalidDestination,
+    /// A destination resolves to an address this server does not connect to (loopback,
+    /// private, link-local, metadata) and the operator has not allowed private networks.
+    DestinationAddressRefused,
 }
 
 impl Reason {
     /// Every reason, for the catalogue of codes (the match in [`Reason::ALL`]'s test keeps it whole).
-    pub const ALL: [Reason; 36] = [
+    pub const ALL: [Reason; 38] = [
         Reason::Other,
         Reason::InvalidJson,
         Reason::UnknownField,
@@ -120,6 +125,8 @@ impl Reason {
         Reason::InvalidOwner,
         Reason::InvalidFeedbackAction,
         Reason::InvalidSuppressionScope,
+        Reason::InvalidDestination,
+        Reason::DestinationAddressRefused,
     ];
 }
 
@@ -207,6 +214,7 @@ mod tests {
                 | Reason::InvalidOwner
                 | Reason::InvalidFeedbackAction
                 | Reason::InvalidSuppressionScope => {}
+                Reason::InvalidDestination | Reason::DestinationAddressRefused => {}
             }
         }
         let mut seen = std::collections::HashSet::new();

@@ -19,6 +19,7 @@ pub mod invalid_input;
 pub mod jobs;
 pub mod magento;
 pub mod metrics;
+pub mod outbox;
 pub mod permission_audits;
 pub mod permissions_cli;
 pub mod retention;

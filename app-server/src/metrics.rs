@@ -119,6 +119,15 @@ pub struct DetectionLabels {
     pub outcome: String,
 }
 
+/// Labels of outbox deliveries.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutboxLabels {
+    /// The destination kind (`outbound_destinations::Kind::as_str`, a closed set).
+    pub kind: String,
+    /// `delivered`, `retry` (failed, will be tried again) or `dead` (failed for good).
+    pub outcome: String,
+}
+
 /// The server's metrics.
 #[derive(Clone)]
 pub struct Metrics {
@@ -143,6 +152,14 @@ pub struct Metrics {
     pub detection_queue_tenants: Gauge,
     /// Marks dropped because the detection queue was full (the sweep finds those tenants).
     pub detection_marks_dropped: Counter,
+    /// Outbox delivery attempts by destination kind and outcome.
+    pub outbox_deliveries: Family<OutboxLabels, Counter>,
+    /// Outbox entries waiting (queued or being delivered), as of the last look.
+    pub outbox_queued: Gauge,
+    /// Outbox entries given up (dead letters), as of the last look.
+    pub outbox_dead: Gauge,
+    /// Age of the oldest waiting outbox entry, seconds (0 when none waits).
+    pub outbox_oldest_age: Gauge,
 }
 
 impl Default for Metrics {
@@ -183,6 +200,30 @@ impl Metrics {
             "Agent records refused because they carried personal data or a secret, by field",
             agent_records_rejected.clone(),
         );
+        let outbox_deliveries = Family::<OutboxLabels, Counter>::default();
+        registry.register(
+            "outbox_deliveries",
+            "Outbox delivery attempts by destination kind and outcome",
+            outbox_deliveries.clone(),
+        );
+        let outbox_queued = Gauge::default();
+        registry.register(
+            "outbox_queued_events",
+            "Outbox entries waiting for delivery",
+            outbox_queued.clone(),
+        );
+        let outbox_dead = Gauge::default();
+        registry.register(
+            "outbox_dead_events",
+            "Outbox entries given up after their last attempt",
+            outbox_dead.clone(),
+        );
+        let outbox_oldest_age = Gauge::default();
+        registry.register(
+            "outbox_oldest_queued_age_seconds",
+            "Age of the oldest outbox entry waiting for delivery",
+            outbox_oldest_age.clone(),
+        );
         let detection_runs = Family::<DetectionLabels, Counter>::default();
         registry.register(
             "detection_runs",
@@ -214,6 +255,10 @@ impl Metrics {
             detection_marks_dropped.clone(),
         );
         Self {
+            outbox_deliveries,
+            outbox_queued,
+            outbox_dead,
+            outbox_oldest_age,
             detection_runs,
             detection_signals,
             alerts_opened,
@@ -256,6 +301,18 @@ impl Metrics {
             .inc();
         self.detection_signals.inc_by(signals);
         self.alerts_opened.inc_by(opened);
+    }
+
+    /// Counts outbox deliveries (`kind` and `outcome` are the code's literals).
+    pub fn count_outbox(&self, kind: &'static str, outcome: &'static str, n: u64) {
+        if n > 0 {
+            self.outbox_deliveries
+                .get_or_create(&OutboxLabels {
+                    kind: kind.into(),
+                    outcome: outcome.into(),
+                })
+                .inc_by(n);
+        }
     }
 
     /// The text exposition.

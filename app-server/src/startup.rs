@@ -46,7 +46,11 @@ impl AppState {
             shopify: Arc::new(Shopify::new(&settings)?),
             detection: detection.clone(),
         };
+        let metrics = Metrics::new();
+        let outbound =
+            crate::outbox::Outbound::new(db.clone(), keyring.clone(), &settings, metrics.clone())?;
         Ok(Self {
+            outbound,
             permission_sources: AuditSources {
                 shopify: shopify.clone(),
                 shopify_settings: settings.shopify.clone(),
@@ -62,7 +66,7 @@ impl AppState {
             settings,
             keyring,
             checkpointer,
-            metrics: Metrics::new(),
+            metrics,
             instance_id: format!("{}-{}", std::process::id(), uuid::Uuid::now_v7()),
         })
     }
@@ -225,6 +229,15 @@ pub fn jobs(state: &AppState) -> Vec<Job> {
         )
         .also_at_start(),
         Job::new(
+            "outbox_delivery",
+            &state.settings.outbound.delivery_cron,
+            state.outbound.clone(),
+            |outbound| async move {
+                crate::outbox::deliver_due(&outbound, crate::db::now_ms(), OUTBOX_PASS_BUDGET_MS)
+                    .await
+            },
+        ),
+        Job::new(
             "shopify_webhook_retry",
             SHOPIFY_WEBHOOK_RETRY_CRON,
             state.shopify.clone(),
@@ -247,6 +260,9 @@ pub fn scheduled_audits(state: &AppState) -> ScheduledAudits {
             .clone(),
     }
 }
+
+/// Wall time one run of the delivery job may spend before it lets the next slot continue.
+const OUTBOX_PASS_BUDGET_MS: i64 = 30_000;
 
 /// Deliveries whose processing failed are looked at every 30 s (each has its own back-off).
 const SHOPIFY_WEBHOOK_RETRY_CRON: &str = "*/30 * * * * *";

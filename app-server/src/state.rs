@@ -36,4 +36,6 @@ pub struct AppState {
     pub permission_sources: AuditSources,
     /// Tenants with new detection inputs (ingest marks them after its commit).
     pub detection: crate::alerts::DetectionQueue,
+    /// Destinations, the outbox and its delivery.
+    pub outbound: crate::outbox::Outbound,
 }

@@ -23,6 +23,7 @@ mod m20261206_000100_ingest_quota;
 mod m20261206_000200_incidents;
 mod m20261206_000300_alerts;
 mod m20261206_000400_incident_reminders;
+mod m20261206_000500_outbox;
 
 /// Every column restricted to a closed set of values: table, column, values.
 pub use m20261205_000300_typed_states::CHECKS as TYPED_STATE_CHECKS;
@@ -35,6 +36,9 @@ pub use m20261206_000400_incident_reminders::CHECKS as INCIDENT_REMINDER_CHECKS;
 
 /// The closed sets of the detection and alert tables (added with them): table, column, values.
 pub use m20261206_000300_alerts::CHECKS as ALERT_CHECKS;
+
+/// The closed sets of the outbox and destination tables (added with them): table, column, values.
+pub use m20261206_000500_outbox::CHECKS as OUTBOX_CHECKS;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -54,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000200_incidents::Migration),
             Box::new(m20261206_000300_alerts::Migration),
             Box::new(m20261206_000400_incident_reminders::Migration),
+            Box::new(m20261206_000500_outbox::Migration),
         ]
     }
 }

@@ -108,6 +108,8 @@ pub fn reason_code(reason: Reason) -> &'static str {
         Reason::InvalidOwner => "invalid_owner",
         Reason::InvalidFeedbackAction => "invalid_feedback_action",
         Reason::InvalidSuppressionScope => "invalid_suppression_scope",
+        Reason::InvalidDestination => "invalid_destination",
+        Reason::DestinationAddressRefused => "destination_address_refused",
     }
 }
 
@@ -538,6 +540,19 @@ impl From<crate::tenants::KeyAuthError> for ApiError {
             E::Expired => Self::new(ErrorCode::ApiKeyExpired, e.to_string()),
             E::Revoked => Self::new(ErrorCode::ApiKeyRevoked, e.to_string()),
             E::Refused(r) => r.into(),
+            E::Unexpected(e) => Self::internal(e),
+        }
+    }
+}
+
+impl From<crate::outbox::OutboxError> for ApiError {
+    fn from(e: crate::outbox::OutboxError) -> Self {
+        use crate::outbox::OutboxError as E;
+        match e {
+            E::Invalid(r) => r.into(),
+            E::NotFound => Self::not_found(),
+            E::Forbidden => Self::forbidden(),
+            E::Conflict(m) => Self::new(ErrorCode::Conflict, m),
             E::Unexpected(e) => Self::internal(e),
         }
     }

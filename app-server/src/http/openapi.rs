@@ -100,6 +100,13 @@ use super::routes;
         routes::alerts::list,
         routes::alerts::get,
         routes::alerts::feedback,
+        routes::destinations::create,
+        routes::destinations::list,
+        routes::destinations::get,
+        routes::destinations::delete,
+        routes::destinations::test,
+        routes::destinations::entries,
+        routes::destinations::replay,
     ),
     modifiers(&Conventions),
     security(("api_key" = []), ("shopify_session" = []), ("console_session" = []))

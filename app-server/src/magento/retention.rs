@@ -329,6 +329,7 @@ pub async fn store_report(
     )
     .await?;
     let mut opened = 0u64;
+    let recipients = crate::outbox::Recipients::load(&txn, ctx).await?;
     for (class, alert) in alerts {
         let finding_id = Uuid::now_v7();
         let inserted = findings::Entity::insert(findings::ActiveModel {
@@ -358,6 +359,25 @@ pub async fn store_report(
         .await?;
         if inserted == 1 {
             opened += 1;
+            let severity = severity(&alert.code);
+            recipients
+                .enqueue(
+                    &txn,
+                    crate::outbox::Event {
+                        event_type: crate::outbox::EventType::RetentionFindingOpened,
+                        subject_kind: "finding",
+                        subject_id: finding_id.to_string(),
+                        severity: crate::outbox::Severity::of_level(severity.as_str()),
+                        title: title(&alert.code, &class.class),
+                        data: serde_json::json!({
+                            "code": alert.code, "class": class.class, "rows": alert.rows,
+                            "retention_report": id.to_string(),
+                        }),
+                        idempotency_key: format!("retention_finding.opened:{finding_id}"),
+                        occurred_at: now_ms,
+                    },
+                )
+                .await?;
             audit_chain::record(
                 &txn,
                 ctx,

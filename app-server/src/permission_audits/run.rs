@@ -17,6 +17,7 @@ use super::{AuditSources, AuditsError, Collected, SnapshotSource, SourceError, s
 use crate::audit_chain;
 use crate::db::begin_write;
 use crate::db::entities::{perm_audit_runs, perm_audit_snapshots, perm_findings, tenants};
+use crate::outbox::{self, EventType};
 use crate::tenancy::{TenantCtx, scoped};
 
 /// What started a run.
@@ -192,6 +193,7 @@ async fn apply(
     let platform = platform_str(next.platform);
     let txn = begin_write(db).await?;
     lock_tenant(&txn, ctx).await?;
+    let recipients = outbox::Recipients::load(&txn, ctx).await?;
     let prev: Option<Snapshot> = scoped::<perm_audit_snapshots::Entity>(ctx)
         .filter(perm_audit_snapshots::Column::Platform.eq(platform))
         .order_by_desc(perm_audit_snapshots::Column::CreatedAt)
@@ -275,6 +277,22 @@ async fn apply(
                     if reopened {
                         n_new += 1;
                     }
+                    recipients
+                        .enqueue(
+                            &txn,
+                            finding_event(
+                                if reopened {
+                                    EventType::PermissionFindingReopened
+                                } else {
+                                    EventType::PermissionFindingChanged
+                                },
+                                row.id,
+                                f,
+                                run_id,
+                                now_ms,
+                            ),
+                        )
+                        .await?;
                     audit_chain::record(
                         &txn,
                         ctx,
@@ -315,6 +333,12 @@ async fn apply(
                 .exec_without_returning(&txn)
                 .await?;
                 n_new += 1;
+                recipients
+                    .enqueue(
+                        &txn,
+                        finding_event(EventType::PermissionFindingOpened, id, f, run_id, now_ms),
+                    )
+                    .await?;
                 audit_chain::record(
                     &txn,
                     ctx,
@@ -367,6 +391,21 @@ async fn apply(
             .exec(&txn)
             .await?;
         n_resolved += 1;
+        recipients
+            .enqueue(
+                &txn,
+                outbox::Event {
+                    event_type: EventType::PermissionFindingResolved,
+                    subject_kind: "permission_finding",
+                    subject_id: row.id.to_string(),
+                    severity: outbox::Severity::of_level(&row.severity),
+                    title: format!("Permission finding resolved: {}", row.kind),
+                    data: serde_json::json!({"kind": row.kind, "run": run_id.to_string()}),
+                    idempotency_key: format!("permission_finding.resolved:{}:{run_id}", row.id),
+                    occurred_at: now_ms,
+                },
+            )
+            .await?;
         audit_chain::record(
             &txn,
             ctx,
@@ -437,6 +476,34 @@ async fn apply(
     .await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// The outward event of a finding opened, re-opened or changed: its kind, severity, the
+/// grants' scope names and the run; never the principal's name.
+fn finding_event(
+    event_type: EventType,
+    finding_id: Uuid,
+    f: &leakguard_domain::permissions::Finding,
+    run_id: Uuid,
+    now_ms: i64,
+) -> outbox::Event {
+    outbox::Event {
+        event_type,
+        subject_kind: "permission_finding",
+        subject_id: finding_id.to_string(),
+        severity: outbox::Severity::of_level(f.severity.as_str()),
+        title: format!(
+            "Permission finding: {} ({})",
+            f.kind.as_str(),
+            f.severity.as_str()
+        ),
+        data: serde_json::json!({
+            "kind": f.kind.as_str(), "severity": f.severity.as_str(),
+            "grants": f.grants, "run": run_id.to_string(),
+        }),
+        idempotency_key: format!("{}:{finding_id}:{run_id}", event_type.as_str()),
+        occurred_at: now_ms,
+    }
 }
 
 /// Runs the audit of the context's tenant with its platform's source ("run now"; owner,

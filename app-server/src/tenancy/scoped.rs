@@ -51,6 +51,7 @@ tenant_scoped! {
     audit_entries => ChainId,
     audit_checkpoints => ChainId,
     outbox => TenantId,
+    outbound_destinations => TenantId,
     secrets => TenantId,
     perm_audit_runs => TenantId,
     perm_audit_snapshots => TenantId,

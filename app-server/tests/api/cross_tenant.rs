@@ -23,6 +23,8 @@ struct Objects {
     retention_run_id: String,
     incident_id: String,
     alert_id: String,
+    destination_id: String,
+    outbox_entry_id: String,
 }
 
 /// The customer tenant B holds a data request about.
@@ -166,6 +168,27 @@ fn probes(b: &Objects) -> Vec<(&'static str, &'static str, String)> {
             "/incidents/{incident_id}/facts",
             format!("/console/incidents/{}/facts", b.incident_id),
         ),
+        (
+            "GET",
+            "/destinations/{id}",
+            format!("/api/v1/destinations/{}", b.destination_id),
+        ),
+        (
+            "POST",
+            "/destinations/{id}/test",
+            format!("/api/v1/destinations/{}/test", b.destination_id),
+        ),
+        (
+            "POST",
+            "/outbox/{id}/replay",
+            format!("/api/v1/outbox/{}/replay", b.outbox_entry_id),
+        ),
+        // Last: the probes above use the destination.
+        (
+            "DELETE",
+            "/destinations/{id}",
+            format!("/api/v1/destinations/{}", b.destination_id),
+        ),
     ]
 }
 
@@ -195,6 +218,13 @@ async fn call(app: &TestApp, method: &str, path: &str, key: &str) -> reqwest::Re
     match method {
         "GET" => app.get(path, key).await,
         "POST" => app.post_json(path, key, serde_json::json!({})).await,
+        "DELETE" => app
+            .client
+            .delete(app.url(path))
+            .bearer_auth(key)
+            .send()
+            .await
+            .unwrap(),
         "PATCH" => app
             .client
             .patch(app.url(path))
@@ -301,9 +331,29 @@ async fn no_tenant_reaches_another_tenants_objects(backend: Backend) {
         .as_str()
         .unwrap()
         .to_owned();
-    // B has a permission audit run with a finding.
     let b_ctx =
         app_server::tenancy::TenantCtx::system(leakguard_domain::ids::TenantId(b.id), "test");
+    // A destination of B's, stored as if private networks were allowed (this server refuses
+    // them, so B's own test event answers `delivered: false` without leaving the host).
+    let lenient = app_server::outbox::Outbound {
+        sender: app_server::outbox::targets::Sender::new(
+            &app_server::config::OutboundSettings {
+                allow_private_networks: true,
+                ..Default::default()
+            },
+            "test".into(),
+        )
+        .unwrap(),
+        ..app.state.outbound.clone()
+    };
+    let b_destination = app_server::outbox::destinations::create(
+        &lenient,
+        &b_ctx,
+        serde_json::from_value(serde_json::json!({"kind": "pagerduty", "name": "B pager", "config": {"events_url": "http://127.0.0.1:9/v2/enqueue"}, "secret": "routing-key-b"})).unwrap(),
+    )
+    .await
+    .unwrap();
+    // B has a permission audit run with a finding (and its event waits in B's outbox).
     let now = app_server::db::now_ms();
     let b_run = app_server::permission_audits::run_now(
         &app.state.db,
@@ -377,6 +427,13 @@ async fn no_tenant_reaches_another_tenants_objects(backend: Backend) {
         .unwrap()
         .to_owned();
     app.settle_detection().await;
+    let b_entry = app_server::db::entities::outbox::Entity::find()
+        .all(&app.state.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e.tenant_id == b.id)
+        .expect("B's finding queued an outbox entry");
     let b_objects = Objects {
         user_id: b.owner.to_string(),
         other_user_id: b_users[1].clone(),
@@ -389,6 +446,8 @@ async fn no_tenant_reaches_another_tenants_objects(backend: Backend) {
         agent_id: b_agent.id,
         incident_id,
         alert_id,
+        destination_id: b_destination.id.to_string(),
+        outbox_entry_id: b_entry.id.to_string(),
     };
     assert!(app.audit_count(a.id).await < app.audit_count(b.id).await);
 

@@ -4,15 +4,16 @@
 
 use app_server::db::entities::{
     agent_aggregates, alert_events, alert_suppressions, alerts, detection_inputs, findings,
-    incident_events, incident_reminders, incidents, job_runs, perm_audit_runs, perm_reviews,
-    replay_guards, retention_runs, shopify_compliance_requests, signals, tenants, users,
-    webhook_deliveries,
+    incident_events, incident_reminders, incidents, job_runs, outbound_destinations, outbox,
+    perm_audit_runs, perm_reviews, replay_guards, retention_runs, shopify_compliance_requests,
+    signals, tenants, users, webhook_deliveries,
 };
 use app_server::enrollment::TokenKind;
 use app_server::tenancy::Role;
 use leakguard_domain::permissions::{FindingKind, Level};
 use migrations::{
-    ALERT_CHECKS, INCIDENT_CHECKS, INCIDENT_REMINDER_CHECKS, MigratorTrait, TYPED_STATE_CHECKS,
+    ALERT_CHECKS, INCIDENT_CHECKS, INCIDENT_REMINDER_CHECKS, MigratorTrait, OUTBOX_CHECKS,
+    TYPED_STATE_CHECKS,
 };
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ConnectionTrait, Database, DatabaseConnection, DbBackend,
@@ -36,6 +37,7 @@ fn check_of(table: &str, column: &str) -> BTreeSet<String> {
         .chain(INCIDENT_CHECKS)
         .chain(ALERT_CHECKS)
         .chain(INCIDENT_REMINDER_CHECKS)
+        .chain(OUTBOX_CHECKS)
         .rfind(|(t, c, _)| *t == table && *c == column)
         .unwrap_or_else(|| panic!("{table}.{column} has no check"))
         .2
@@ -129,6 +131,13 @@ fn every_typed_column_accepts_exactly_the_values_of_its_rust_enum() {
             "audience",
             values::<incident_reminders::Audience>(),
         ),
+        (
+            "outbound_destinations",
+            "kind",
+            values::<outbound_destinations::Kind>(),
+        ),
+        ("outbox", "state", values::<outbox::State>()),
+        ("outbox", "event_type", values::<outbox::EventType>()),
         (
             "perm_findings",
             "kind",
@@ -346,6 +355,7 @@ async fn rows_survive_and_bad_values_are_refused(backend: Backend) {
         .iter()
         .chain(INCIDENT_CHECKS)
         .chain(INCIDENT_REMINDER_CHECKS)
+        .chain(OUTBOX_CHECKS)
     {
         let (sql, expected) = match backend {
             DbBackend::Postgres => (

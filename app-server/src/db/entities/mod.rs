@@ -23,6 +23,7 @@ pub mod ingest_quota_days;
 pub mod job_leases;
 pub mod job_runs;
 pub mod magento_module_keys;
+pub mod outbound_destinations;
 pub mod outbox;
 pub mod perm_audit_runs;
 pub mod perm_audit_schedules;

@@ -8,6 +8,7 @@ pub mod console;
 pub mod console_incidents;
 pub mod console_pages;
 pub mod console_retention;
+pub mod destinations;
 pub mod health;
 pub mod incidents;
 pub mod magento;
@@ -153,7 +154,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .route("/alerts", web::get().to(alerts::list))
                 .route("/alerts/{id}", web::get().to(alerts::get))
-                .route("/alerts/{id}/feedback", web::post().to(alerts::feedback)),
+                .route("/alerts/{id}/feedback", web::post().to(alerts::feedback))
+                .route("/destinations", web::post().to(destinations::create))
+                .route("/destinations", web::get().to(destinations::list))
+                .route("/destinations/{id}", web::get().to(destinations::get))
+                .route("/destinations/{id}", web::delete().to(destinations::delete))
+                .route(
+                    "/destinations/{id}/test",
+                    web::post().to(destinations::test),
+                )
+                .route("/outbox", web::get().to(destinations::entries))
+                .route("/outbox/{id}/replay", web::post().to(destinations::replay)),
         )
         .service(
             web::scope("/console")
