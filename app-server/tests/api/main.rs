@@ -29,6 +29,7 @@ mod magento;
 mod magento_retention_e2e;
 mod module_php;
 mod outbox;
+mod outbox_http_targets;
 mod outbox_receivers;
 mod permission_policy_and_report;
 mod permission_reviews;

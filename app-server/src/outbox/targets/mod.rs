@@ -9,7 +9,9 @@
 //! [`super::net`] refuses, or write a credential to a log.
 
 pub mod pagerduty;
+pub mod splunk_hec;
 pub mod syslog;
+pub mod webhook;
 
 use secrecy::{ExposeSecret, SecretString};
 use std::time::Duration;
@@ -56,6 +58,10 @@ pub enum Target {
     Pagerduty(pagerduty::Config),
     /// Syslog over TLS.
     SyslogTls(syslog::Config),
+    /// Splunk HTTP Event Collector.
+    SplunkHec(splunk_hec::Config),
+    /// A signed webhook.
+    Webhook(webhook::Config),
 }
 
 impl Target {
@@ -75,7 +81,19 @@ impl Target {
                 c.check()?;
                 Ok(Self::SyslogTls(c))
             }
-            Kind::SplunkHec | Kind::Jira | Kind::Servicenow | Kind::Webhook => Err(format!(
+            Kind::SplunkHec => {
+                let c: splunk_hec::Config =
+                    serde_json::from_value(config.clone()).map_err(parse_err)?;
+                c.check()?;
+                Ok(Self::SplunkHec(c))
+            }
+            Kind::Webhook => {
+                let c: webhook::Config =
+                    serde_json::from_value(config.clone()).map_err(parse_err)?;
+                c.parsed()?;
+                Ok(Self::Webhook(c))
+            }
+            Kind::Jira | Kind::Servicenow => Err(format!(
                 "destinations of kind {} are not available yet",
                 kind.as_str()
             )),
@@ -87,6 +105,8 @@ impl Target {
         let value = match self {
             Self::Pagerduty(c) => serde_json::to_value(c),
             Self::SyslogTls(c) => serde_json::to_value(c),
+            Self::SplunkHec(c) => serde_json::to_value(c),
+            Self::Webhook(c) => serde_json::to_value(c),
         };
         value.unwrap_or_default()
     }
@@ -101,18 +121,22 @@ impl Target {
                 )),
             },
             Self::SyslogTls(c) => c.check_client_key(secret),
+            Self::SplunkHec(_) | Self::Webhook(_) => match secret {
+                Some(s) if (MIN_SECRET_CHARS..=256).contains(&s.trim().len()) => Ok(()),
+                _ => Err(format!(
+                    "secret must be the token or signing key ({MIN_SECRET_CHARS} to 256 characters)"
+                )),
+            },
         }
     }
 
     /// Host and port it connects to, for the address check at creation.
     pub fn endpoint(&self) -> Result<(String, u16), String> {
         match self {
-            Self::Pagerduty(c) => {
-                let url = c.url()?;
-                let host = url.host_str().ok_or("the URL has no host")?.to_owned();
-                Ok((host, url.port_or_known_default().unwrap_or(443)))
-            }
+            Self::Pagerduty(c) => host_port(&c.url()?),
             Self::SyslogTls(c) => Ok((c.host.clone(), c.port)),
+            Self::SplunkHec(c) => host_port(&c.parsed()?),
+            Self::Webhook(c) => host_port(&c.parsed()?),
         }
     }
 
@@ -120,8 +144,13 @@ impl Target {
     /// about one subject may go together in order. Request-per-event targets take one event
     /// per subject per pass, so a failed one never lets a later one overtake it.
     pub fn batches_in_order(&self) -> bool {
-        matches!(self, Self::SyslogTls(_))
+        matches!(self, Self::SyslogTls(_) | Self::SplunkHec(_))
     }
+}
+
+fn host_port(url: &url::Url) -> Result<(String, u16), String> {
+    let host = url.host_str().ok_or("the URL has no host")?.to_owned();
+    Ok((host, url.port_or_known_default().unwrap_or(443)))
 }
 
 /// Speaks every protocol; one per process.
@@ -172,6 +201,35 @@ impl Sender {
                     vec![Err(DeliveryError::permanent("the routing key is missing")); events.len()]
                 }
             },
+            Target::Webhook(config) => match secret {
+                Some(key) => {
+                    let mut out = Vec::with_capacity(events.len());
+                    for event in events {
+                        out.push(webhook::send(&self.http, self.policy, config, key, event).await);
+                    }
+                    out
+                }
+                None => {
+                    vec![Err(DeliveryError::permanent("the signing key is missing")); events.len()]
+                }
+            },
+            Target::SplunkHec(config) => {
+                let result = match secret {
+                    Some(token) => {
+                        splunk_hec::send_batch(
+                            &self.http,
+                            self.policy,
+                            config,
+                            token,
+                            &self.hostname,
+                            events,
+                        )
+                        .await
+                    }
+                    None => Err(DeliveryError::permanent("the HEC token is missing")),
+                };
+                vec![result; events.len()]
+            }
             Target::SyslogTls(config) => {
                 let result = tokio::time::timeout(
                     self.timeout,
