@@ -167,6 +167,9 @@ pub struct OutboundSettings {
     pub request_timeout_secs: u64,
     /// Most entries sent to one destination per pass (one syslog connection carries them all).
     pub batch_size: u64,
+    /// Seconds a claimed entry stays with its worker; an entry whose worker died is due again
+    /// after this (the job lease keeps a live worker's entries from a second one).
+    pub claim_secs: u64,
 }
 
 impl Default for OutboundSettings {
@@ -179,6 +182,7 @@ impl Default for OutboundSettings {
             backoff_max_secs: 3600,
             request_timeout_secs: 10,
             batch_size: 500,
+            claim_secs: 900,
         }
     }
 }
@@ -372,6 +376,12 @@ impl Settings {
             return Err(ConfigError::new(
                 "outbound.request_timeout_secs",
                 "must be 1 to 60",
+            ));
+        }
+        if self.outbound.claim_secs <= self.outbound.request_timeout_secs {
+            return Err(ConfigError::new(
+                "outbound.claim_secs",
+                "must be more than outbound.request_timeout_secs",
             ));
         }
         if !(1..=5000).contains(&self.outbound.batch_size) {

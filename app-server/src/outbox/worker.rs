@@ -4,7 +4,8 @@
 //! 1. reads its waiting entries in id order and picks the due ones, skipping every entry whose
 //!    ordering key has an older entry still waiting (backing off, or claimed): events about
 //!    one subject reach a destination in the order they were written;
-//! 2. claims them in one short transaction (`delivering`, `lease_until`, `attempts + 1`), so a
+//! 2. claims them in one short transaction (`delivering`, `lease_until` = now +
+//!    `outbound.claim_secs`, `attempts + 1`), so a
 //!    worker that dies mid-delivery leaves them due again once the lease ends (the attempt
 //!    counts: an entry that crashes the worker cannot loop for ever);
 //! 3. sends them outside any transaction;
@@ -34,10 +35,6 @@ use crate::db::begin_write;
 use crate::db::entities::{outbound_destinations, outbox};
 use crate::jobs::registry::{JobReport, Outcome};
 use crate::tenancy::{TenantCtx, scoped};
-
-/// How long a claimed entry stays with its worker before it is due again, ms. Longer than a
-/// batch can take (the request timeout per event for request-per-event targets).
-const CLAIM_MS: i64 = 15 * 60 * 1000;
 
 /// Destinations looked at per pass.
 const DESTINATIONS_PER_PASS: u64 = 200;
@@ -193,10 +190,12 @@ async fn deliver_destination(
         return Ok(DeliveryReport::default());
     }
     let ids: Vec<Uuid> = picked.iter().map(|r| r.id).collect();
+    let claim_ms =
+        i64::try_from(outbound.settings.claim_secs.saturating_mul(1000)).unwrap_or(i64::MAX / 2);
     let txn = begin_write(&outbound.db).await?;
     let claimed = outbox::Entity::update_many()
         .col_expr(outbox::Column::State, Expr::value(State::Delivering))
-        .col_expr(outbox::Column::LeaseUntil, Expr::value(now_ms + CLAIM_MS))
+        .col_expr(outbox::Column::LeaseUntil, Expr::value(now_ms + claim_ms))
         .col_expr(
             outbox::Column::Attempts,
             Expr::col(outbox::Column::Attempts).add(1),
