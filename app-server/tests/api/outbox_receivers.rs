@@ -2,8 +2,8 @@
 //! - rsyslog from Debian with its TLS driver (gnutls), requiring a client certificate, receives
 //!   every event exactly once; its own RFC 5424 parser reads version, app name, MSGID and
 //!   structured data out of each octet-counted frame;
-//! - PagerDuty requests are checked by Prism against PagerDuty's published OpenAPI document
-//!   (`tests/openapi/`), which answers 400 to a request that breaks it.
+//! - PagerDuty and Jira requests are checked by Prism against the vendors' published OpenAPI
+//!   documents (`tests/openapi/`); Prism answers 400 to a request that breaks them.
 //!
 //! Both tools are installed by `scripts/setup`; with CI=true a missing one fails the test.
 
@@ -388,20 +388,20 @@ async fn syslog_tls_events_reach_rsyslog_once_each_with_valid_rfc_5424_framing(b
     let _ = cef_destination;
 }
 
-async fn pagerduty_requests_satisfy_pagerduty_s_published_openapi_document(backend: Backend) {
+/// Prism serving `tests/openapi/<document>` on a free port: the process, the port, its log.
+async fn start_prism(document: &str, dir: &Path) -> Option<(Running, u16, PathBuf)> {
     let tools = std::env::var("LEAKGUARD_TOOLS_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|_| {
             PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/leakguard/tools")
         });
-    let Some(prism) = tool("prism", tools.join("prism/node_modules/.bin/prism")) else {
-        return;
-    };
-    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/openapi/pagerduty-events-v2.json");
-    let dir = tempfile::tempdir().unwrap();
+    let prism = tool("prism", tools.join("prism/node_modules/.bin/prism"))?;
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/openapi")
+        .join(document);
     let port = free_port();
-    let log = dir.path().join("prism.log");
-    let _prism = Running(
+    let log = dir.join("prism.log");
+    let running = Running(
         Command::new(prism)
             .args(["mock", "-h", "127.0.0.1", "-p", &port.to_string()])
             .arg(&spec)
@@ -411,6 +411,15 @@ async fn pagerduty_requests_satisfy_pagerduty_s_published_openapi_document(backe
             .expect("prism starts"),
     );
     wait_for_port(port, "prism", &log).await;
+    Some((running, port, log))
+}
+
+async fn pagerduty_requests_satisfy_pagerduty_s_published_openapi_document(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((_prism, port, log)) = start_prism("pagerduty-events-v2.json", dir.path()).await
+    else {
+        return;
+    };
     let mock = format!("http://127.0.0.1:{port}/enqueue");
     // Control: the mock refuses what the document does not allow.
     let bad = reqwest::Client::new().post(&mock).json(&serde_json::json!({"routing_key": "k", "event_action": "escalate", "payload": {"summary": "s", "source": "s", "severity": "high"}})).send().await.unwrap();
@@ -449,7 +458,77 @@ async fn pagerduty_requests_satisfy_pagerduty_s_published_openapi_document(backe
     assert_eq!(res, serde_json::json!({"delivered": true}));
 }
 
+async fn jira_requests_satisfy_atlassian_s_published_openapi_document(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((_prism, port, log)) = start_prism("jira-cloud-platform-v3.json", dir.path()).await
+    else {
+        return;
+    };
+    let base = format!("http://127.0.0.1:{port}");
+    // Control: the mock refuses an issue the document does not allow.
+    let client = reqwest::Client::new();
+    let bad = client
+        .post(format!("{base}/rest/api/3/issue"))
+        .basic_auth("ops@acme.example", Some("token"))
+        .json(&serde_json::json!({"fields": "not an object"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        matches!(bad.status().as_u16(), 400 | 422),
+        "{}",
+        bad.status()
+    );
+    assert!(bad.headers().contains_key("sl-violations"));
+
+    let app = spawn_app_with(backend, |s| s.outbound.allow_private_networks = true).await;
+    let t = app.create_tenant("jira-a.myshopify.com").await;
+    let id = add_destination(&app, &t, serde_json::json!({"kind": "jira", "name": "Privacy board", "config": {"base_url": base, "project_key": "PRIV", "issue_type": "Task", "email": "ops@acme.example"}, "secret": "jira-api-token-123"})).await;
+    // The test event creates an issue (POST /rest/api/3/issue with an ADF description).
+    let res: serde_json::Value = app
+        .post_json(
+            &format!("/api/v1/destinations/{id}/test"),
+            &t.key,
+            serde_json::json!({}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        res,
+        serde_json::json!({"delivered": true}),
+        "{}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+    // Opened, changed, resolved: the search finds the documented example issue, so each event
+    // comments on it and the last one asks for its transitions.
+    let t0 = app_server::db::now_ms();
+    write_events(&app, &t, 3, t0).await;
+    let report = app_server::outbox::deliver_due(&app.state.outbound, t0, 60_000)
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.delivered, report.retried, report.dead),
+        (3, 0, 0),
+        "Prism refused a request: {}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+    let requests = std::fs::read_to_string(&log).unwrap_or_default();
+    for path in [
+        "/rest/api/3/search/jql",
+        "/rest/api/3/issue/ED-1/comment",
+        "/rest/api/3/issue/ED-1/transitions",
+    ] {
+        assert!(
+            requests.contains(path),
+            "{path} was not requested: {requests}"
+        );
+    }
+}
+
 crate::on_both_backends!(
     syslog_tls_events_reach_rsyslog_once_each_with_valid_rfc_5424_framing,
     pagerduty_requests_satisfy_pagerduty_s_published_openapi_document,
+    jira_requests_satisfy_atlassian_s_published_openapi_document,
 );

@@ -8,6 +8,7 @@
 //! of the destination's answer. Must not: follow a redirect, connect to an address
 //! [`super::net`] refuses, or write a credential to a log.
 
+pub mod jira;
 pub mod pagerduty;
 pub mod splunk_hec;
 pub mod syslog;
@@ -62,6 +63,8 @@ pub enum Target {
     SplunkHec(splunk_hec::Config),
     /// A signed webhook.
     Webhook(webhook::Config),
+    /// Jira Cloud REST v3.
+    Jira(jira::Config),
 }
 
 impl Target {
@@ -93,7 +96,12 @@ impl Target {
                 c.parsed()?;
                 Ok(Self::Webhook(c))
             }
-            Kind::Jira | Kind::Servicenow => Err(format!(
+            Kind::Jira => {
+                let c: jira::Config = serde_json::from_value(config.clone()).map_err(parse_err)?;
+                c.check()?;
+                Ok(Self::Jira(c))
+            }
+            Kind::Servicenow => Err(format!(
                 "destinations of kind {} are not available yet",
                 kind.as_str()
             )),
@@ -107,6 +115,7 @@ impl Target {
             Self::SyslogTls(c) => serde_json::to_value(c),
             Self::SplunkHec(c) => serde_json::to_value(c),
             Self::Webhook(c) => serde_json::to_value(c),
+            Self::Jira(c) => serde_json::to_value(c),
         };
         value.unwrap_or_default()
     }
@@ -121,7 +130,7 @@ impl Target {
                 )),
             },
             Self::SyslogTls(c) => c.check_client_key(secret),
-            Self::SplunkHec(_) | Self::Webhook(_) => match secret {
+            Self::SplunkHec(_) | Self::Webhook(_) | Self::Jira(_) => match secret {
                 Some(s) if (MIN_SECRET_CHARS..=256).contains(&s.trim().len()) => Ok(()),
                 _ => Err(format!(
                     "secret must be the token or signing key ({MIN_SECRET_CHARS} to 256 characters)"
@@ -137,6 +146,7 @@ impl Target {
             Self::SyslogTls(c) => Ok((c.host.clone(), c.port)),
             Self::SplunkHec(c) => host_port(&c.parsed()?),
             Self::Webhook(c) => host_port(&c.parsed()?),
+            Self::Jira(c) => host_port(&c.parsed()?),
         }
     }
 
@@ -211,6 +221,18 @@ impl Sender {
                 }
                 None => {
                     vec![Err(DeliveryError::permanent("the signing key is missing")); events.len()]
+                }
+            },
+            Target::Jira(config) => match secret {
+                Some(token) => {
+                    let mut out = Vec::with_capacity(events.len());
+                    for event in events {
+                        out.push(jira::send(&self.http, self.policy, config, token, event).await);
+                    }
+                    out
+                }
+                None => {
+                    vec![Err(DeliveryError::permanent("the API token is missing")); events.len()]
                 }
             },
             Target::SplunkHec(config) => {
