@@ -34,18 +34,17 @@ pub fn secret_name(destination_id: Uuid) -> String {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewDestination {
-    /// What it is (`pagerduty`, `syslog_tls`, `splunk_hec`, `webhook` and `jira` are available
-    /// now).
+    /// What it is.
     pub kind: Kind,
     /// A name for people, 1 to 100 characters.
     pub name: String,
     /// The kind's settings: `pagerduty` `{"events_url"?}`; `syslog_tls` `{"host", "port"?,
     /// "ca_pem", "format"?: "cef" | "json", "client_cert_pem"?}`; `splunk_hec` `{"url",
     /// "index"?, "sourcetype"?}`; `webhook` `{"url"}`; `jira` `{"base_url", "project_key",
-    /// "issue_type", "email"}`.
+    /// "issue_type", "email"}`; `servicenow` `{"instance_url", "username"}`.
     #[schema(value_type = Object)]
     pub config: Value,
-    /// The credential (PagerDuty routing key, HEC token, webhook signing key, Jira API token; the syslog
+    /// The credential (PagerDuty routing key, HEC token, webhook signing key, Jira API token, ServiceNow password; the syslog
     /// client key when a client certificate is given). Write-only: never shown again.
     #[schema(value_type = Option<String>, write_only)]
     pub secret: Option<SecretString>,

@@ -3,7 +3,10 @@
 //! code 4 for a wrong one), reads concatenated JSON envelopes (400 code 6 when one lacks `event`
 //! or `time`) and answers `{"text":"Success","code":0}`; the webhook receiver verifies
 //! `X-LeakGuard-Signature` with the recipe in the README (HMAC-SHA256 over `<t>.<raw body>`,
-//! constant-time compare, five-minute window).
+//! constant-time compare, five-minute window); the fake ServiceNow keeps `incident` records
+//! behind Basic auth (401 with ServiceNow's error body otherwise), answers the Table API's
+//! `sysparm_query=correlation_id=…` search, `POST` (201 with `Location` and `result`) and
+//! `PATCH` of one record (404 for an unknown `sys_id`).
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use app_server::outbox::{Event, EventType, Recipients, Severity};
@@ -18,8 +21,12 @@ use crate::helpers::{Backend, TestApp, TestTenant, spawn_app_with};
 const HEC_TOKEN: &str = "8d6c1a4e-0000-4000-8000-000000000042";
 const WEBHOOK_KEY: &str = "whsec-test-signing-key";
 
+const SN_USER: &str = "leakguard.integration";
+const SN_PASSWORD: &str = "sn-password-123";
+
 #[derive(Default)]
 struct Received {
+    incidents: Vec<serde_json::Value>,
     hec_requests: usize,
     hec_events: Vec<serde_json::Value>,
     webhooks: Vec<serde_json::Value>,
@@ -111,6 +118,101 @@ async fn webhook(state: Shared, req: HttpRequest, body: web::Bytes) -> HttpRespo
     HttpResponse::NoContent().finish()
 }
 
+fn sn_error(status: u16, message: &str) -> HttpResponse {
+    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap())
+        .json(serde_json::json!({"error": {"message": message, "detail": ""}, "status": "failure"}))
+}
+
+fn sn_authorised(req: &HttpRequest) -> bool {
+    use base64::Engine as _;
+    let expected = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{SN_USER}:{SN_PASSWORD}"))
+    );
+    req.headers()
+        .get("Authorization")
+        .and_then(|v| v.to_str().ok())
+        == Some(expected.as_str())
+}
+
+async fn sn_search(
+    state: Shared,
+    req: HttpRequest,
+    query: web::Query<std::collections::HashMap<String, String>>,
+) -> HttpResponse {
+    if !sn_authorised(&req) {
+        return sn_error(401, "User Not Authenticated");
+    }
+    let wanted = query
+        .get("sysparm_query")
+        .and_then(|q| q.strip_prefix("correlation_id="))
+        .unwrap_or_default()
+        .to_owned();
+    let limit: usize = query
+        .get("sysparm_limit")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(10_000);
+    let s = state.lock().unwrap();
+    let result: Vec<&serde_json::Value> = s
+        .incidents
+        .iter()
+        .filter(|i| i["correlation_id"] == wanted.as_str())
+        .take(limit)
+        .collect();
+    HttpResponse::Ok().json(serde_json::json!({"result": result}))
+}
+
+async fn sn_create(
+    state: Shared,
+    req: HttpRequest,
+    body: web::Json<serde_json::Value>,
+) -> HttpResponse {
+    if !sn_authorised(&req) {
+        return sn_error(401, "User Not Authenticated");
+    }
+    let mut record = body.0;
+    let mut s = state.lock().unwrap();
+    let sys_id = format!("{:032x}", s.incidents.len() + 1);
+    record["sys_id"] = sys_id.clone().into();
+    record["number"] = format!("INC{:07}", s.incidents.len() + 1).into();
+    record["state"] = "1".into();
+    record["work_notes_list"] = serde_json::json!([]);
+    s.incidents.push(record.clone());
+    HttpResponse::Created()
+        .insert_header(("Location", format!("/api/now/table/incident/{sys_id}")))
+        .json(serde_json::json!({"result": record}))
+}
+
+async fn sn_update(
+    state: Shared,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<serde_json::Value>,
+) -> HttpResponse {
+    if !sn_authorised(&req) {
+        return sn_error(401, "User Not Authenticated");
+    }
+    let mut s = state.lock().unwrap();
+    let Some(record) = s
+        .incidents
+        .iter_mut()
+        .find(|i| i["sys_id"] == path.as_str())
+    else {
+        return sn_error(404, "No Record found");
+    };
+    for (field, value) in body.0.as_object().unwrap() {
+        if field == "work_notes" {
+            record["work_notes_list"]
+                .as_array_mut()
+                .unwrap()
+                .push(value.clone());
+        } else {
+            record[field] = value.clone();
+        }
+    }
+    HttpResponse::Ok().json(serde_json::json!({"result": record}))
+}
+
 async fn receivers() -> (String, Arc<Mutex<Received>>) {
     let state = Arc::new(Mutex::new(Received::default()));
     let data = web::Data::new(state.clone());
@@ -122,6 +224,12 @@ async fn receivers() -> (String, Arc<Mutex<Received>>) {
             .app_data(web::PayloadConfig::default().limit(64 * 1024 * 1024))
             .route("/services/collector/event", web::post().to(hec))
             .route("/hook", web::post().to(webhook))
+            .route("/api/now/table/incident", web::get().to(sn_search))
+            .route("/api/now/table/incident", web::post().to(sn_create))
+            .route(
+                "/api/now/table/incident/{sys_id}",
+                web::patch().to(sn_update),
+            )
     })
     .workers(1)
     .disable_signals()
@@ -275,7 +383,128 @@ async fn webhook_deliveries_carry_a_signature_the_documented_recipe_verifies(bac
     assert_eq!(received.lock().unwrap().webhooks.len(), 4);
 }
 
+async fn servicenow_keeps_one_incident_per_subject_by_correlation_id(backend: Backend) {
+    let (base, received) = receivers().await;
+    let app = spawn_app_with(backend, |s| s.outbound.allow_private_networks = true).await;
+    let t = app.create_tenant("sn-a.myshopify.com").await;
+    let id = add(&app, &t, serde_json::json!({"kind": "servicenow", "name": "ITSM", "config": {"instance_url": base, "username": SN_USER}, "secret": SN_PASSWORD})).await;
+    let ctx = app_server::tenancy::TenantCtx::system(TenantId(t.id), "test");
+    let t0 = app_server::db::now_ms();
+    let txn = app_server::db::begin_write(&app.state.db).await.unwrap();
+    let recipients = Recipients::load(&txn, &ctx).await.unwrap();
+    for (i, event_type) in [
+        EventType::PermissionFindingOpened,
+        EventType::PermissionFindingChanged,
+        EventType::PermissionFindingResolved,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let event = Event {
+            event_type,
+            subject_kind: "permission_finding",
+            subject_id: "f-9".into(),
+            severity: Severity::Critical,
+            title: format!("Permission finding step {i}"),
+            data: serde_json::json!({"step": i}),
+            idempotency_key: format!("sn-{i}"),
+            occurred_at: t0,
+        };
+        recipients.enqueue(&txn, event).await.unwrap();
+    }
+    txn.commit().await.unwrap();
+    let report = app_server::outbox::deliver_due(&app.state.outbound, t0, 60_000)
+        .await
+        .unwrap();
+    assert_eq!((report.delivered, report.dead), (3, 0));
+    {
+        let r = received.lock().unwrap();
+        assert_eq!(r.incidents.len(), 1, "one record per subject");
+        let record = &r.incidents[0];
+        assert_eq!(
+            record["correlation_id"],
+            format!("leakguard/{}/permission_finding/f-9", t.id)
+        );
+        assert_eq!(
+            (record["urgency"].as_str(), record["impact"].as_str()),
+            (Some("1"), Some("1"))
+        );
+        assert_eq!(record["work_notes_list"].as_array().unwrap().len(), 2);
+        assert_eq!(record["state"], "6");
+    }
+    // The opening event again (a replay): found by its correlation id, not created twice.
+    let page: serde_json::Value = app
+        .get("/api/v1/outbox?limit=500", &t.key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let opened = page["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["event_type"] == "permission_finding.opened")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        app.post_json(
+            &format!("/api/v1/outbox/{opened}/replay"),
+            &t.key,
+            serde_json::json!({})
+        )
+        .await
+        .status(),
+        200
+    );
+    assert_eq!(
+        app_server::outbox::deliver_due(&app.state.outbound, app_server::db::now_ms(), 60_000)
+            .await
+            .unwrap()
+            .delivered,
+        1
+    );
+    assert_eq!(received.lock().unwrap().incidents.len(), 1);
+    assert_eq!(
+        received.lock().unwrap().incidents[0]["work_notes_list"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    let res: serde_json::Value = app
+        .post_json(
+            &format!("/api/v1/destinations/{id}/test"),
+            &t.key,
+            serde_json::json!({}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(res, serde_json::json!({"delivered": true}));
+    assert_eq!(received.lock().unwrap().incidents.len(), 2);
+    // A wrong password: ServiceNow's refusal, shown without the password.
+    let wrong = add(&app, &t, serde_json::json!({"kind": "servicenow", "name": "ITSM", "config": {"instance_url": base, "username": SN_USER}, "secret": "wrong-password-1"})).await;
+    let res: serde_json::Value = app
+        .post_json(
+            &format!("/api/v1/destinations/{wrong}/test"),
+            &t.key,
+            serde_json::json!({}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        res,
+        serde_json::json!({"delivered": false, "error": "ServiceNow answered 401 to the new incident: User Not Authenticated"})
+    );
+}
+
 crate::on_both_backends!(
+    servicenow_keeps_one_incident_per_subject_by_correlation_id,
     splunk_hec_takes_batches_with_the_token_and_a_wrong_token_is_a_dead_letter,
     webhook_deliveries_carry_a_signature_the_documented_recipe_verifies,
 );

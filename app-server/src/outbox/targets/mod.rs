@@ -10,6 +10,7 @@
 
 pub mod jira;
 pub mod pagerduty;
+pub mod servicenow;
 pub mod splunk_hec;
 pub mod syslog;
 pub mod webhook;
@@ -65,6 +66,8 @@ pub enum Target {
     Webhook(webhook::Config),
     /// Jira Cloud REST v3.
     Jira(jira::Config),
+    /// ServiceNow Table API.
+    Servicenow(servicenow::Config),
 }
 
 impl Target {
@@ -101,10 +104,12 @@ impl Target {
                 c.check()?;
                 Ok(Self::Jira(c))
             }
-            Kind::Servicenow => Err(format!(
-                "destinations of kind {} are not available yet",
-                kind.as_str()
-            )),
+            Kind::Servicenow => {
+                let c: servicenow::Config =
+                    serde_json::from_value(config.clone()).map_err(parse_err)?;
+                c.check()?;
+                Ok(Self::Servicenow(c))
+            }
         }
     }
 
@@ -116,6 +121,7 @@ impl Target {
             Self::SplunkHec(c) => serde_json::to_value(c),
             Self::Webhook(c) => serde_json::to_value(c),
             Self::Jira(c) => serde_json::to_value(c),
+            Self::Servicenow(c) => serde_json::to_value(c),
         };
         value.unwrap_or_default()
     }
@@ -130,12 +136,14 @@ impl Target {
                 )),
             },
             Self::SyslogTls(c) => c.check_client_key(secret),
-            Self::SplunkHec(_) | Self::Webhook(_) | Self::Jira(_) => match secret {
-                Some(s) if (MIN_SECRET_CHARS..=256).contains(&s.trim().len()) => Ok(()),
-                _ => Err(format!(
-                    "secret must be the token or signing key ({MIN_SECRET_CHARS} to 256 characters)"
-                )),
-            },
+            Self::SplunkHec(_) | Self::Webhook(_) | Self::Jira(_) | Self::Servicenow(_) => {
+                match secret {
+                    Some(s) if (MIN_SECRET_CHARS..=256).contains(&s.trim().len()) => Ok(()),
+                    _ => Err(format!(
+                        "secret must be the token, password or signing key ({MIN_SECRET_CHARS} to 256 characters)"
+                    )),
+                }
+            }
         }
     }
 
@@ -147,6 +155,7 @@ impl Target {
             Self::SplunkHec(c) => host_port(&c.parsed()?),
             Self::Webhook(c) => host_port(&c.parsed()?),
             Self::Jira(c) => host_port(&c.parsed()?),
+            Self::Servicenow(c) => host_port(&c.parsed()?),
         }
     }
 
@@ -233,6 +242,21 @@ impl Sender {
                 }
                 None => {
                     vec![Err(DeliveryError::permanent("the API token is missing")); events.len()]
+                }
+            },
+            Target::Servicenow(config) => match secret {
+                Some(password) => {
+                    let mut out = Vec::with_capacity(events.len());
+                    for event in events {
+                        out.push(
+                            servicenow::send(&self.http, self.policy, config, password, event)
+                                .await,
+                        );
+                    }
+                    out
+                }
+                None => {
+                    vec![Err(DeliveryError::permanent("the password is missing")); events.len()]
                 }
             },
             Target::SplunkHec(config) => {
