@@ -103,6 +103,7 @@ use super::routes;
         routes::destinations::create,
         routes::destinations::list,
         routes::destinations::get,
+        routes::destinations::update,
         routes::destinations::delete,
         routes::destinations::test,
         routes::destinations::entries,

@@ -50,6 +50,20 @@ pub struct NewDestination {
     pub secret: Option<SecretString>,
 }
 
+/// Body of `PATCH /api/v1/destinations/{id}`: what to change (the kind stays).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DestinationPatch {
+    /// A new name, 1 to 100 characters.
+    pub name: Option<String>,
+    /// The kind's whole settings, replacing the old ones.
+    #[schema(value_type = Option<Object>)]
+    pub config: Option<Value>,
+    /// A new credential (write-only). Absent: the stored one stays.
+    #[schema(value_type = Option<String>, write_only)]
+    pub secret: Option<SecretString>,
+}
+
 /// A destination's health: the last delivery that worked and the last that did not.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct DestinationHealth {
@@ -147,22 +161,11 @@ pub async fn create(
     if name.is_empty() || name.chars().count() > 100 {
         return Err(invalid("name must be 1 to 100 characters"));
     }
-    let target = Target::parse(new.kind, &new.config).map_err(invalid)?;
     let secret = new
         .secret
         .as_ref()
         .map(secrecy::ExposeSecret::expose_secret);
-    target.check_secret(secret).map_err(invalid)?;
-    let (host, port) = target.endpoint().map_err(invalid)?;
-    net::resolve(outbound.policy(), &host, port)
-        .await
-        .map_err(|e| {
-            if e == net::REFUSED {
-                OutboxError::from(InvalidInput::new(Reason::DestinationAddressRefused, e))
-            } else {
-                invalid(e)
-            }
-        })?;
+    let target = check_target(outbound, new.kind, &new.config, secret).await?;
     let id = Uuid::now_v7();
     let now = now_ms();
     let actor = ctx.actor();
@@ -213,6 +216,112 @@ pub async fn create(
     .await?;
     txn.commit().await?;
     Ok(DestinationView::of(row))
+}
+
+/// Checks a destination's settings and credential as a whole, then its address.
+async fn check_target(
+    outbound: &Outbound,
+    kind: Kind,
+    config: &Value,
+    secret: Option<&str>,
+) -> Result<Target, OutboxError> {
+    let target = Target::parse(kind, config).map_err(invalid)?;
+    target.check_secret(secret).map_err(invalid)?;
+    let (host, port) = target.endpoint().map_err(invalid)?;
+    net::resolve(outbound.policy(), &host, port)
+        .await
+        .map_err(|e| {
+            if e == net::REFUSED {
+                OutboxError::from(InvalidInput::new(Reason::DestinationAddressRefused, e))
+            } else {
+                invalid(e)
+            }
+        })?;
+    Ok(target)
+}
+
+/// Changes a destination's name, settings or credential (owners, admins). The settings are
+/// checked with the credential that will be used; new settings meet the address rule again.
+#[tracing::instrument(skip_all, fields(tenant_id = %ctx.tenant_id()))]
+pub async fn update(
+    outbound: &Outbound,
+    ctx: &TenantCtx,
+    id: Uuid,
+    patch: DestinationPatch,
+) -> Result<DestinationView, OutboxError> {
+    require_admin(ctx)?;
+    let current = load(outbound, ctx, id).await?;
+    let name = match patch.name.as_deref().map(str::trim) {
+        Some(n) if n.is_empty() || n.chars().count() > 100 => {
+            return Err(invalid("name must be 1 to 100 characters"));
+        }
+        Some(n) => n.to_owned(),
+        None => current.name.clone(),
+    };
+    let config = match patch.config.clone() {
+        Some(c) => c,
+        None => serde_json::from_str(&current.config)?,
+    };
+    let stored = match &patch.secret {
+        Some(_) => None,
+        None => crate::secrets::get(&outbound.db, &outbound.keyring, ctx, &secret_name(id)).await?,
+    };
+    let secret: Option<&str> = match &patch.secret {
+        Some(s) => Some(secrecy::ExposeSecret::expose_secret(s)),
+        None => stored.as_ref().map(secrecy::ExposeSecret::expose_secret),
+    };
+    let config_changed = patch.config.is_some();
+    let target = if config_changed {
+        check_target(outbound, current.kind, &config, secret).await?
+    } else {
+        // The address rule applies again at every connection; a rename does not resolve.
+        let target = Target::parse(current.kind, &config).map_err(invalid)?;
+        target.check_secret(secret).map_err(invalid)?;
+        target
+    };
+    let config_text = target.config_json().to_string();
+    let txn = begin_write(&outbound.db).await?;
+    outbound_destinations::Entity::update_many()
+        .col_expr(
+            outbound_destinations::Column::Name,
+            sea_orm::sea_query::Expr::value(name.clone()),
+        )
+        .col_expr(
+            outbound_destinations::Column::Config,
+            sea_orm::sea_query::Expr::value(config_text.clone()),
+        )
+        .filter(outbound_destinations::Column::TenantId.eq(ctx.tenant_id().as_uuid()))
+        .filter(outbound_destinations::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    if let Some(secret) = patch
+        .secret
+        .as_ref()
+        .map(secrecy::ExposeSecret::expose_secret)
+    {
+        crate::secrets::put(
+            &txn,
+            &outbound.keyring,
+            ctx,
+            &secret_name(id),
+            secret.as_bytes(),
+        )
+        .await?;
+    }
+    audit_chain::record(
+        &txn,
+        ctx,
+        "destination.updated",
+        Subject::new("destination", id.to_string()),
+        serde_json::json!({"name": name, "secret_replaced": patch.secret.is_some()}),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(DestinationView::of(outbound_destinations::Model {
+        name,
+        config: config_text,
+        ..current
+    }))
 }
 
 /// The tenant's destinations (owners, admins).

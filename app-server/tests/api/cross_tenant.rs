@@ -179,6 +179,11 @@ fn probes(b: &Objects) -> Vec<(&'static str, &'static str, String)> {
             format!("/api/v1/destinations/{}/test", b.destination_id),
         ),
         (
+            "PATCH_DESTINATION",
+            "/destinations/{id}",
+            format!("/api/v1/destinations/{}", b.destination_id),
+        ),
+        (
             "POST",
             "/outbox/{id}/replay",
             format!("/api/v1/outbox/{}/replay", b.outbox_entry_id),
@@ -238,6 +243,14 @@ async fn call(app: &TestApp, method: &str, path: &str, key: &str) -> reqwest::Re
             .patch(app.url(path))
             .bearer_auth(key)
             .json(&serde_json::json!({"title": "renamed"}))
+            .send()
+            .await
+            .unwrap(),
+        "PATCH_DESTINATION" => app
+            .client
+            .patch(app.url(path))
+            .bearer_auth(key)
+            .json(&serde_json::json!({"name": "renamed"}))
             .send()
             .await
             .unwrap(),

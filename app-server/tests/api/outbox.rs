@@ -433,6 +433,44 @@ async fn destinations_are_for_admins_keep_their_secret_and_answer_a_test_event(b
         assert_eq!(res.status(), 400);
         assert_eq!(res.json::<serde_json::Value>().await.unwrap()["code"], code);
     }
+    // Edit: a new name and routing key; the key stays write-only, a bad config is refused.
+    let res = app
+        .client
+        .patch(app.url(&format!("/api/v1/destinations/{id}")))
+        .bearer_auth(&t.key)
+        .json(&serde_json::json!({"name": "Night pager", "secret": "R0UTINGKEY-rotated-key"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let edited: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(edited["name"], "Night pager");
+    assert!(!edited.to_string().contains("R0UTINGKEY"));
+    pd.set_mode(Mode::Accept);
+    let result: serde_json::Value = app
+        .post_json(
+            &format!("/api/v1/destinations/{id}/test"),
+            &t.key,
+            serde_json::json!({}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(result["delivered"], true);
+    assert_eq!(
+        pd.bodies().last().unwrap()["routing_key"],
+        "R0UTINGKEY-rotated-key"
+    );
+    let res = app
+        .client
+        .patch(app.url(&format!("/api/v1/destinations/{id}")))
+        .bearer_auth(&t.key)
+        .json(&serde_json::json!({"config": {"events_url": "ftp://x"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
     let res = app
         .client
         .delete(app.url(&format!("/api/v1/destinations/{id}")))

@@ -9,6 +9,7 @@ use uuid::Uuid;
 use crate::http::error::ApiError;
 use crate::http::extractors::AdminCtx;
 use crate::invalid_input::Reason;
+use crate::outbox::destinations::DestinationPatch;
 use crate::outbox::{EntryFilter, NewDestination, State};
 use crate::state::AppState;
 
@@ -44,6 +45,21 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok()
         .json(crate::outbox::destinations::get(&state.outbound, &ctx.0, *id).await?))
+}
+
+/// Changes a destination's name, settings or secret (the secret stays write-only).
+#[utoipa::path(patch, path = "/api/v1/destinations/{id}", tag = "destinations",
+    params(("id" = Uuid, Path)), request_body = DestinationPatch,
+    responses((status = 200, body = crate::outbox::DestinationView), (status = 403)))]
+pub async fn update(
+    state: web::Data<AppState>,
+    ctx: AdminCtx,
+    id: web::Path<Uuid>,
+    body: web::Json<DestinationPatch>,
+) -> Result<HttpResponse, ApiError> {
+    let view = crate::outbox::destinations::update(&state.outbound, &ctx.0, *id, body.into_inner())
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
 }
 
 /// Deletes a destination, its secret and the entries waiting for it.

@@ -158,6 +158,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/destinations", web::post().to(destinations::create))
                 .route("/destinations", web::get().to(destinations::list))
                 .route("/destinations/{id}", web::get().to(destinations::get))
+                .route("/destinations/{id}", web::patch().to(destinations::update))
                 .route("/destinations/{id}", web::delete().to(destinations::delete))
                 .route(
                     "/destinations/{id}/test",
