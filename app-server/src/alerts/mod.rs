@@ -17,6 +17,7 @@ pub mod detect;
 pub mod feedback;
 pub mod inputs;
 pub mod queue;
+pub mod volume;
 
 pub use feedback::{AlertFeedback, apply_feedback};
 pub use queue::DetectionQueue;

@@ -8,6 +8,7 @@
 //! sent back in `X-CSRF-Token` (or the `csrf_token` form field) on unsafe requests; a forged
 //! cross-site request cannot know it. Comparisons are constant-time. The clock is a parameter.
 
+pub mod chart;
 pub mod pages;
 
 use leakguard_domain::audit::Subject;

@@ -23,6 +23,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("runs.html", include_str!("templates/runs.html")),
     ("run.html", include_str!("templates/run.html")),
     ("retention.html", include_str!("templates/retention.html")),
+    ("alerts.html", include_str!("templates/alerts.html")),
+    ("alert.html", include_str!("templates/alert.html")),
     ("incidents.html", include_str!("templates/incidents.html")),
     ("incident.html", include_str!("templates/incident.html")),
     ("login.html", include_str!("templates/login.html")),
@@ -134,6 +136,11 @@ const NAV: &[NavItem] = &[
         id: "retention",
         label: "Retention",
         href: "/console/retention",
+    },
+    NavItem {
+        id: "alerts",
+        label: "Alerts",
+        href: "/console/alerts",
     },
     NavItem {
         id: "incidents",

@@ -31,7 +31,8 @@ struct Objects {
 const B_CUSTOMER_GID: &str = "gid%3A%2F%2Fshopify%2FCustomer%2F191167";
 
 /// (method, route template as registered, concrete path for B's object). `FORM` posts
-/// `decision=acknowledge` as a console form; `REVIEW` posts the same decision as JSON.
+/// `decision=acknowledge` as a console form; `REVIEW` posts the same decision as JSON;
+/// `ALERT_FEEDBACK_FORM` resolves (after `ALERT_FEEDBACK` acknowledged) through the console.
 fn probes(b: &Objects) -> Vec<(&'static str, &'static str, String)> {
     vec![
         (
@@ -147,6 +148,16 @@ fn probes(b: &Objects) -> Vec<(&'static str, &'static str, String)> {
             "ALERT_FEEDBACK",
             "/alerts/{id}/feedback",
             format!("/api/v1/alerts/{}/feedback", b.alert_id),
+        ),
+        (
+            "GET",
+            "/alerts/{alert_id}",
+            format!("/console/alerts/{}", b.alert_id),
+        ),
+        (
+            "ALERT_FEEDBACK_FORM",
+            "/alerts/{alert_id}/feedback",
+            format!("/console/alerts/{}/feedback", b.alert_id),
         ),
         (
             "GET",
@@ -275,6 +286,14 @@ async fn call(app: &TestApp, method: &str, path: &str, key: &str) -> reqwest::Re
             .post(app.url(path))
             .bearer_auth(key)
             .form(&[("decision", "acknowledge")])
+            .send()
+            .await
+            .unwrap(),
+        "ALERT_FEEDBACK_FORM" => app
+            .client
+            .post(app.url(path))
+            .bearer_auth(key)
+            .form(&[("action", "resolve")])
             .send()
             .await
             .unwrap(),

@@ -8,6 +8,7 @@ mod agent;
 mod agent_limits;
 mod alert_to_incident;
 mod alerts;
+mod alerts_browser;
 mod audit_chain;
 mod boundary;
 mod browser;

@@ -5,6 +5,7 @@ pub mod alerts;
 pub mod api_keys;
 pub mod audit_chain;
 pub mod console;
+pub mod console_alerts;
 pub mod console_incidents;
 pub mod console_pages;
 pub mod console_retention;
@@ -182,6 +183,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::post().to(console_retention::save_policy),
                 )
                 .route("/retention/runs", web::post().to(console_retention::run))
+                .route("/alerts", web::get().to(console_alerts::list))
+                .route("/alerts/{alert_id}", web::get().to(console_alerts::alert))
+                .route(
+                    "/alerts/{alert_id}/feedback",
+                    web::post().to(console_alerts::feedback),
+                )
                 .route("/incidents", web::get().to(console_incidents::list))
                 .route("/incidents", web::post().to(console_incidents::open))
                 .route(
