@@ -66,6 +66,20 @@ pub fn bounded(points: &[ChartPoint]) -> Vec<ChartPoint> {
         .collect()
 }
 
+/// The smallest of 1, 2, 5 × 10ⁿ at or above `v` (at least 1): the top of the Y axis.
+pub fn nice_ceiling(v: f64) -> f64 {
+    let v = clean(v);
+    if v <= 1.0 {
+        return 1.0;
+    }
+    let magnitude = 10f64.powf(v.log10().floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|step| step * magnitude)
+        .find(|c| *c >= v)
+        .unwrap_or(10.0 * magnitude)
+}
+
 /// A volume as a short label (`950`, `12.5k`, `3.1M`).
 pub fn format_volume(v: f64) -> String {
     let v = clean(v);
@@ -112,7 +126,7 @@ pub fn volume_chart(title: &str, points: &[ChartPoint]) -> String {
         .iter()
         .map(|p| p.value.max(p.band_high))
         .fold(0.0_f64, f64::max);
-    let top = if top > 0.0 { top * 1.1 } else { 1.0 };
+    let top = nice_ceiling(top * 1.05);
     let n = points.len();
     let x_of = |i: usize| {
         if n == 1 {
@@ -143,15 +157,23 @@ pub fn volume_chart(title: &str, points: &[ChartPoint]) -> String {
         band.trim_end()
     ));
     svg.push_str(&axis);
-    // Y labels: 0 and the top of the scale; X labels: first and last period.
+    svg.push_str(&format!(
+        "<line class=\"grid\" x1=\"{LEFT}\" y1=\"{y:.1}\" x2=\"{r}\" y2=\"{y:.1}\" stroke=\"#d5d8dc\" stroke-dasharray=\"4 4\"/>",
+        y = y_of(top / 2.0),
+        r = LEFT + plot_w
+    ));
+    // Y labels: 0, half and the top of the scale; X labels: first and last period.
     svg.push_str(&format!(
         "<g class=\"labels\" font-size=\"12\" fill=\"#3d434d\">\
          <text x=\"{lx}\" y=\"{y0}\" text-anchor=\"end\">0</text>\
+         <text x=\"{lx}\" y=\"{ym}\" text-anchor=\"end\">{mid_label}</text>\
          <text x=\"{lx}\" y=\"{yt}\" text-anchor=\"end\">{top_label}</text>\
          <text x=\"{LEFT}\" y=\"{xl}\" text-anchor=\"start\">{first}</text>",
         lx = LEFT - 6.0,
         y0 = TOP + plot_h + 4.0,
         yt = TOP + 10.0,
+        ym = y_of(top / 2.0) + 4.0,
+        mid_label = format_volume(top / 2.0),
         top_label = format_volume(top),
         xl = HEIGHT - BOTTOM + 18.0,
     ));
@@ -283,6 +305,16 @@ mod tests {
             merged[0].band_high, 5.0,
             "the ceiling is never under the floor"
         );
+    }
+
+    #[test]
+    fn the_axis_ends_on_a_round_number() {
+        assert_eq!(nice_ceiling(0.0), 1.0);
+        assert_eq!(nice_ceiling(1.05), 2.0);
+        assert_eq!(nice_ceiling(47.0), 50.0);
+        assert_eq!(nice_ceiling(500.0), 500.0);
+        assert_eq!(nice_ceiling(10_500.0), 20_000.0);
+        assert_eq!(nice_ceiling(f64::INFINITY), 1.0);
     }
 
     #[test]
